@@ -39,6 +39,7 @@ class Extracted:
     metadata: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, str] = field(default_factory=dict)
     chunks: list[Chunk] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # one-line problems; the file is still indexed
 
     def set(self, key: str, value: Any, where: str, *, overwrite: bool = True) -> None:
         """Set dotted ``key`` to ``value`` and record ``where`` ("path:line") it came from.
@@ -73,6 +74,7 @@ class Extracted:
         for key, value in flatten(other.metadata).items():
             self.set(key, value, other.provenance.get(key, ""), overwrite=overwrite)
         self.chunks.extend(other.chunks)
+        self.warnings.extend(other.warnings)
 
 
 def flatten(metadata: dict[str, Any], prefix: str = "") -> dict[str, Any]:
