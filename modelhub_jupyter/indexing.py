@@ -1,0 +1,254 @@
+"""An index run: scan -> parse -> embed (cached by content) -> catalog -> Chroma.
+
+Incremental (size/mtime, then content hash), resumable (documents carry a
+``synced`` flag, deletions go through tombstones) and single-writer (a file lock
+on the home).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from .config import Settings
+from .embed.text import Embedder, text_hash
+from .ingest import pipeline
+from .ingest.git_history import file_info, repo_history
+from .ingest.relationships import derive_relationships
+from .ingest.scanner import ScanOptions, scan
+from .results import IndexReport
+from .store import Catalog, DocRow, FileRow, VectorStore
+
+BATCH_FILES = 24
+
+
+@dataclass
+class _Batch:
+    files: list[tuple[Any, str, pipeline.FileOutcome]] = field(default_factory=list)
+
+    def chunk_count(self) -> int:
+        return sum(len(o.docs) for _, _, o in self.files)
+
+
+class Indexer:
+    """Writes into one home; every public method takes the home's write lock."""
+
+    def __init__(
+        self, settings: Settings, catalog: Catalog, vectors: VectorStore, embedder: Embedder
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.vectors = vectors
+        self.embedder = embedder
+
+    def _lock(self) -> FileLock:
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.settings.lock_path), timeout=self.settings.lock_timeout)
+
+    # -- public ------------------------------------------------------------------------------
+    def index(self, root: Path, *, progress: bool = True, options: ScanOptions | None = None) -> IndexReport:
+        root = Path(root).expanduser()
+        if not root.exists():
+            raise FileNotFoundError(f"{root}: no such directory")
+        if not root.is_dir():
+            raise NotADirectoryError(f"{root}: not a directory")
+        root = root.resolve()
+        options = options or ScanOptions(
+            exclude=self.settings.exclude,
+            max_depth=self.settings.max_depth,
+            max_file_size=self.settings.max_file_size,
+        )
+        try:
+            with self._lock():
+                return self._index_locked(root, progress, options)
+        except Timeout:
+            raise TimeoutError(
+                f"another process has been indexing into {self.settings.home} for over "
+                f"{self.settings.lock_timeout:.0f} s; try again when it finishes"
+            ) from None
+
+    def rebuild(self, *, progress: bool = True) -> dict[str, int]:
+        """Drop the vector collections and refill them from the catalog (no re-embedding)."""
+        with self._lock():
+            self.vectors.reset()
+            self.catalog.mark_all_unsynced()
+            self.catalog.clear_tombstones([i for i, _ in self.catalog.tombstones()])
+            pushed = self._reconcile(progress=progress)
+        return {"documents": pushed, **{k: self.vectors.count(k) for k in ("code", "image", "model")}}
+
+    # -- the run -----------------------------------------------------------------------------
+    def _index_locked(self, root: Path, progress: bool, options: ScanOptions) -> IndexReport:
+        started = time.perf_counter()
+        self._reconcile(progress=False)
+        root_s = str(root)
+        run_id = self.catalog.start_run(root_s)
+        self.catalog.add_root(root_s)
+        report = IndexReport(root=root_s, run_id=run_id)
+        result = scan(root, options)
+        history = repo_history(root)
+        report.files_seen = len(result.files)
+        report.skipped_by_rules = result.skipped
+        for relpath, reason in result.errors:
+            report.add_error(relpath, reason)
+        known = self.catalog.files_under(root_s)
+        todo = []
+        for file in result.files:
+            row = known.pop(str(file.path), None)
+            if row and row.kind == file.kind and row.size == file.size and row.mtime_ns == file.mtime_ns:
+                report.unchanged += 1
+                if row.error:
+                    report.add_error(file.relpath, row.error)
+                continue
+            todo.append((file, row))
+        unreadable = {rel for rel, _ in result.errors}
+        for path, row in known.items():
+            if row.relpath in unreadable:
+                continue
+            self.catalog.delete_file(path)
+            report.removed += 1
+
+        bar = _progress(len(todo), progress)
+        batch = _Batch()
+        try:
+            for file, row in todo:
+                self._prepare(file, row, root, history, batch, report)
+                bar.update(1)
+                if len(batch.files) >= BATCH_FILES or batch.chunk_count() >= 256:
+                    self._commit(batch, run_id, report)
+                    batch = _Batch()
+            self._commit(batch, run_id, report)
+        finally:
+            bar.close()
+        self._apply_tombstones()
+        self._relationships()
+        self.catalog.touch_root(root_s)
+        report.documents = self.catalog.document_counts()
+        report.seconds = round(time.perf_counter() - started, 3)
+        self.catalog.finish_run(run_id, "ok", report.to_dict())
+        return report
+
+    def _prepare(
+        self, file, row: FileRow | None, root: Path, history, batch: _Batch, report: IndexReport
+    ) -> None:
+        try:
+            digest = pipeline.content_hash(file, root)
+        except OSError as err:
+            report.add_error(file.relpath, f"cannot read: {err.strerror or err}")
+            return
+        if row and row.sha256 == digest and row.kind == file.kind:
+            self.catalog.touch_file(str(file.path), file.size, file.mtime_ns)
+            report.unchanged += 1
+            if row.error:
+                report.add_error(file.relpath, row.error)
+            return
+        outcome = pipeline.build(
+            file, root, file_info(root, file.relpath, history), self.settings.thumbnails_dir
+        )
+        batch.files.append((file, digest, outcome))
+
+    def _commit(self, batch: _Batch, run_id: int, report: IndexReport) -> None:
+        if not batch.files:
+            return
+        docs = [d for _, _, o in batch.files for d in o.docs]
+        hashes = [text_hash(d.content) for d in docs]
+        vectors = self._vectors_for(dict(zip(hashes, (d.content for d in docs), strict=True)), report)
+        with self.catalog.transaction():
+            self.catalog.cache_vectors(self.embedder.name, vectors)
+            for file, digest, outcome in batch.files:
+                status = "error" if outcome.error else "indexed"
+                self.catalog.upsert_file(
+                    FileRow(
+                        str(file.path), report.root, file.relpath, file.kind, file.size, file.mtime_ns,
+                        digest, status, outcome.error, outcome.warnings,
+                    ),
+                    run_id,
+                )  # fmt: skip
+                if outcome.error:
+                    report.add_error(file.relpath, outcome.error)
+                    continue  # keep what an earlier run indexed from this file
+                report.indexed += 1
+                report.chunks += len(outcome.docs)
+                for warning in outcome.warnings:
+                    report.add_warning(file.relpath, warning)
+                self.catalog.replace_documents(
+                    str(file.path),
+                    [
+                        DocRow(
+                            d.id, str(file.path), d.kind, d.doc_type, d.schema_version, d.content,
+                            text_hash(d.content), d.metadata, d.provenance,
+                        )
+                        for d in outcome.docs
+                    ],
+                )  # fmt: skip
+        self._push([(d, vectors[h]) for d, h in zip(docs, hashes, strict=True)])
+        self._apply_tombstones()
+
+    def _vectors_for(self, texts: dict[str, str], report: IndexReport) -> dict[str, np.ndarray]:
+        cached = self.catalog.cached_vectors(self.embedder.name, texts)
+        missing = [h for h in texts if h not in cached]
+        report.embeddings_reused += len(texts) - len(missing)
+        if missing:
+            new = self.embedder.embed([texts[h] for h in missing])
+            cached.update(zip(missing, new, strict=True))
+            report.embeddings_computed += len(missing)
+        return cached
+
+    def _push(self, items: list[tuple[Any, np.ndarray]]) -> None:
+        by_kind: dict[str, list[tuple[Any, np.ndarray]]] = defaultdict(list)
+        for doc, vec in items:
+            by_kind[doc.kind].append((doc, vec))
+        for kind, pairs in by_kind.items():
+            self.vectors.upsert(
+                kind,
+                [d.id for d, _ in pairs],
+                np.stack([v for _, v in pairs]),
+                [d.metadata for d, _ in pairs],
+                [d.content or "" for d, _ in pairs],
+            )
+            self.catalog.mark_synced([d.id for d, _ in pairs])
+
+    def _apply_tombstones(self) -> None:
+        stones = self.catalog.tombstones()
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for doc_id, kind in stones:
+            by_kind[kind].append(doc_id)
+        for kind, ids in by_kind.items():
+            self.vectors.delete(kind, ids)
+        self.catalog.clear_tombstones([i for i, _ in stones])
+
+    def _reconcile(self, *, progress: bool) -> int:
+        """Finish what a killed run left: push unsynced documents, apply deletions."""
+        self._apply_tombstones()
+        pushed = 0
+        while rows := self.catalog.unsynced():
+            report = IndexReport(root="")
+            vectors = self._vectors_for(
+                {r.text_hash or text_hash(r.content or ""): r.content or "" for r in rows}, report
+            )
+            self._push([(r, vectors[r.text_hash or text_hash(r.content or "")]) for r in rows])
+            pushed += len(rows)
+        return pushed
+
+    def _relationships(self) -> None:
+        firsts: dict[str, dict[str, Any]] = {}
+        contents: dict[str, str] = {}
+        for doc in self.catalog.documents():
+            firsts.setdefault(doc.file_path, {**doc.metadata, "_provenance": doc.provenance})
+            if doc.kind == "code":
+                rel = str(doc.metadata.get("filepath", doc.file_path))
+                contents[rel] = contents.get(rel, "") + "\n" + (doc.content or "")
+        edges = derive_relationships(list(firsts.values()), contents)
+        with self.catalog.transaction():
+            self.catalog.replace_relationships(edges)
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="indexing", unit="file", disable=not enabled or total == 0, leave=False)

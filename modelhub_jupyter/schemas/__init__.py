@@ -1,0 +1,14 @@
+"""Versioned document schemas: validation on write, migration on read, JSON Schema export."""
+
+from .registry import CURRENT, SchemaError, current_version, export, read, upgrade, validate, validate_lenient
+
+__all__ = [
+    "CURRENT",
+    "SchemaError",
+    "current_version",
+    "export",
+    "read",
+    "upgrade",
+    "validate",
+    "validate_lenient",
+]

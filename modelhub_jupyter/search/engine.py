@@ -1,0 +1,145 @@
+"""Hybrid retrieval: filters on an in-memory metadata table, dense + BM25 channels, RRF fusion.
+
+Local Chroma has no metadata index (its ``where`` scans), so filters are evaluated
+here on the catalog's metadata; an unfiltered dense query goes to Chroma, a
+filtered one is exact cosine over the matching documents' cached vectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..embed.text import Embedder
+from ..results import Hit, SearchResults
+from ..store import KINDS, Catalog, DocRow, VectorStore
+from . import filters
+from .keyword import KeywordIndex
+
+RRF_K = 60
+CHANNEL_DEPTH = 100
+SNIPPET_CHARS = 700
+
+
+class QueryError(ValueError):
+    """A query that cannot be run; the message says why in one line."""
+
+
+@dataclass
+class _KindIndex:
+    generation: int
+    docs: list[DocRow]
+    keyword: KeywordIndex
+    matrix: np.ndarray | None = None  # rows aligned with docs, loaded on first filtered query
+
+
+class SearchEngine:
+    """Answers ``search`` calls over one catalog + vector store."""
+
+    def __init__(self, catalog: Catalog, vectors: VectorStore, embedder: Embedder) -> None:
+        self.catalog = catalog
+        self.vectors = vectors
+        self.embedder = embedder
+        self._kinds: dict[str, _KindIndex] = {}
+
+    def _index(self, kind: str) -> _KindIndex:
+        generation = self.catalog.generation()
+        cached = self._kinds.get(kind)
+        if cached is None or cached.generation != generation:
+            docs = self.catalog.documents(kind=kind)
+            keyword = KeywordIndex([d.id for d in docs], [_keyword_text(d) for d in docs])
+            cached = self._kinds[kind] = _KindIndex(generation, docs, keyword)
+        return cached
+
+    def _matrix(self, index: _KindIndex) -> np.ndarray:
+        if index.matrix is None:
+            hashes = [d.text_hash or "" for d in index.docs]
+            found = self.catalog.cached_vectors(self.embedder.name, hashes)
+            dim = next(iter(found.values())).shape[0] if found else 1
+            zero = np.zeros(dim, dtype=np.float32)
+            index.matrix = np.stack([found.get(h, zero) for h in hashes]) if hashes else np.zeros((0, dim))
+        return index.matrix
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        kind: str = "all",
+        where: list[str] | str | None = None,
+        limit: int = 10,
+    ) -> SearchResults:
+        """Best ``limit`` documents for ``query`` among those matching ``where``."""
+        if kind not in ("all", *KINDS):
+            raise QueryError(f"unknown kind {kind!r}: use one of all, {', '.join(KINDS)}")
+        if limit < 1:
+            raise QueryError("limit must be at least 1")
+        clauses = filters.parse(where)
+        query = (query or "").strip()
+        if not query and not clauses:
+            raise QueryError("empty query: give some search words or at least one --where filter")
+        qvec = self.embedder.embed([query])[0] if query else None
+        scored: list[tuple[float, DocRow]] = []
+        for k in KINDS if kind == "all" else (kind,):
+            scored.extend(self._search_kind(k, query, qvec, clauses, limit))
+        scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
+        hits = [_hit(doc, score) for score, doc in scored[:limit]]
+        return SearchResults(query=query, hits=hits, filters=[str(c) for c in clauses], kind=kind)
+
+    def _search_kind(self, kind, query, qvec, clauses, limit) -> list[tuple[float, DocRow]]:
+        index = self._index(kind)
+        if not index.docs:
+            return []
+        allowed = np.array([filters.matches(d.metadata, clauses) for d in index.docs]) if clauses else None
+        if allowed is not None and not allowed.any():
+            return []
+        if not query:
+            assert allowed is not None
+            return [(1.0, d) for d, ok in zip(index.docs, allowed, strict=True) if ok][: limit * 5]
+        by_id = {d.id: d for d in index.docs}
+        dense = self._dense(kind, index, qvec, allowed)
+        keyword = index.keyword.search(query, CHANNEL_DEPTH, allowed)
+        fused: dict[str, float] = {}
+        for ranking in (dense, keyword):
+            for rank, (doc_id, _) in enumerate(ranking, start=1):
+                if doc_id in by_id:
+                    fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + rank)
+        return [(score, by_id[i]) for i, score in fused.items()]
+
+    def _dense(self, kind, index: _KindIndex, qvec, allowed) -> list[tuple[str, float]]:
+        if allowed is None:
+            try:
+                return self.vectors.query(kind, qvec, CHANNEL_DEPTH)
+            except Exception:  # noqa: BLE001 - a damaged vector store must not stop search
+                pass  # fall through to exact search over the catalog's vectors
+        matrix = self._matrix(index)
+        if matrix.shape[0] == 0 or matrix.shape[1] != qvec.shape[0]:
+            return []
+        sims = matrix @ qvec
+        if allowed is not None:
+            sims = np.where(allowed, sims, -np.inf)
+        top = np.argsort(-sims)[:CHANNEL_DEPTH]
+        return [(index.docs[i].id, float(sims[i])) for i in top if np.isfinite(sims[i])]
+
+
+def _keyword_text(doc: DocRow) -> str:
+    md = doc.metadata
+    extra = [md.get("filepath", ""), md.get("symbol") or "", md.get("model_id") or ""]
+    return " ".join([doc.content or "", *extra])
+
+
+def _hit(doc: DocRow, score: float) -> Hit:
+    md = {k: v for k, v in doc.metadata.items() if k != "raw_metadata"}
+    lines = None
+    if doc.kind != "image" and "start_line" in md:
+        lines = (int(md["start_line"]), int(md.get("end_line", md["start_line"])))
+    return Hit(
+        id=doc.id,
+        kind=doc.kind,
+        path=md.get("filepath", doc.file_path),
+        score=score,
+        snippet=(doc.content or "")[:SNIPPET_CHARS],
+        metadata=md,
+        root=md.get("root", ""),
+        lines=lines,
+    )

@@ -1,0 +1,52 @@
+"""BM25 keyword channel (bm25s) with a tokenizer that understands code identifiers."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_STOP = frozenset("the a an of to in and or for is on with by self def return import from as".split())
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase tokens: whole identifiers plus their snake_case and CamelCase parts."""
+    tokens: list[str] = []
+    for word in _WORD.findall(text):
+        lower = word.lower()
+        if lower not in _STOP:
+            tokens.append(lower)
+        parts = [p for piece in word.split("_") for p in _CAMEL.findall(piece)]
+        if len(parts) > 1:
+            tokens.extend(p.lower() for p in parts if p.lower() not in _STOP and len(p) > 1)
+    return tokens
+
+
+class KeywordIndex:
+    """An in-memory bm25s index over a fixed list of documents."""
+
+    def __init__(self, ids: list[str], texts: list[str]) -> None:
+        import bm25s
+
+        self.ids = ids
+        self._empty = not ids
+        if self._empty:
+            return
+        corpus = [tokenize(t) or ["_"] for t in texts]
+        self.retriever = bm25s.BM25()
+        self.retriever.index(corpus, show_progress=False)
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` (id, score) with score > 0; ``allowed`` is a boolean mask over ``ids``."""
+        if self._empty:
+            return []
+        tokens = tokenize(query)
+        if not tokens:
+            return []
+        scores = self.retriever.get_scores(tokens)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        top = np.argsort(-scores)[:k]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]

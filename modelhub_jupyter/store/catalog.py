@@ -1,0 +1,303 @@
+"""The SQLite catalog: the source of truth for files, documents, embeddings and runs.
+
+Chroma holds a copy of the vectors for fast kNN; everything needed to rebuild it
+(documents, metadata, cached embeddings) lives here. Each document row has a
+``synced`` flag and deleted ids go to ``tombstones`` until Chroma has applied them,
+so a run killed half-way is completed by the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added_at REAL, last_indexed_at REAL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, root TEXT NOT NULL, relpath TEXT NOT NULL, kind TEXT NOT NULL,
+    size INTEGER, mtime_ns INTEGER, sha256 TEXT, status TEXT NOT NULL, error TEXT,
+    warnings TEXT, indexed_at REAL, run_id INTEGER);
+CREATE INDEX IF NOT EXISTS files_root ON files(root);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, file_path TEXT NOT NULL, kind TEXT NOT NULL, doc_type TEXT NOT NULL,
+    schema_version TEXT NOT NULL, content TEXT, text_hash TEXT, metadata TEXT NOT NULL,
+    provenance TEXT NOT NULL, synced INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS documents_file ON documents(file_path);
+CREATE INDEX IF NOT EXISTS documents_kind ON documents(kind);
+CREATE TABLE IF NOT EXISTS tombstones (id TEXT PRIMARY KEY, kind TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, text_hash));
+CREATE TABLE IF NOT EXISTS relationships (
+    source_id TEXT NOT NULL, target_id TEXT NOT NULL, relation TEXT NOT NULL, evidence TEXT,
+    PRIMARY KEY (source_id, target_id, relation));
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, root TEXT, started_at REAL, finished_at REAL,
+    status TEXT, stats TEXT);
+"""
+
+
+@dataclass
+class FileRow:
+    path: str
+    root: str
+    relpath: str
+    kind: str
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    status: str
+    error: str | None = None
+    warnings: list[str] | None = None
+
+
+@dataclass
+class DocRow:
+    id: str
+    file_path: str
+    kind: str
+    doc_type: str
+    schema_version: str
+    content: str | None
+    text_hash: str | None
+    metadata: dict[str, Any]
+    provenance: dict[str, str]
+
+
+class Catalog:
+    """Thin typed access to the catalog database (WAL mode, one connection per Catalog)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def generation(self) -> int:
+        """A counter bumped on every change of the documents, for caches of derived data."""
+        return int(self.get_meta("generation", "0") or 0)
+
+    def bump_generation(self) -> None:
+        self.db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    # -- roots and files --------------------------------------------------------------------
+    def add_root(self, root: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO roots VALUES (?, ?, NULL)", (root, time.time()))
+
+    def touch_root(self, root: str) -> None:
+        self.db.execute("UPDATE roots SET last_indexed_at=? WHERE path=?", (time.time(), root))
+
+    def roots(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT path, added_at, last_indexed_at FROM roots ORDER BY path").fetchall()
+        return [{"path": p, "added_at": a, "last_indexed_at": t} for p, a, t in rows]
+
+    def files_under(self, root: str) -> dict[str, FileRow]:
+        rows = self.db.execute(
+            "SELECT path, root, relpath, kind, size, mtime_ns, sha256, status, error, warnings "
+            "FROM files WHERE root=?",
+            (root,),
+        ).fetchall()
+        return {r[0]: _file_row(r) for r in rows}
+
+    def file(self, path: str) -> FileRow | None:
+        row = self.db.execute(
+            "SELECT path, root, relpath, kind, size, mtime_ns, sha256, status, error, warnings "
+            "FROM files WHERE path=?",
+            (path,),
+        ).fetchone()
+        return _file_row(row) if row else None
+
+    def upsert_file(self, row: FileRow, run_id: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                row.path, row.root, row.relpath, row.kind, row.size, row.mtime_ns, row.sha256,
+                row.status, row.error, json.dumps(row.warnings or []), time.time(), run_id,
+            ),
+        )  # fmt: skip
+
+    def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
+        self.db.execute("UPDATE files SET size=?, mtime_ns=? WHERE path=?", (size, mtime_ns, path))
+
+    def delete_file(self, path: str) -> None:
+        self.tombstone_documents_of(path)
+        self.db.execute("DELETE FROM files WHERE path=?", (path,))
+
+    def file_counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall()
+        return dict(rows)
+
+    def errors(self, limit: int = 1000) -> list[dict[str, str]]:
+        rows = self.db.execute(
+            "SELECT root, relpath, error FROM files WHERE error IS NOT NULL ORDER BY relpath LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [{"root": r, "path": p, "error": e} for r, p, e in rows]
+
+    # -- documents --------------------------------------------------------------------------
+    def tombstone_documents_of(self, file_path: str, keep: Iterable[str] = ()) -> None:
+        keep_set = set(keep)
+        rows = self.db.execute("SELECT id, kind FROM documents WHERE file_path=?", (file_path,)).fetchall()
+        gone = [(i, k) for i, k in rows if i not in keep_set]
+        self.db.executemany("INSERT OR REPLACE INTO tombstones VALUES (?, ?)", gone)
+        self.db.executemany("DELETE FROM documents WHERE id=?", [(i,) for i, _ in gone])
+        if gone:
+            self.bump_generation()
+
+    def replace_documents(self, file_path: str, docs: list[DocRow]) -> None:
+        """Swap a file's documents for ``docs`` (old ids not reused become tombstones)."""
+        self.tombstone_documents_of(file_path, keep=[d.id for d in docs])
+        self.db.executemany(
+            "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,0)",
+            [
+                (
+                    d.id, d.file_path, d.kind, d.doc_type, d.schema_version, d.content, d.text_hash,
+                    json.dumps(d.metadata, default=str), json.dumps(d.provenance),
+                )
+                for d in docs
+            ],
+        )  # fmt: skip
+        self.db.executemany("DELETE FROM tombstones WHERE id=?", [(d.id,) for d in docs])
+        self.bump_generation()
+
+    def documents(self, *, kind: str | None = None, file_path: str | None = None) -> list[DocRow]:
+        sql = (
+            "SELECT id, file_path, kind, doc_type, schema_version, content, text_hash, metadata, provenance "
+            "FROM documents"
+        )
+        clauses, args = [], []
+        if kind:
+            clauses.append("kind=?")
+            args.append(kind)
+        if file_path:
+            clauses.append("file_path=?")
+            args.append(file_path)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY file_path, id"
+        return [_doc_row(r) for r in self.db.execute(sql, args)]
+
+    def document_counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT kind, COUNT(*) FROM documents GROUP BY kind").fetchall())
+
+    def unsynced(self, limit: int = 5000) -> list[DocRow]:
+        rows = self.db.execute(
+            "SELECT id, file_path, kind, doc_type, schema_version, content, text_hash, metadata, provenance "
+            "FROM documents WHERE synced=0 LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [_doc_row(r) for r in rows]
+
+    def mark_synced(self, ids: list[str]) -> None:
+        self.db.executemany("UPDATE documents SET synced=1 WHERE id=?", [(i,) for i in ids])
+
+    def mark_all_unsynced(self) -> None:
+        self.db.execute("UPDATE documents SET synced=0")
+
+    def tombstones(self) -> list[tuple[str, str]]:
+        return self.db.execute("SELECT id, kind FROM tombstones").fetchall()
+
+    def clear_tombstones(self, ids: list[str]) -> None:
+        self.db.executemany("DELETE FROM tombstones WHERE id=?", [(i,) for i in ids])
+
+    # -- embeddings cache -------------------------------------------------------------------
+    def cached_vectors(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for h, blob in self.db.execute(
+                f"SELECT text_hash, vector FROM embeddings WHERE model=? AND text_hash IN ({marks})",
+                [model, *part],
+            ):
+                out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def cache_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
+            [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
+        )
+
+    # -- relationships ----------------------------------------------------------------------
+    def replace_relationships(self, edges: list[dict[str, str]]) -> None:
+        self.db.execute("DELETE FROM relationships")
+        self.db.executemany(
+            "INSERT OR REPLACE INTO relationships VALUES (?, ?, ?, ?)",
+            [(e["source_id"], e["target_id"], e["relation"], e["evidence"]) for e in edges],
+        )
+
+    def relationships(self) -> list[dict[str, str]]:
+        rows = self.db.execute(
+            "SELECT source_id, target_id, relation, evidence FROM relationships ORDER BY relation, source_id"
+        ).fetchall()
+        return [{"source_id": s, "target_id": t, "relation": r, "evidence": e} for s, t, r, e in rows]
+
+    # -- runs -------------------------------------------------------------------------------
+    def start_run(self, root: str) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs (root, started_at, status) VALUES (?, ?, 'running')", (root, time.time())
+        )
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str, stats: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at=?, status=?, stats=? WHERE id=?",
+            (time.time(), status, json.dumps(stats, default=str), run_id),
+        )
+
+    def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT id, root, started_at, finished_at, status, stats FROM runs ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [
+            {
+                "id": i, "root": r, "started_at": s, "finished_at": f, "status": st,
+                "stats": json.loads(js) if js else {},
+            }
+            for i, r, s, f, st, js in rows
+        ]  # fmt: skip
+
+
+def _file_row(r: tuple) -> FileRow:
+    return FileRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9] or "[]"))
+
+
+def _doc_row(r: tuple) -> DocRow:
+    return DocRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), json.loads(r[8]))
