@@ -75,6 +75,7 @@ class Hub:
         embed_model: str | None = None,
         chroma_url: str | None = None,
         settings: Settings | None = None,
+        embedder: TextEmbedder | None = None,
     ) -> None:
         settings = settings or Settings()
         if home is not None:
@@ -85,7 +86,7 @@ class Hub:
             settings.chroma_url = chroma_url
         self.settings = settings
         self.catalog = Catalog(settings.catalog_path)
-        self.embedder = TextEmbedder(settings.embed_model, batch_size=settings.embed_batch_size)
+        self.embedder = embedder or TextEmbedder(settings.embed_model, batch_size=settings.embed_batch_size)
         self._vectors: VectorStore | None = None
         self._engine = None
 
