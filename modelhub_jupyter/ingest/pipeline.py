@@ -53,7 +53,7 @@ def content_hash(file: ScannedFile, root: Path) -> str:
     if file.kind == "model_dir":
         digest = hashlib.sha256()
         for rel in file.members:
-            member = root / rel
+            member = file.path / rel
             try:
                 stat = member.stat()
             except OSError:

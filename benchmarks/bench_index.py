@@ -1,0 +1,147 @@
+"""Indexing speed: modelhub vs the LangChain pipeline a user would otherwise build.
+
+    .venv/bin/python benchmarks/bench_index.py [--scripts 1000] [--images 1000] [--repeat 3]
+
+Builds a varied synthetic workspace, then, each in a fresh process so peak RSS is its own:
+  ours      cold index into an empty home (files/s, code chunks/s), then no-change re-index;
+  langchain DirectoryLoader(*.py) + RecursiveCharacterTextSplitter.from_language(PYTHON)
+            + Chroma.from_documents with the same MiniLM, on the same scripts.
+Prints medians over --repeat runs of the re-index and one cold run each (cold runs take minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def worker_ours(workspace: Path, home: Path, repeat: int) -> dict:
+    from modelhub_jupyter import Hub
+
+    hub = Hub(home)
+    hub.embedder.embed(["warm up"])  # model load is not indexing
+    start = time.perf_counter()
+    cold = hub.index(workspace, progress=False)
+    cold_s = time.perf_counter() - start
+    code_files = sum(1 for _ in workspace.rglob("*.py"))
+    code_chunks = hub.catalog.document_counts().get("code", 0)
+    code_s = _code_seconds(hub, workspace)
+    reindex = []
+    computed = []
+    for _ in range(repeat):
+        hub2 = Hub(home, embedder=hub.embedder)
+        t = time.perf_counter()
+        again = hub2.index(workspace, progress=False)
+        reindex.append(time.perf_counter() - t)
+        computed.append(again.embeddings_computed)
+    return {
+        "files": cold.files_seen,
+        "code_files": code_files,
+        "cold_s": cold_s,
+        "files_per_s": cold.files_seen / cold_s,
+        "code_chunks": code_chunks,
+        "code_only_s": code_s,
+        "code_files_per_s": code_files / code_s,
+        "code_chunks_per_s": code_chunks / code_s,
+        "errors": len(cold.errors),
+        "reindex_s_median": statistics.median(reindex),
+        "reindex_embeddings": max(computed),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _code_seconds(hub, workspace: Path) -> float:
+    """Scripts only, into a fresh home, so throughput compares like with like."""
+    from modelhub_jupyter import Hub
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Hub(Path(tmp) / "home", embedder=hub.embedder)
+        t = time.perf_counter()
+        fresh.index(workspace, progress=False, exclude=("*.png",))
+        return time.perf_counter() - t
+
+
+def worker_langchain(workspace: Path, home: Path) -> dict:
+    from langchain_chroma import Chroma
+    from langchain_community.document_loaders import DirectoryLoader, TextLoader
+    from langchain_community.embeddings import HuggingFaceEmbeddings
+    from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
+
+    from modelhub_jupyter.embed.text import default_text_model
+
+    embeddings = HuggingFaceEmbeddings(model_name=default_text_model())
+    embeddings.embed_documents(["warm up"])
+    start = time.perf_counter()
+    docs = DirectoryLoader(str(workspace), glob="**/*.py", loader_cls=TextLoader).load()
+    splitter = RecursiveCharacterTextSplitter.from_language(Language.PYTHON, chunk_size=1000, chunk_overlap=100)
+    chunks = splitter.split_documents(docs)
+    Chroma.from_documents(chunks, embeddings, persist_directory=str(home / "lc"))
+    seconds = time.perf_counter() - start
+    return {
+        "code_files": len(docs),
+        "code_chunks": len(chunks),
+        "seconds": seconds,
+        "code_files_per_s": len(docs) / seconds,
+        "code_chunks_per_s": len(chunks) / seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _run_worker(name: str, workspace: Path, repeat: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            [sys.executable, __file__, "--worker", name, "--workspace", str(workspace),
+             "--home", str(Path(tmp) / "home"), "--repeat", str(repeat)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scripts", type=int, default=1000)
+    parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--worker", choices=["ours", "langchain"])
+    parser.add_argument("--workspace", type=Path)
+    parser.add_argument("--home", type=Path)
+    args = parser.parse_args()
+    if args.worker == "ours":
+        print(json.dumps(worker_ours(args.workspace, args.home, args.repeat)))
+        return
+    if args.worker == "langchain":
+        print(json.dumps(worker_langchain(args.workspace, args.home)))
+        return
+
+    sys.path.insert(0, str(HERE))
+    from synthetic import make_workspace
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = make_workspace(Path(tmp) / "ws", n_scripts=args.scripts, n_images=args.images)
+        ours = _run_worker("ours", workspace, args.repeat)
+        lc = _run_worker("langchain", workspace, 1)
+    print(f"workspace: {args.scripts} scripts + {args.images} images")
+    print(f"ours   cold index, all files : {ours['files']} files in {ours['cold_s']:.1f} s "
+          f"= {ours['files_per_s']:.1f} files/s ({ours['errors']} errors)")  # fmt: skip
+    print(f"ours   scripts only          : {ours['code_files']} files, {ours['code_chunks']} chunks in "
+          f"{ours['code_only_s']:.1f} s = {ours['code_files_per_s']:.2f} files/s, "
+          f"{ours['code_chunks_per_s']:.1f} chunks/s")  # fmt: skip
+    print(f"langchain scripts only       : {lc['code_files']} files, {lc['code_chunks']} chunks in "
+          f"{lc['seconds']:.1f} s = {lc['code_files_per_s']:.2f} files/s, {lc['code_chunks_per_s']:.1f} chunks/s")  # fmt: skip
+    print(f"speed-up (files/s, scripts)  : {ours['code_files_per_s'] / lc['code_files_per_s']:.2f}x")
+    print(f"no-change re-index           : median {ours['reindex_s_median']:.2f} s over {args.repeat} runs, "
+          f"{ours['reindex_embeddings']} embeddings computed")  # fmt: skip
+    print(f"peak RSS                     : ours {ours['peak_rss_mb']:.0f} MB, langchain {lc['peak_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""Crash safety, two writers, and the same code against a real Chroma server."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from modelhub_jupyter import Hub
+
+from .conftest import write
+
+SCRIPT = '''"""Model number {i}: a {arch} block for experiment {i}."""
+import torch
+from torch import nn
+
+WIDTH_{i} = {width}
+
+
+class Net{i}(nn.Module):
+    """Network {i} with width {width}."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer_{i} = nn.Linear({width}, {width})
+
+    def forward(self, x):
+        return torch.relu(self.layer_{i}(x)) * {i}
+
+
+def train_{i}(model, data, steps={steps}):
+    opt = torch.optim.SGD(model.parameters(), lr=0.0{i})
+    for step in range(steps):
+        loss = model(data).pow(2).mean()
+        loss.backward()
+        opt.step()
+    return loss
+'''
+
+
+def _workspace(root: Path, n: int) -> Path:
+    for i in range(n):
+        arch = ("residual", "gated", "dense", "sparse")[i % 4]
+        write(root / f"pkg{i % 5}" / f"model_{i}.py", SCRIPT.format(i=i, arch=arch, width=32 + i, steps=100 + i))
+    return root
+
+
+def _index_cmd(home: Path, root: Path) -> list[str]:
+    return [sys.executable, "-m", "modelhub_jupyter.cli", "--home", str(home), "index", str(root), "--json", "--no-progress"]
+
+
+def _consistent(hub: Hub, n_files: int) -> None:
+    docs = hub.catalog.documents()
+    ids = [d.id for d in docs]
+    assert len(ids) == len(set(ids))
+    assert len({d.file_path for d in docs}) == n_files
+    vector_ids = hub.vectors.collection("code").get(include=[])["ids"]
+    assert Counter(vector_ids) == Counter(d.id for d in docs if d.kind == "code")
+
+
+def test_sigkill_mid_run_is_completed_by_the_next_run_without_duplicates(tmp_path, shared_embedder):
+    root = _workspace(tmp_path / "ws", 80)
+    home = tmp_path / "home"
+    proc = subprocess.Popen(_index_cmd(home, root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    written = 0
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        try:
+            with sqlite3.connect(home / "catalog.sqlite", timeout=1) as db:
+                written = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+        except sqlite3.Error:
+            continue
+        if written > 0:
+            break
+    assert proc.poll() is None, "the index run finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 0 < written < 80
+
+    hub = Hub(home, embedder=shared_embedder)
+    report = hub.index(root, progress=False)
+    assert report.errors == []
+    assert report.unchanged + report.indexed == 80
+    _consistent(hub, 80)
+    assert hub.search("Network 7 with width 39", kind="code")[0].path == "pkg2/model_7.py"
+
+
+def test_two_processes_indexing_one_home_do_not_corrupt_it(tmp_path, shared_embedder):
+    root = _workspace(tmp_path / "ws", 24)
+    home = tmp_path / "home"
+    procs = [subprocess.Popen(_index_cmd(home, root), stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-500:] for o in outs]
+    hub = Hub(home, embedder=shared_embedder)
+    _consistent(hub, 24)
+    assert hub.index(root, progress=False).embeddings_computed == 0
+
+
+def test_rebuild_recreates_the_vector_store_from_the_catalog(tmp_path, shared_embedder):
+    root = _workspace(tmp_path / "ws", 6)
+    hub = Hub(tmp_path / "home", embedder=shared_embedder)
+    hub.index(root, progress=False)
+    hub.vectors.reset()
+    counts = hub.rebuild(progress=False)
+    assert counts["code"] == len(hub.catalog.documents(kind="code"))
+    _consistent(hub, 6)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    chroma = Path(sys.executable).parent / "chroma"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start listening within 60 s")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_same_code_indexes_into_a_chroma_server(tmp_path, shared_embedder, chroma_server):
+    root = _workspace(tmp_path / "ws", 5)
+    hub = Hub(tmp_path / "home", chroma_url=chroma_server, embedder=shared_embedder)
+    report = hub.index(root, progress=False)
+    assert report.indexed == 5
+    assert hub.status()["store"] == chroma_server
+    assert not (tmp_path / "home" / "chroma").exists()
+    _consistent(hub, 5)
+    assert hub.search("Network 3", kind="code")[0].path == "pkg3/model_3.py"
+
+    import chromadb
+
+    port = int(chroma_server.rsplit(":", 1)[1])
+    client = chromadb.HttpClient(host="127.0.0.1", port=port)
+    assert client.get_collection("code-all-minilm-l6-v2").count() == len(hub.catalog.documents(kind="code"))
