@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ def _emit_json(data: Any) -> None:
 def _console():
     from rich.console import Console
 
-    return Console(soft_wrap=False, width=max(100, click.get_terminal_size()[0]))
+    return Console(soft_wrap=False, width=max(100, shutil.get_terminal_size().columns))
 
 
 def _fail(message: str) -> None:

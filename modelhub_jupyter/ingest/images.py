@@ -1,0 +1,496 @@
+"""Generated-image reader: Pillow decoding, embedded generation metadata, sidecars, thumbnails.
+
+``read_image`` never trusts the file extension: Pillow identifies the format, the pixels are
+decoded (so truncated files are caught), and the generation settings are read from PNG text
+chunks (A1111, ComfyUI, InvokeAI, NovelAI), EXIF (UserComment, ComfyUI WebP tags) and a
+same-stem ``.json``/``.txt`` sidecar. The text parsers live in :mod:`.sd_metadata`.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import struct
+import warnings
+import zlib
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from modelhub_jupyter.ingest import sd_metadata as sd
+from modelhub_jupyter.ingest.types import Chunk, Extracted, ParseError
+
+__all__ = ["PIXEL_LIMIT", "make_thumbnail", "read_image"]
+
+PIXEL_LIMIT = 89_478_485  # Pillow's default MAX_IMAGE_PIXELS
+RAW_TEXT_LIMIT = 20_000
+SIDECAR_MAX_BYTES = 2_000_000
+_FORMATS = {"PNG": "png", "JPEG": "jpg", "MPO": "jpg", "WEBP": "webp"}
+_FORMAT_NAMES = {"png": "PNG", "jpg": "JPEG", "webp": "WebP"}
+_THUMB_FORMATS = {".webp": "WEBP", ".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+_EXIF_KEY_JSON = re.compile(r"^(\w[\w ]{0,30}):\s*([\[{].*)$", re.DOTALL)
+_TAG_USER_COMMENT = 0x9286
+_CORRUPT_EXIF = "EXIF data is corrupt; some EXIF fields were ignored"
+
+
+class _Source(NamedTuple):
+    generator: str
+    where: str
+    params: dict[str, Any]
+
+
+class _Embedded(NamedTuple):
+    fmt: str
+    width: int
+    height: int
+    texts: dict[str, str]  # PNG text chunks, mojibake fixed
+    exif_texts: dict[str, str]  # UserComment, JPEG comment, ComfyUI WebP "prompt"/"workflow"
+    created: tuple[str, str] | None  # (date, where it came from)
+    problems: list[str]  # one-line warnings (corrupt EXIF)
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def read_image(path: Path, relpath: str) -> Extracted:
+    """Read one generated image: format, displayed size, generation settings and one text chunk.
+
+    Raises :class:`ParseError` for empty, truncated, corrupt, non-image or oversized files.
+    """
+    path = Path(path)
+    img, problems = _open_image(path)
+    with img:
+        problems += _load_pixels(img, path)
+        found = _embedded(img)
+    ex = Extracted(warnings=_unique([*problems, *found.problems]))
+    header = f"{relpath} (image header)"
+    ex.set("format", found.fmt, header)
+    ex.set("resolution.width", found.width, header)
+    ex.set("resolution.height", found.height, header)
+
+    if found.created:  # embedded date first, so a sidecar's date only fills a gap
+        ex.set("creation_date", found.created[0], f"{relpath} ({found.created[1]})")
+    sources = _embedded_sources(found, relpath, ex.warnings)
+    sources += _sidecar_sources(path, relpath, ex.warnings)
+    generation_size = None
+    for source in sources:
+        params = dict(source.params)
+        generation_size = generation_size or params.pop("generation_size", None)
+        for key, value in params.items():
+            ex.set(key, value, source.where, overwrite=False)
+    ex.set("generator", _generator(sources), sources[0].where if sources else header)
+    if ex.get("prompt"):
+        ex.set("style_tags", sd.style_tags(ex.get("prompt")) or None, ex.provenance["prompt"])
+    raw = {k.replace(".", "_"): v[:RAW_TEXT_LIMIT] for k, v in {**found.texts, **found.exif_texts}.items()}
+    ex.set("raw_metadata", raw or None, f"{relpath} (embedded text)")
+    content = _chunk_text(ex, relpath, generation_size)
+    ex.chunks.append(Chunk(content, 1, 1, relpath, section_type="utility", chunk_type="image"))
+    return ex
+
+
+def make_thumbnail(path: Path, dest: Path, size: int = 256) -> Path:
+    """Write an EXIF-upright RGB thumbnail that fits ``size``×``size`` to ``dest`` (WebP/JPEG/PNG
+    by suffix, JPEG otherwise) and return ``dest``. Raises :class:`ParseError` on any failure."""
+    path, dest = Path(path), Path(dest)
+    if size < 1:
+        raise ParseError("thumbnail size must be at least 1 pixel")
+    img, _ = _open_image(path)
+    with img:
+        if img.format == "JPEG":
+            img.draft("RGB", (size, size))  # decode at reduced scale: much faster for big JPEGs
+        _load_pixels(img, path)
+        try:
+            picture = _to_rgb(_upright(img))
+            picture.thumbnail((size, size), Image.Resampling.LANCZOS)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            picture.save(dest, _THUMB_FORMATS.get(dest.suffix.lower(), "JPEG"), quality=85)
+        except (*_DECODE_ERRORS, KeyError) as err:
+            raise ParseError(f"cannot write thumbnail: {_one_line(err, path, dest)}") from None
+    return dest
+
+
+# ----------------------------------------------------------------------------- opening safely
+
+
+def _open_image(path: Path) -> tuple[Image.Image, list[str]]:
+    """Open (header only) with the pixel limit enforced; also return Pillow's warnings as lines."""
+    try:
+        if path.stat().st_size == 0:
+            raise ParseError("empty file (0 bytes)")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ParseError(_too_large(_header_size(path))) from None
+    except UnidentifiedImageError:
+        raise ParseError(_unidentified(path)) from None
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
+        raise ParseError(f"cannot read file: {err.strerror or type(err).__name__}") from None
+    except _DECODE_ERRORS as err:  # formats that decode while opening (WebP)
+        raise ParseError(_open_failure(path, err)) from None
+    if img.format not in _FORMATS:
+        name = img.format
+        img.close()
+        raise ParseError(f"unsupported image format: {name} (expected PNG, JPEG or WebP)")
+    if img.width * img.height > PIXEL_LIMIT:
+        img.close()
+        raise ParseError(_too_large(img.size))
+    return img, _problems(caught)
+
+
+def _load_pixels(img: Image.Image, path: Path) -> list[str]:
+    """Decode the pixels so truncated or corrupt image data is caught now; return warnings."""
+    name = _FORMAT_NAMES[_FORMATS[img.format or ""]]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ParseError(_too_large(img.size)) from None
+    except _DECODE_ERRORS as err:
+        if isinstance(err, EOFError | struct.error) or "truncated" in str(err).lower():
+            raise ParseError(f"truncated {name}: image data ends early") from None
+        raise ParseError(f"corrupt {name}: {_one_line(err, path)}") from None
+    return _problems(caught)
+
+
+def _problems(caught: list[warnings.WarningMessage]) -> list[str]:
+    """Pillow warnings as one-line ``Extracted.warnings`` entries."""
+    lines = []
+    for item in caught:
+        text = " ".join(str(item.message).split())[:160]
+        lines.append(
+            _CORRUPT_EXIF
+            if re.search(r"exif|tag|truncated file read", text, re.IGNORECASE)
+            else f"Pillow warning: {text}"
+        )
+    return _unique(lines)
+
+
+def _unique(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def _too_large(size: tuple[int, int] | None) -> str:
+    limit = f"the {PIXEL_LIMIT:,} pixel limit"
+    return (
+        f"image too large: {size[0]}x{size[1]} pixels exceeds {limit}"
+        if size
+        else f"image too large: exceeds {limit}"
+    )
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """Width and height from the header alone, bypassing Pillow's bomb check (for the message)."""
+    Image.init()
+    try:
+        with path.open("rb") as fp:
+            head = fp.read(32)
+        if _magic_name(head) == "WebP":  # Pillow's WebP plugin checks the size while opening
+            return _webp_size(head)
+        with warnings.catch_warnings(), path.open("rb") as fp:
+            warnings.simplefilter("ignore")
+            prefix = fp.read(16)
+            for fmt in Image.ID:
+                factory, accept = Image.OPEN[fmt]
+                if accept is not None and not accept(prefix):
+                    continue
+                fp.seek(0)
+                try:
+                    return factory(fp, str(path)).size
+                except Exception:  # noqa: BLE001 - any plugin failure just means "try the next one"
+                    continue
+    except OSError:
+        return None
+    return None
+
+
+def _webp_size(head: bytes) -> tuple[int, int] | None:
+    """Canvas size from the first chunk of a WebP file (VP8X, VP8L or VP8)."""
+    kind = head[12:16]
+    if kind == b"VP8X" and len(head) >= 30:
+        return 1 + int.from_bytes(head[24:27], "little"), 1 + int.from_bytes(head[27:30], "little")
+    if kind == b"VP8L" and len(head) >= 25 and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if kind == b"VP8 " and head[23:26] == b"\x9d\x01\x2a" and len(head) >= 30:
+        return int.from_bytes(head[26:28], "little") & 0x3FFF, int.from_bytes(head[28:30], "little") & 0x3FFF
+    return None
+
+
+def _open_failure(path: Path, err: BaseException) -> str:
+    head = _head(path)
+    name = _magic_name(head)
+    riff_size = struct.unpack("<I", head[4:8])[0] + 8 if name == "WebP" else 0
+    if isinstance(err, EOFError) or "truncated" in str(err).lower() or riff_size > path.stat().st_size:
+        return f"truncated {name or 'image'}: image data ends early"
+    return f"corrupt {name or 'image'}: {_one_line(err, path)}"
+
+
+def _magic_name(head: bytes) -> str | None:
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return None
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fp:
+            return fp.read(16)
+    except OSError:
+        return b""
+
+
+def _unidentified(path: Path) -> str:
+    name = _magic_name(_head(path))
+    if name == "PNG":
+        return "corrupt PNG: the header chunks are damaged or cut short"
+    if name:
+        return f"corrupt {name}: the header is damaged or cut short"
+    return "not an image (unrecognised format)"
+
+
+def _one_line(err: BaseException, *paths: Path) -> str:
+    text = str(err) or type(err).__name__
+    for p in paths:
+        text = text.replace(str(p), "").replace(repr(str(p)), "")
+    return " ".join(text.split())[:200]
+
+
+def _upright(img: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; with corrupt EXIF keep the pixels as stored."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ImageOps.exif_transpose(img)
+        except Exception:  # noqa: BLE001 - broken EXIF is not worth losing the thumbnail
+            return img
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
+# ----------------------------------------------------------------------------- embedded metadata
+
+
+def _embedded(img: Image.Image) -> _Embedded:
+    fmt = _FORMATS[img.format or ""]
+    texts: dict[str, str] = {}
+    for key, value in (getattr(img, "text", None) or {}).items():
+        if isinstance(value, str):
+            # tEXt/zTXt come back as Latin-1 str; iTXt (a str subclass) is real UTF-8
+            texts[str(key)] = str(value) if type(value) is not str else sd.fix_mojibake(value)
+    exif, exif_ifd, problems = _read_exif(img)
+    width, height = img.size
+    if exif.get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
+        width, height = height, width
+    exif_texts = _exif_texts(img, exif, exif_ifd)
+    return _Embedded(fmt, width, height, texts, exif_texts, _created(exif, exif_ifd, texts), problems)
+
+
+def _read_exif(img: Image.Image) -> tuple[Image.Exif, dict[int, Any], list[str]]:
+    """IFD0 and the Exif sub-IFD; Pillow's corrupt-EXIF warnings become one ``Extracted`` warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            exif = img.getexif()
+            exif_ifd = dict(exif.get_ifd(ExifTags.IFD.Exif))
+        except Exception:  # noqa: BLE001 - broken EXIF must not hide the image
+            return Image.Exif(), {}, [_CORRUPT_EXIF]
+    return exif, exif_ifd, _problems(caught)
+
+
+def _exif_texts(img: Image.Image, exif: Image.Exif, sub: dict[int, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    comment = sub.get(_TAG_USER_COMMENT) or exif.get(_TAG_USER_COMMENT)
+    if isinstance(comment, bytes | str) and (text := sd.decode_user_comment(comment, exif.endian or ">")):
+        out["UserComment"] = text
+    for tag, value in exif.items():  # ComfyUI WebP: 0x0110 "prompt:{...}", 0x010F "workflow:{...}"
+        if isinstance(value, str) and (match := _EXIF_KEY_JSON.match(value.strip("\0 "))):
+            out.setdefault(match.group(1), match.group(2))
+        elif tag == ExifTags.Base.ImageDescription and isinstance(value, str) and value.strip("\0 "):
+            out["ImageDescription"] = value.strip("\0 ")
+    jpeg_comment = img.info.get("comment")
+    if isinstance(jpeg_comment, bytes) and jpeg_comment.strip(b"\0 "):
+        out["comment"] = sd.decode_bytes(jpeg_comment).strip("\0 ")
+    return out
+
+
+def _created(exif: Image.Exif, sub: dict[int, Any], texts: dict[str, str]) -> tuple[str, str] | None:
+    for value, where in (
+        (sub.get(ExifTags.Base.DateTimeOriginal), "EXIF DateTimeOriginal"),
+        (exif.get(ExifTags.Base.DateTime), "EXIF DateTime"),
+        (texts.get("Creation Time"), "PNG Creation Time chunk"),
+        (texts.get("date:create"), "PNG date:create chunk"),
+    ):
+        if isinstance(value, str) and value.strip("\0 "):
+            text = value.strip("\0 ")
+            match = re.match(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}:\d{2}:\d{2})", text)
+            return (f"{match[1]}-{match[2]}-{match[3]}T{match[4]}" if match else text), where
+    return None
+
+
+def _embedded_sources(found: _Embedded, relpath: str, warns: list[str]) -> list[_Source]:
+    """Parsed settings from every embedded source, most trusted first."""
+    texts, exif = found.texts, found.exif_texts
+    where = {key: f"{relpath} (PNG {key} chunk)" for key in texts}
+    sources: list[_Source] = []
+    label = {key: f"PNG {key} chunk" for key in texts}
+    sources: list[_Source] = []
+    if "parameters" in texts:
+        params = _parse_text(texts["parameters"], label["parameters"], warns)
+        sources.append(_Source("a1111", where["parameters"], params))
+    if (meta := _json_object(texts, "invokeai_metadata", label, warns)) is not None:
+        sources.append(_Source("invokeai", where["invokeai_metadata"], sd.parse_invokeai(meta)))
+    if (meta := _json_object(texts, "sd-metadata", label, warns)) is not None:
+        sources.append(_Source("invokeai", where["sd-metadata"], sd.parse_invokeai_legacy(meta)))
+    if texts.get("Software", "").startswith("NovelAI"):
+        comment = _json_object(texts, "Comment", label, warns)
+        sources.append(
+            _Source(
+                "novelai",
+                f"{relpath} (PNG {'Comment' if comment else 'Description'} chunk)",
+                sd.parse_novelai(texts, comment),
+            )
+        )
+    sources += _comfy_sources(texts, "PNG {} chunk", relpath, warns)
+    for key, text in (("UserComment", "EXIF UserComment"), ("comment", "JPEG comment")):
+        if key in exif:
+            params = _parse_text(exif[key], text, warns)
+            gen = "comfyui" if params.pop("_comfy", False) else "a1111"
+            sources.append(_Source(gen, f"{relpath} ({text})", params))
+    sources += _comfy_sources(exif, "EXIF {} tag", relpath, warns)  # ComfyUI WebP
+    return [s for s in sources if s.params]
+
+
+def _comfy_sources(texts: dict[str, str], pattern: str, relpath: str, warns: list[str]) -> list[_Source]:
+    """ComfyUI ``prompt`` (API graph) or, failing that, ``workflow`` (UI graph)."""
+    label = {key: pattern.format(key) for key in ("prompt", "workflow")}
+    graph = _json(texts, "prompt", label, warns)
+    if sd.looks_like_comfy_graph(graph):
+        return [_Source("comfyui", f"{relpath} ({label['prompt']})", sd.parse_comfyui(graph))]
+    workflow = _json(texts, "workflow", label, warns)
+    if isinstance(workflow, dict) and workflow.get("nodes"):
+        params = sd.parse_comfyui(sd.workflow_to_api(workflow))
+        return [_Source("comfyui", f"{relpath} ({label['workflow']})", params)]
+    return []
+
+
+def _parse_text(text: str, label: str, warns: list[str]) -> dict[str, Any]:
+    """Infotext, or JSON (ComfyUI graph wrapper, SwarmUI/Fooocus-style settings)."""
+    if not text.lstrip().startswith("{"):
+        return sd.parse_a1111(text)
+    data = _json({"text": text}, "text", {"text": label}, warns)
+    if not isinstance(data, dict):
+        return {}
+    graph = data.get("prompt")
+    if isinstance(graph, str) and graph.lstrip().startswith("{"):  # SaveImage-Plus: JSON in a string
+        graph = _json({"prompt": graph}, "prompt", {"prompt": f"{label} prompt"}, warns)
+    if sd.looks_like_comfy_graph(graph):
+        return {**sd.parse_comfyui(graph), "_comfy": True}
+    return sd.parse_generic_json(data)
+
+
+def _json(texts: dict[str, str], key: str, labels: dict[str, str], warns: list[str]) -> Any:
+    """``json.loads(texts[key])``, or None with a one-line warning when it is not valid JSON."""
+    if key not in texts:
+        return None
+    try:
+        return json.loads(texts[key])
+    except (json.JSONDecodeError, RecursionError) as err:
+        reason = getattr(err, "msg", "too deeply nested")
+        warns.append(f"{labels.get(key, key)} is not valid JSON ({reason}); ignored")
+        return None
+
+
+def _json_object(texts: dict[str, str], key: str, labels: dict[str, str], warns: list[str]) -> Any:
+    """Like :func:`_json`, but only a JSON object counts (anything else is a warning)."""
+    data = _json(texts, key, labels, warns)
+    if data is not None and not isinstance(data, dict):
+        warns.append(f"{labels.get(key, key)} is JSON but not an object; ignored")
+        return None
+    return data
+
+
+def _sidecar_sources(path: Path, relpath: str, warns: list[str]) -> list[_Source]:
+    """Settings from ``<stem>.json``, ``<name>.json`` or ``<stem>.txt`` next to the image."""
+    folder = posixpath.dirname(relpath)
+    for sidecar in (path.with_suffix(".json"), path.with_name(path.name + ".json"), path.with_suffix(".txt")):
+        try:
+            if not sidecar.is_file() or sidecar.stat().st_size > SIDECAR_MAX_BYTES:
+                continue
+            text = sd.decode_bytes(sidecar.read_bytes())
+        except OSError:
+            continue
+        where = f"{posixpath.join(folder, sidecar.name)} (sidecar)"
+        if sidecar.suffix == ".txt":
+            params = sd.parse_a1111(text)
+            if not {"num_inference_steps", "seed", "sampler"} & params.keys():
+                continue  # a note that merely shares the name, not infotext
+        else:
+            params = _parse_text(text, f"sidecar {sidecar.name}", warns) if text.strip() else {}
+            params.pop("_comfy", None)
+        if params:
+            return [_Source("sidecar", where, params)]
+    return []
+
+
+def _generator(sources: list[_Source]) -> str:
+    if not sources:
+        return "none"
+    if any(s.generator == "comfyui" for s in sources):
+        return "comfyui"  # image-saver nodes write A1111 text as well as the graph
+    return sources[0].generator
+
+
+# ----------------------------------------------------------------------------- text chunk
+
+
+def _chunk_text(ex: Extracted, relpath: str, generation_size: str | None) -> str:
+    """Prompt, negative prompt and a compact settings line, for text embedding."""
+    width, height = ex.get("resolution.width"), ex.get("resolution.height")
+    size = f"{width}x{height}"
+    if generation_size and generation_size != size:
+        size += f" (generated at {generation_size})"
+    settings = [
+        f"{label}: {value}"
+        for label, value in (
+            ("Steps", ex.get("num_inference_steps")),
+            ("Sampler", ex.get("sampler")),
+            ("CFG", ex.get("guidance_scale")),
+            ("Seed", ex.get("seed")),
+            ("Size", size),
+            ("Model", ex.get("model_checkpoint")),
+        )
+        if value is not None
+    ]
+    lines = []
+    if ex.get("prompt"):
+        lines.append(_clip(ex.get("prompt"), 1500))
+    else:
+        lines.append(
+            f"Image {posixpath.basename(relpath)} ({_FORMAT_NAMES[ex.get('format')]}, no prompt recorded)"
+        )
+    if ex.get("negative_prompt"):
+        lines.append("Negative: " + _clip(ex.get("negative_prompt"), 500))
+    lines.append(", ".join(settings))
+    return "\n".join(lines)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
