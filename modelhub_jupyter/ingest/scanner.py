@@ -135,7 +135,18 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     Raises ``FileNotFoundError`` / ``NotADirectoryError`` / ``PermissionError`` (one-line
     message naming the path) only for a bad root; problems inside the tree go to ``errors``.
     """
-    return _Scanner(Path(os.path.abspath(os.fspath(root))), options or ScanOptions()).run()
+    result = _Scanner(Path(os.path.abspath(os.fspath(root))), options or ScanOptions()).run()
+    return _drop_image_sidecars(result)
+
+
+def _drop_image_sidecars(result: ScanResult) -> ScanResult:
+    """``castle.json`` next to ``castle.png`` is the image's metadata, read with the image, not a config."""
+    images = {f.relpath.rsplit(".", 1)[0] for f in result.files if f.kind == "image"}
+    images |= {f.relpath for f in result.files if f.kind == "image"}
+    kept = [f for f in result.files if not (f.kind == "config" and f.relpath.rsplit(".", 1)[0] in images)]
+    result.skipped += len(result.files) - len(kept)
+    result.files = kept
+    return result
 
 
 def human_size(size: int) -> str:
