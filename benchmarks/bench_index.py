@@ -82,7 +82,9 @@ def worker_langchain(workspace: Path, home: Path) -> dict:
     embeddings.embed_documents(["warm up"])
     start = time.perf_counter()
     docs = DirectoryLoader(str(workspace), glob="**/*.py", loader_cls=TextLoader).load()
-    splitter = RecursiveCharacterTextSplitter.from_language(Language.PYTHON, chunk_size=1000, chunk_overlap=100)
+    splitter = RecursiveCharacterTextSplitter.from_language(
+        Language.PYTHON, chunk_size=1000, chunk_overlap=100
+    )
     chunks = splitter.split_documents(docs)
     Chroma.from_documents(chunks, embeddings, persist_directory=str(home / "lc"))
     seconds = time.perf_counter() - start
@@ -107,7 +109,9 @@ def _run_worker(name: str, workspace: Path, repeat: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scripts", type=int, default=1000)
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -140,7 +144,9 @@ def main() -> None:
     print(f"speed-up (files/s, scripts)  : {ours['code_files_per_s'] / lc['code_files_per_s']:.2f}x")
     print(f"no-change re-index           : median {ours['reindex_s_median']:.2f} s over {args.repeat} runs, "
           f"{ours['reindex_embeddings']} embeddings computed")  # fmt: skip
-    print(f"peak RSS                     : ours {ours['peak_rss_mb']:.0f} MB, langchain {lc['peak_rss_mb']:.0f} MB")
+    print(
+        f"peak RSS                     : ours {ours['peak_rss_mb']:.0f} MB, langchain {lc['peak_rss_mb']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -85,17 +85,26 @@ class Hub:
         if chroma_url is not None:
             settings.chroma_url = chroma_url
         self.settings = settings
-        self.catalog = Catalog(settings.catalog_path)
+        with self._init_lock():
+            self.catalog = Catalog(settings.catalog_path)
         self.embedder = embedder or TextEmbedder(settings.embed_model, batch_size=settings.embed_batch_size)
         self._vectors: VectorStore | None = None
         self._engine = None
 
+    def _init_lock(self):
+        """Creating the stores (schemas, Chroma migrations) is serialised across processes."""
+        from filelock import FileLock
+
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.settings.home / "open.lock"), timeout=120)
+
     @property
     def vectors(self) -> VectorStore:
         if self._vectors is None:
-            self._vectors = VectorStore(
-                self.settings.chroma_path, self.embedder.name, self.settings.chroma_url
-            )
+            with self._init_lock():
+                self._vectors = VectorStore(
+                    self.settings.chroma_path, self.embedder.name, self.settings.chroma_url
+                )
         return self._vectors
 
     def _indexer(self):

@@ -48,12 +48,24 @@ def train_{i}(model, data, steps={steps}):
 def _workspace(root: Path, n: int) -> Path:
     for i in range(n):
         arch = ("residual", "gated", "dense", "sparse")[i % 4]
-        write(root / f"pkg{i % 5}" / f"model_{i}.py", SCRIPT.format(i=i, arch=arch, width=32 + i, steps=100 + i))
+        write(
+            root / f"pkg{i % 5}" / f"model_{i}.py", SCRIPT.format(i=i, arch=arch, width=32 + i, steps=100 + i)
+        )
     return root
 
 
 def _index_cmd(home: Path, root: Path) -> list[str]:
-    return [sys.executable, "-m", "modelhub_jupyter.cli", "--home", str(home), "index", str(root), "--json", "--no-progress"]
+    return [
+        sys.executable,
+        "-m",
+        "modelhub_jupyter.cli",
+        "--home",
+        str(home),
+        "index",
+        str(root),
+        "--json",
+        "--no-progress",
+    ]
 
 
 def _consistent(hub: Hub, n_files: int) -> None:
@@ -96,7 +108,10 @@ def test_sigkill_mid_run_is_completed_by_the_next_run_without_duplicates(tmp_pat
 def test_two_processes_indexing_one_home_do_not_corrupt_it(tmp_path, shared_embedder):
     root = _workspace(tmp_path / "ws", 24)
     home = tmp_path / "home"
-    procs = [subprocess.Popen(_index_cmd(home, root), stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    procs = [
+        subprocess.Popen(_index_cmd(home, root), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1][-500:] for o in outs]
     hub = Hub(home, embedder=shared_embedder)
@@ -125,7 +140,16 @@ def chroma_server(tmp_path):
     chroma = Path(sys.executable).parent / "chroma"
     port = _free_port()
     proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "server-data"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -94,7 +94,9 @@ def test_lineage_and_links(indexed):
     hub, _ = indexed
     edges = hub.relationships()
     assert any(
-        e["relation"] == "predecessor_of" and e["source_id"] == "transformer_v1" and e["target_id"] == "transformer_v2"
+        e["relation"] == "predecessor_of"
+        and e["source_id"] == "transformer_v1"
+        and e["target_id"] == "transformer_v2"
         for e in edges
     )
     assert any(e["relation"] == "generated_by" and e["source_id"].startswith("outputs/") for e in edges)

@@ -29,7 +29,7 @@ class MLP(nn.Module):
         return self.net(x)
 '''
 
-TRAIN_PY = '''import torch
+TRAIN_PY = """import torch
 
 
 def train(model, loader, epochs=5):
@@ -40,7 +40,7 @@ def train(model, loader, epochs=5):
             opt.zero_grad()
             loss.backward()
             opt.step()
-'''
+"""
 
 
 def _png(prompt: str) -> bytes:
@@ -86,7 +86,10 @@ def test_unchanged_workspace_is_skipped_without_embedding(hub, small):
 def test_changed_file_replaces_its_chunks(hub, small):
     hub.index(small, progress=False)
     before = {d.id for d in hub.catalog.documents(kind="code")}
-    write(small / "train.py", TRAIN_PY.replace("epochs=5", "epochs=50") + "\n\ndef evaluate(model):\n    return 0.9\n")
+    write(
+        small / "train.py",
+        TRAIN_PY.replace("epochs=5", "epochs=50") + "\n\ndef evaluate(model):\n    return 0.9\n",
+    )
     report = hub.index(small, progress=False)
     assert report.indexed == 1
     docs = hub.catalog.documents(kind="code")
@@ -134,7 +137,10 @@ def test_bad_input_is_reported_and_everything_else_indexed(hub, tmp_path):
     }  # fmt: skip
     assert expected <= set(errors), errors
     assert any("loop" in path or "loop" in reason for path, reason in errors.items())
-    assert "10,000,000,000" in errors["models/huge.safetensors"] or "10000000000" in errors["models/huge.safetensors"]
+    assert (
+        "10,000,000,000" in errors["models/huge.safetensors"]
+        or "10000000000" in errors["models/huge.safetensors"]
+    )
     assert "magic" in errors["models/bad.gguf"]
     assert "UTF-8" in errors["latin1.py"] and "binary" in errors["binary.py"]
     assert "limit" in errors["big.py"]

@@ -133,10 +133,14 @@ def _hit(doc: DocRow, score: float) -> Hit:
     lines = None
     if doc.kind != "image" and "start_line" in md:
         lines = (int(md["start_line"]), int(md.get("end_line", md["start_line"])))
+    path = md.get("filepath", doc.file_path)
+    cited = str(md.get("breadcrumb") or "").split(" › ")[0]
+    if doc.kind == "model" and cited.startswith(f"{path}/"):
+        path = cited  # a model dir's chunk cites lines of one of its files (README.md, config.json)
     return Hit(
         id=doc.id,
         kind=doc.kind,
-        path=md.get("filepath", doc.file_path),
+        path=path,
         score=score,
         snippet=(doc.content or "")[:SNIPPET_CHARS],
         metadata=md,
