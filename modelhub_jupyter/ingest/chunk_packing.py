@@ -1,0 +1,157 @@
+"""Packing lines of text into chunks that fit the embedder's budget.
+
+A chunk is a breadcrumb line followed by source lines. Pieces are cut where a cut
+hurts least (before a statement, ideally a top-level one) and never truncate: a line
+longer than the budget is sliced into several pieces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .types import Chunk
+
+MAX_CHARS = 900  # MiniLM reads 256 tokens, about 900 characters of code
+SEP = " › "
+HARD = 3  # level of an item that always starts a new piece
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of chunk text, the file line it came from, and how good a cut before it is.
+
+    ``level``: 0 = mid-statement, 1 = nested statement start, 2 = top-level statement
+    start, 3 = always cut here.
+    """
+
+    lineno: int
+    text: str
+    level: int = 0
+
+
+def fit_text(text: str, limit: int) -> str:
+    """Shorten ``text`` to at most ``limit`` characters, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    half = max(1, (limit - 1) // 2)
+    return text[:half] + "…" + text[len(text) - (limit - 1 - half) :]
+
+
+def _split_long(items: list[Item], budget: int) -> list[Item]:
+    out: list[Item] = []
+    for item in items:
+        if len(item.text) <= budget:
+            out.append(item)
+            continue
+        for pos in range(0, len(item.text), budget):
+            out.append(Item(item.lineno, item.text[pos : pos + budget], item.level if pos == 0 else 0))
+    return out
+
+
+def _size(items: list[Item]) -> int:
+    return sum(len(i.text) + 1 for i in items) - 1 if items else 0
+
+
+def _best_cut(cur: list[Item], budget: int) -> int:
+    """Index p (1..len-1) so that cur[:p] becomes a piece; prefers statement boundaries."""
+    sizes, total = [], -1
+    for item in cur:
+        sizes.append(total)  # size of cur[:index]
+        total += len(item.text) + 1
+    last = len(cur) - 1
+    for level, share in ((2, 0.5), (1, 0.3), (2, 0.15)):
+        for p in range(last, 0, -1):
+            if cur[p].level >= level and sizes[p] >= budget * share:
+                return p
+    return last
+
+
+def _trim(items: list[Item]) -> list[Item]:
+    start, end = 0, len(items)
+    while start < end and not items[start].text.strip():
+        start += 1
+    while end > start and not items[end - 1].text.strip():
+        end -= 1
+    return items[start:end]
+
+
+def pack(items: list[Item], budget: int, max_lines: int | None = None) -> list[list[Item]]:
+    """Group items into pieces of at most ``budget`` characters (newline-joined)."""
+    budget = max(budget, 40)
+    pieces: list[list[Item]] = []
+    cur: list[Item] = []
+    for item in _split_long(items, budget):
+        if item.level >= HARD and _trim(cur):
+            pieces.append(cur)
+            cur = []
+        cur.append(item)
+        while len(cur) > 1 and (_size(cur) > budget or (max_lines and len(cur) > max_lines)):
+            cut = _best_cut(cur, budget)
+            pieces.append(cur[:cut])
+            cur = cur[cut:]
+    pieces.append(cur)
+    return [piece for piece in map(_trim, pieces) if piece]
+
+
+def make_chunks(
+    crumb: str,
+    items: list[Item],
+    *,
+    repeat: str = "",
+    span: tuple[int, int] | None = None,
+    section_type: str = "utility",
+    chunk_type: str = "function",
+    symbol: str | None = None,
+) -> list[Chunk]:
+    """Chunks for one unit (a function, a class skeleton, ...): ``crumb`` then its lines.
+
+    A unit that does not fit is split; each piece's breadcrumb gets ``(part i/n)`` and
+    pieces after the first start with ``repeat`` (e.g. the ``def`` line) when it is short.
+    ``span`` overrides the line range of a unit that fits in one chunk.
+    """
+    repeat = repeat if len(repeat) <= MAX_CHARS // 4 else ""
+    pieces = pack(items, MAX_CHARS - len(crumb) - 1)
+    total = len(pieces)
+    while total > 1:
+        widest = f"{crumb} (part {total}/{total})"
+        pieces = pack(items, MAX_CHARS - len(widest) - 1 - (len(repeat) + 1 if repeat else 0))
+        if len(str(len(pieces))) <= len(str(total)):
+            break
+        total = len(pieces)
+    chunks = []
+    for index, piece in enumerate(pieces, 1):
+        label = crumb if len(pieces) == 1 else f"{crumb} (part {index}/{len(pieces)})"
+        head = [label] + ([repeat] if repeat and index > 1 else [])
+        start, end = min(i.lineno for i in piece), max(i.lineno for i in piece)
+        if span and len(pieces) == 1:
+            start, end = span
+        elif span and index == len(pieces):
+            end = max(end, span[1])
+        chunks.append(
+            Chunk(
+                content="\n".join(head + [i.text for i in piece]),
+                start_line=start,
+                end_line=end,
+                breadcrumb=label,
+                section_type=section_type,
+                chunk_type=chunk_type,
+                symbol=symbol,
+            )
+        )
+    return chunks
+
+
+def window_chunks(
+    prefix: str, lines: list[str], *, first_line: int = 1, window: int = 40, chunk_type: str = "window"
+) -> list[Chunk]:
+    """Fallback chunks: windows of at most ``window`` lines, each within the budget."""
+    items = [Item(first_line + n, text) for n, text in enumerate(lines)]
+    last = first_line + len(lines)
+    widest = f"{prefix}{SEP}lines {last}-{last}"
+    chunks = []
+    for piece in pack(items, MAX_CHARS - len(widest) - 1, max_lines=window):
+        start, end = piece[0].lineno, piece[-1].lineno
+        crumb = f"{prefix}{SEP}lines {start}-{end}"
+        content = "\n".join([crumb] + [i.text for i in piece])
+        chunks.append(Chunk(content, start, end, crumb, "utility", chunk_type, None))
+    return chunks

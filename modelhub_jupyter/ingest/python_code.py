@@ -1,0 +1,203 @@
+"""Python model code -> metadata and chunks, with stdlib ``ast`` (nothing imported or executed).
+
+:func:`parse_python` is the entry point; :func:`analyze_tree` is shared with notebooks.
+A file that does not parse is still indexed: 40-line windows, plus what regexes find.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from collections.abc import Callable
+from pathlib import PurePosixPath
+
+from .chunk_packing import window_chunks
+from .python_arch import detect_architecture
+from .python_chunks import PythonChunker
+from .python_facts import (
+    ModelClass,
+    choose_framework,
+    find_model_classes,
+    frameworks_by_regex,
+    read_imports,
+    symbols,
+)
+from .python_text import (
+    Note,
+    comment_lines,
+    docstring_lines,
+    identity_facts,
+    predecessors_in_text,
+    split_stem,
+    text_facts,
+    version_key,
+)
+from .python_values import (
+    DatasetRef,
+    ValueCollector,
+    best_facts,
+    const_value,
+    dataset_calls,
+    module_statements,
+)
+from .types import Extracted
+
+Where = Callable[[int], str]
+_VERSION_NAMES = ("__version__", "VERSION", "MODEL_VERSION", "version")
+_SPLITS = {
+    "train": "train",
+    "validation": "validation",
+    "val": "validation",
+    "valid": "validation",
+    "test": "test",
+}
+_IMPORT_RX = re.compile(r"^\s*(?:from\s+\.*([\w.]+)\s+import|import\s+([\w.]+))", re.M)
+
+
+def split_lines(source: str) -> list[str]:
+    """Source lines numbered like ``ast`` numbers them (only \\n, \\r\\n and \\r end a line)."""
+    return re.split(r"\r\n|\r|\n", source)
+
+
+def file_stem(relpath: str) -> str:
+    """``gpt/transformer_v2.py`` -> ``transformer_v2`` (either slash)."""
+    return PurePosixPath(relpath.replace("\\", "/")).stem
+
+
+def parse_module(source: str) -> tuple[ast.Module | None, str | None]:
+    """(tree, None) or (None, one-line reason) for source that does not parse."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes etc.
+            return ast.parse(source), None
+    except SyntaxError as err:
+        return None, f"syntax error at line {err.lineno}: {err.msg}"
+    except (ValueError, RecursionError, MemoryError) as err:
+        return None, f"cannot parse: {type(err).__name__}"
+
+
+def parse_python(source: str, relpath: str) -> Extracted:
+    """Metadata (with provenance) and chunks of one Python file. Never raises on bad Python."""
+    ex = Extracted()
+    lines = split_lines(source)
+    stem = file_stem(relpath)
+    tree, problem = parse_module(source)
+
+    def where(line: int) -> str:
+        return f"{relpath}:{line}"
+
+    notes = [(where(n), t) for n, t in docstring_lines(tree, lines) + comment_lines(source)]
+    if tree is None:
+        ex.warnings.append(f"{problem}; indexed as line windows")
+        ex.chunks = window_chunks(relpath, lines)
+        regex_facts(ex, source, relpath, stem, notes, where)
+        return ex
+    models = analyze_tree(ex, tree, relpath, stem, notes, where)
+    ex.chunks = PythonChunker(lines, relpath, {m.name for m in models}, "<module>").chunk(tree)
+    return ex
+
+
+def regex_facts(ex: Extracted, source: str, relpath: str, stem: str, notes: list[Note], where: Where) -> None:
+    """What can be said about a file that does not parse: framework from imports, prose facts."""
+    ex.set("language", "python", relpath)
+    found = frameworks_by_regex(source)
+    framework = min(found.items(), key=lambda kv: kv[1]) if found else None
+    if framework:
+        ex.set("framework.name", framework[0], where(framework[1]))
+    family, version = identity_facts(ex, stem, relpath, None)
+    text_facts(ex, notes, framework[0] if framework else None)
+    imported = [
+        (m.group(1) or m.group(2), source.count("\n", 0, m.start()) + 1) for m in _IMPORT_RX.finditer(source)
+    ]
+    _predecessors(ex, notes, imported, stem, family, version, where)
+
+
+def analyze_tree(
+    ex: Extracted, tree: ast.Module, relpath: str, stem: str, notes: list[Note], where: Where
+) -> list[ModelClass]:
+    """Set every file-level fact of a parsed module on ``ex``; returns its model classes."""
+    ex.set("language", "python", relpath)
+    imports = read_imports(tree)
+    models = find_model_classes(tree, imports)
+    framework = choose_framework(imports, models, tree)
+    if framework:
+        ex.set("framework.name", framework[0], where(framework[1]))
+    if models:
+        ex.set("model_classes", [m.name for m in models], where(models[0].line))
+    architecture = detect_architecture(tree, models)
+    if architecture:
+        ex.set("architecture_type", architecture[0], where(architecture[1]))
+    facts = best_facts(ValueCollector(tree, imports, models).collect())
+    for key, fact in sorted(facts.items()):
+        if not key.startswith("dataset."):
+            ex.set(key, fact.value, where(fact.line))
+    _datasets(ex, tree, imports, facts, where)
+    names = symbols(tree)
+    if names:
+        first = next(
+            n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        )
+        ex.set("symbols", names, where(first.lineno))
+    family, version = identity_facts(ex, stem, relpath, _explicit_version(tree, where))
+    text_facts(ex, notes, framework[0] if framework else None)
+    _predecessors(ex, notes, imports.modules, stem, family, version, where)
+    return models
+
+
+def _explicit_version(tree: ast.Module, where: Where) -> tuple[str, str] | None:
+    for node in module_statements(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id in _VERSION_NAMES:
+                value = const_value(node.value)
+                if (
+                    isinstance(value, str | int | float)
+                    and not isinstance(value, bool)
+                    and str(value).strip()
+                ):
+                    return str(value).strip(), where(node.lineno)
+    return None
+
+
+def _datasets(ex: Extracted, tree: ast.Module, imports, facts, where: Where) -> None:
+    refs = dataset_calls(tree, imports)
+    named = facts.get("dataset.name")
+    if named:
+        refs.append(DatasetRef(named.value, named.line))
+    unique: dict[str, DatasetRef] = {}
+    for ref in refs:
+        unique.setdefault(re.sub(r"[\W_]+", "", ref.name.lower()), ref)
+    if not unique:
+        return
+    first = next(iter(unique.values()))
+    ex.set("dataset.name", first.name, where(first.line))
+    config = facts.get("dataset.config")
+    if first.config:
+        ex.set("dataset.config", first.config, where(first.line))
+    elif config:
+        ex.set("dataset.config", config.value, where(config.line))
+    if isinstance(first.split, str) and first.split.split("[")[0].strip() in _SPLITS:
+        ex.set("dataset.split", _SPLITS[first.split.split("[")[0].strip()], where(first.line))
+    if len(unique) > 1:
+        ex.set("datasets", [r.name for r in unique.values()], where(first.line))
+
+
+def _predecessors(
+    ex: Extracted,
+    notes: list[Note],
+    modules: list[tuple[str, int]],
+    stem: str,
+    family: str,
+    version: str | None,
+    where: Where,
+) -> None:
+    found = predecessors_in_text(notes, stem, family)
+    if version:
+        for module, line in modules:
+            name = module.split(".")[-1]
+            other_family, other_version = split_stem(name)
+            if other_family == family and other_version and version_key(other_version) < version_key(version):
+                found.append((name, where(line)))
+    names = list(dict.fromkeys(name for name, _ in found))
+    if names:
+        ex.set("predecessor_models", names, found[0][1])

@@ -1,0 +1,187 @@
+"""Facts stated in prose (module docstring, comments, notebook markdown) and in the file name.
+
+Results (``perplexity: 9.3``, ``top-1 acc 76.1%``), parameter counts (``124M parameters``),
+training time and hardware, framework pins (``torch==2.1.0``), predecessors
+(``Predecessor: transformer_v1``) and the model identity from the file stem.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+
+from .types import Extracted
+from .value_keys import check_metric
+
+Note = tuple[str, str]  # (where "path:line", one line of text)
+
+_METRIC_RX = re.compile(
+    r"(?<![\w-])(?P<key>(?:val(?:idation)?|valid|eval|test|train(?:ing)?)[ _-]?loss|loss"
+    r"|top-?1(?:[ _-]?acc(?:uracy)?)?|(?:val(?:idation)?|test|eval)[ _-]?acc(?:uracy)?|acc(?:uracy)?"
+    r"|perplexity|ppl|f1(?:[ _-]?score)?|bleu(?:[ _-]?score)?|fid|(?:roc[ _-]?)?auc|rmse|mae|inception[ _-]score)"
+    r"(?![\w-])\s*(?P<sep>[:=]|\bof\b|\bis\b|\bwas\b)?\s*(?P<num>\d+(?:\.\d+)?)(?![\d.]*[eE]-)(?P<pct>\s*%)?",
+    re.I,
+)
+_RESULT_CONTEXT = re.compile(r"result|achiev|reach|final|best|score", re.I)
+_PARAMS_BEFORE = re.compile(
+    r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<unit>[kmb]|thousand|million|billion)?\s*(?:trainable\s+)?(?:parameters|params)\b",
+    re.I,
+)
+_PARAMS_AFTER = re.compile(
+    r"\b(?:parameters|params|param[ _]count|num_params|n_params)\s*[:=]\s*~?(?P<num>\d[\d,]*(?:\.\d+)?)\s*"
+    r"(?P<unit>[kmb]\b|thousand|million|billion)?",
+    re.I,
+)
+_UNITS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9}
+_TIME_RX = re.compile(r"training[ _]time(?:[ _]hours)?\s*[:=]\s*(?P<num>\d+(?:\.\d+)?)", re.I)
+_HARDWARE_RX = re.compile(r"\bhardware(?:[ _]used)?\s*[:=]\s*(?P<hw>[^,;]{2,60}?)\s*$", re.I)
+_EVAL_DS_RX = re.compile(r"^\s*(?:#\s*)?(?:Results?|RESULTS?)\s*\(\s*(?P<ds>[\w.\-]+)[\s,)]")
+_PIN_RX = re.compile(r"\b(?P<pkg>torch|tensorflow(?:-gpu|-cpu)?|jax)\s*==\s*(?P<ver>\d+(?:\.\d+)*[\w.+]*)")
+_PIN_FRAMEWORK = {"torch": "pytorch", "tensorflow": "tensorflow", "jax": "jax"}
+_STRICT_PRED = re.compile(
+    r"\b(?:predecessors?(?:[ _]models?)?|previous[ _](?:version|model))\s*(?:[:=]|\bis\b|\bwas\b)\s*"
+    r"(?P<names>`?[A-Za-z_][\w.\-]*`?(?:\s*(?:,|\band\b)\s*`?[A-Za-z_][\w.\-]*`?)*)",
+    re.I,
+)
+_SOFT_PRED = re.compile(
+    r"\b(?:based\s+on|builds?\s+(?:up)?on|extends|derived\s+from|fork\s+of|variant\s+of|improves\s+(?:on|upon)"
+    r"|supersedes|replaces|successor\s+(?:of|to)"
+    r"|fine-?tuned\s+from)\s+(?:the\s+)?`?(?P<name>[A-Za-z_][\w.\-]*)",
+    re.I,
+)
+_STEM_VERSION = re.compile(r"^(?P<family>.+?)[_-]v(?P<version>\d+(?:[._]\d+)*)$", re.I)
+_STOPWORDS = {"the", "a", "an", "this", "that", "it", "none", "n", "na", "our", "its", "v"}
+
+
+def comment_lines(source: str) -> list[tuple[int, str]]:
+    """(line, text) of each ``#`` comment; a regex fallback when the source does not tokenize."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        return [(t.start[0], t.string.lstrip("#").strip()) for t in tokens if t.type == tokenize.COMMENT]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        found = []
+        for number, line in enumerate(re.split(r"\r\n|\r|\n", source), 1):
+            match = re.search(r"(?:^|\s)#(.*)$", line)
+            if match:
+                found.append((number, match.group(1).strip()))
+        return found
+
+
+_DOC_RX = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[rRuU]?(\"\"\"|''')(.*?)\1", re.S)
+
+
+def docstring_lines(tree: ast.Module | None, lines: list[str]) -> list[tuple[int, str]]:
+    """(line, text) of the module docstring, from the tree or a leading triple-quoted string."""
+    if tree is None:
+        text = "\n".join(lines)
+        match = _DOC_RX.match(text)
+        if not match:
+            return []
+        first, last = text.count("\n", 0, match.start(1)) + 1, text.count("\n", 0, match.end()) + 1
+        return [(n, lines[n - 1]) for n in range(first, last + 1)]
+    first_node = tree.body[0] if tree.body else None
+    if not (isinstance(first_node, ast.Expr) and isinstance(first_node.value, ast.Constant)):
+        return []
+    if not isinstance(first_node.value.value, str):
+        return []
+    end = first_node.end_lineno or first_node.lineno
+    return [(n, lines[n - 1]) for n in range(first_node.lineno, end + 1)]
+
+
+def _number(text: str, unit: str | None) -> int | None:
+    value = float(text.replace(",", "")) * _UNITS.get((unit or "").lower(), 1.0)
+    if not unit and value < 1000:
+        return None
+    return int(round(value))
+
+
+def _metric_key(raw: str) -> str:
+    key = re.sub(r"[ _-]+", "_", raw.lower())
+    if key.endswith("loss"):
+        return "val_loss" if key.startswith(("val", "valid", "eval")) else "loss"
+    if key.startswith("top") or "acc" in key:
+        return "accuracy"
+    return {
+        "ppl": "perplexity",
+        "f1_score": "f1",
+        "bleu_score": "bleu",
+        "roc_auc": "auc",
+        "rocauc": "auc",
+    }.get(key, key)
+
+
+def text_facts(ex: Extracted, notes: list[Note], framework: str | None) -> None:
+    """Set performance.*, total_parameters, training time/hardware and framework.version from prose."""
+    for where, text in notes:
+        for match in _METRIC_RX.finditer(text):
+            if not (match.group("sep") or match.group("pct") or _RESULT_CONTEXT.search(text)):
+                continue
+            key = _metric_key(match.group("key"))
+            value = check_metric(key, match.group("num"), bool(match.group("pct")))
+            ex.set(f"performance.{key}", value, where, overwrite=False)
+        for rx in (_PARAMS_AFTER, _PARAMS_BEFORE):
+            match = rx.search(text)
+            if match:
+                count = _number(match.group("num"), match.group("unit"))
+                ex.set("model_dimensions.total_parameters", count, where, overwrite=False)
+        if match := _TIME_RX.search(text):
+            ex.set("training_config.training_time_hours", float(match.group("num")), where, overwrite=False)
+        if match := _HARDWARE_RX.search(text.strip()):
+            ex.set("training_config.hardware_used", match.group("hw").strip(), where, overwrite=False)
+        if match := _EVAL_DS_RX.search(text):
+            ex.set("performance.eval_dataset", match.group("ds").rstrip(".-"), where, overwrite=False)
+        for match in _PIN_RX.finditer(text):
+            pkg = match.group("pkg").split("-")[0]
+            if _PIN_FRAMEWORK[pkg] == framework:
+                ex.set("framework.version", match.group("ver").rstrip("."), where, overwrite=False)
+
+
+def _clean(name: str) -> str:
+    name = name.strip("`'\"()[],;:").rstrip(".")
+    return name[:-3] if name.endswith(".py") else name
+
+
+def split_stem(stem: str) -> tuple[str, str | None]:
+    """``transformer_v2_1`` -> (``transformer``, ``2.1``); no version suffix -> (stem, None)."""
+    match = _STEM_VERSION.match(stem)
+    if not match:
+        return stem, None
+    return match.group("family"), match.group("version").replace("_", ".")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sortable form of ``"2.1"``."""
+    return tuple(int(p) for p in re.findall(r"\d+", version)[:4])
+
+
+def predecessors_in_text(notes: list[Note], model_id: str, family: str) -> list[tuple[str, str]]:
+    """(name, where) of predecessors stated in prose; soft phrases need a versioned name."""
+    found: list[tuple[str, str]] = []
+    for where, text in notes:
+        for match in _STRICT_PRED.finditer(text):
+            for raw in re.split(r"\s*(?:,|\band\b)\s*", match.group("names")):
+                name = _clean(raw)
+                if len(name) > 1 and name.lower() not in _STOPWORDS and name != model_id:
+                    found.append((name, where))
+        for match in _SOFT_PRED.finditer(text):
+            name = _clean(match.group("name"))
+            versioned = split_stem(name)[1] is not None or match.group("name").endswith(".py")
+            if name != model_id and (versioned or split_stem(name)[0] == family and name != family):
+                found.append((name, where))
+    return found
+
+
+def identity_facts(
+    ex: Extracted, stem: str, relpath: str, version: tuple[str, str] | None
+) -> tuple[str, str | None]:
+    """Set model_id, model_family and version (explicit ``version`` = (value, where) wins over the stem)."""
+    family, stem_version = split_stem(stem)
+    ex.set("model_id", stem, relpath)
+    ex.set("model_family", family, relpath)
+    if version:
+        ex.set("version", version[0], version[1])
+    elif stem_version:
+        ex.set("version", stem_version, relpath)
+    return family, version[0] if version else stem_version

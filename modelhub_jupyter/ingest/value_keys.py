@@ -1,0 +1,115 @@
+"""Names that mean the same hyper-parameter in code and config files, and their valid values.
+
+``alias_key("n_embd") == "model_dimensions.hidden_size"``; :func:`check_value` keeps only
+values the document schema accepts (positive ints for sizes, 0 < lr < 10, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "model_dimensions.hidden_size": (
+        "hidden_size", "n_embd", "n_embed", "d_model", "hidden_dim", "embed_dim", "emb_dim", "dim",
+        "embedding_dim", "d_embed",
+    ),
+    "model_dimensions.num_layers": ("num_layers", "n_layer", "n_layers", "num_hidden_layers", "depth", "num_blocks"),
+    "model_dimensions.num_attention_heads": ("num_attention_heads", "n_head", "n_heads", "num_heads", "nhead"),
+    "model_dimensions.vocab_size": ("vocab_size", "n_vocab", "ntoken", "num_tokens"),
+    "model_dimensions.context_length": (
+        "context_length", "block_size", "max_seq_len", "max_seq_length", "seq_len", "max_len", "n_ctx",
+        "max_position_embeddings", "seq_length",
+    ),
+    "model_dimensions.intermediate_size": (
+        "intermediate_size", "dim_feedforward", "d_ff", "ffn_dim", "mlp_dim", "d_inner", "n_inner", "ff_dim",
+    ),
+    "training_config.batch_size": ("batch_size", "train_batch_size", "per_device_train_batch_size"),
+    "training_config.learning_rate": ("lr", "learning_rate", "base_lr", "max_lr", "init_lr", "peak_lr"),
+    "training_config.optimizer": ("optimizer", "optimizer_name", "optim", "optimizer_type"),
+    "training_config.epochs": ("epochs", "num_epochs", "n_epochs", "max_epochs", "num_train_epochs"),
+    "training_config.max_iters": (
+        "max_iters", "max_iter", "max_steps", "num_steps", "total_steps", "num_iters", "n_iters", "train_steps",
+        "num_train_steps", "num_training_steps",
+    ),
+    "training_config.weight_decay": ("weight_decay",),
+    "dataset.name": ("dataset", "dataset_name", "data_name", "dataset_id", "data_set", "ds_name"),
+    "dataset.config": ("dataset_config", "dataset_config_name"),
+}  # fmt: skip
+ALIASES = {alias: key for key, names in _ALIASES.items() for alias in names}
+INT_KEYS = {k for k in _ALIASES if k.startswith("model_dimensions.")} | {
+    "training_config.batch_size", "training_config.epochs", "training_config.max_iters",
+}  # fmt: skip
+TRAINING_KEYS = {k for k in _ALIASES if k.startswith(("training_config.", "dataset."))}
+OPTIMIZER_NAMES = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "sgd": "SGD",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "lion": "Lion",
+}
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_WORD = re.compile(r"^[A-Za-z][\w.\-]*$")
+
+
+def alias_key(name: str) -> str | None:
+    """Metadata key for a variable / flag / config key name (``--n-embd`` works too)."""
+    return ALIASES.get(name.strip().lstrip("-").replace("-", "_").lower())
+
+
+def normalize_optimizer(name: str) -> str | None:
+    """``"adamw"`` / ``"torch.optim.AdamW"`` -> ``"AdamW"``; other names as written."""
+    last = name.strip().rstrip("()").split(".")[-1]
+    if not _WORD.match(last) or len(last) > 40:
+        return None
+    return OPTIMIZER_NAMES.get(last.lower(), last)
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str) and _NUMBER.match(value.strip()):
+        text = value.strip()
+        return int(text) if re.fullmatch(r"[-+]?\d+", text) else float(text)
+    return value
+
+
+def check_value(key: str, value: Any) -> Any:
+    """``value`` made valid for ``key`` (numbers from numeric strings), or None to drop it."""
+    if value is None or isinstance(value, bool):
+        return None
+    if key in INT_KEYS:
+        value = _number(value)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    if key in ("training_config.learning_rate", "training_config.weight_decay"):
+        value = _number(value)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return None
+        low_ok = value > 0 if key.endswith("learning_rate") else value >= 0
+        return float(value) if low_ok and value < 10 else None
+    if key == "training_config.optimizer":
+        return normalize_optimizer(value) if isinstance(value, str) else None
+    if key in ("dataset.name", "dataset.config"):
+        if not isinstance(value, str):
+            return None
+        text = value.strip()
+        if not text or len(text) > 120 or text[0] in "./~" or "\\" in text or " " in text:
+            return None
+        return text
+    return value
+
+
+_METRIC_RANGES = {"accuracy": (0.0, 1.0), "f1": (0.0, 1.0), "auc": (0.0, 1.0), "perplexity": (1.0, None)}
+
+
+def check_metric(key: str, value: Any, percent: bool = False) -> float | None:
+    """A performance number in the schema's range (accuracy 76.1 or 76.1% -> 0.761), or None."""
+    value = _number(value)
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        return None
+    value = float(value)
+    low, high = _METRIC_RANGES.get(key, (0.0, None))
+    if high == 1.0 and (percent or 1.0 < value <= 100.0):
+        value = round(value / 100.0, 6)
+    if value < low or (high is not None and value > high):
+        return None
+    return value

@@ -1,0 +1,617 @@
+"""Python code parser and notebooks: facts with provenance, chunk boundaries, fallbacks."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import textwrap
+
+import pytest
+
+from modelhub_jupyter.ingest.chunk_packing import MAX_CHARS
+from modelhub_jupyter.ingest.notebooks import parse_notebook
+from modelhub_jupyter.ingest.python_code import parse_python
+from modelhub_jupyter.ingest.python_values import const_value
+from modelhub_jupyter.ingest.types import ARCHITECTURE_TYPES, SECTION_TYPES, Chunk, Extracted, ParseError
+
+
+def src(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def line_of(source: str, needle: str) -> int:
+    """1-based line of the first line containing ``needle``."""
+    return next(n for n, line in enumerate(source.splitlines(), 1) if needle in line)
+
+
+def check_chunks(ex: Extracted, source: str) -> None:
+    """Invariants every parse must keep: budget, breadcrumbs, valid types, no function line lost."""
+    lines = source.splitlines()
+    for chunk in ex.chunks:
+        assert len(chunk.content) <= MAX_CHARS, chunk.breadcrumb
+        assert chunk.content.startswith(chunk.breadcrumb + "\n")
+        assert 1 <= chunk.start_line <= chunk.end_line <= max(len(lines), 1)
+        assert chunk.section_type in SECTION_TYPES
+    seen = {ln.strip() for c in ex.chunks for ln in c.content.splitlines()}
+    everything = "\n".join(c.content for c in ex.chunks)
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for n in range(node.lineno, node.end_lineno + 1):
+                line = lines[n - 1].strip()
+                if line and line not in seen:  # only a line longer than a chunk may be sliced
+                    assert len(line) > MAX_CHARS // 2, f"line {n} lost"
+                    assert line[:200] in everything and line[-200:] in everything, f"line {n} lost"
+
+
+def by_symbol(ex: Extracted, symbol: str) -> list[Chunk]:
+    return [c for c in ex.chunks if c.symbol == symbol]
+
+
+GPT_V2 = src('''
+    """gpt_v2: a nanoGPT-style decoder-only transformer.
+
+    Predecessor: gpt_v1
+    Results (openwebtext, validation split):
+        val_loss: 2.85
+        perplexity: 17.3
+    About 124M parameters. Tested with torch==2.3.1.
+    """
+
+    import math
+    from dataclasses import dataclass
+
+    import torch
+    import torch.nn as nn
+    from torch.nn import functional as F
+
+    from gpt_v1 import MLP
+
+
+    @dataclass
+    class GPTConfig:
+        block_size: int = 1024
+        vocab_size: int = 50304
+        n_layer: int = 12
+        n_head: int = 12
+        n_embd: int = 768
+        dropout: float = 0.0
+
+
+    class CausalSelfAttention(nn.Module):
+        """Multi-head masked self-attention."""
+
+        def __init__(self, config: GPTConfig):
+            super().__init__()
+            self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd)
+            self.c_proj = nn.Linear(config.n_embd, config.n_embd)
+            self.n_head = config.n_head
+
+        def forward(self, x):
+            B, T, C = x.size()
+            q, k, v = self.c_attn(x).split(C, dim=2)
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+            att = F.softmax(att, dim=-1)
+            return self.c_proj(att @ v)
+
+
+    class Block(nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.attn = CausalSelfAttention(config)
+            self.mlp = MLP(config)
+
+        def forward(self, x):
+            return x + self.mlp(x + self.attn(x))
+
+
+    class GPT(nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
+
+        def forward(self, idx):
+            for block in self.blocks:
+                idx = block(idx)
+            return idx
+
+
+    class TinyGPT(GPT):
+        """Same model, fewer layers."""
+''')
+
+
+def test_nanogpt_model_facts_and_provenance():
+    ex = parse_python(GPT_V2, "nano/gpt_v2.py")
+    where = lambda needle: f"nano/gpt_v2.py:{line_of(GPT_V2, needle)}"  # noqa: E731
+    assert ex.get("language") == "python"
+    assert ex.get("framework.name") == "pytorch"
+    assert ex.provenance["framework.name"] == where("import torch")
+    assert ex.get("framework.version") == "2.3.1"
+    # TinyGPT subclasses GPT: a model class transitively
+    assert ex.get("model_classes") == ["CausalSelfAttention", "Block", "GPT", "TinyGPT"]
+    assert ex.get("architecture_type") == "transformer"
+    assert ex.provenance["architecture_type"] == where("class CausalSelfAttention")
+    assert ex.get("model_dimensions.hidden_size") == 768
+    assert ex.provenance["model_dimensions.hidden_size"] == where("n_embd: int = 768")
+    assert ex.get("model_dimensions.num_layers") == 12
+    assert ex.get("model_dimensions.num_attention_heads") == 12
+    assert ex.provenance["model_dimensions.num_attention_heads"] == where("n_head: int = 12")
+    assert ex.get("model_dimensions.total_parameters") == 124_000_000
+    assert ex.get("performance.val_loss") == 2.85
+    assert ex.get("performance.perplexity") == 17.3
+    assert ex.provenance["performance.perplexity"] == where("perplexity: 17.3")
+    assert (ex.get("model_id"), ex.get("model_family"), ex.get("version")) == ("gpt_v2", "gpt", "2")
+    assert ex.get("predecessor_models") == ["gpt_v1"]
+    assert ex.provenance["predecessor_models"] == where("Predecessor: gpt_v1")
+    assert "CausalSelfAttention.forward" in ex.get("symbols") and "GPTConfig" in ex.get("symbols")
+    assert ex.warnings == []
+
+
+def test_nanogpt_chunk_boundaries_and_breadcrumbs():
+    ex = parse_python(GPT_V2, "nano/gpt_v2.py")
+    check_chunks(ex, GPT_V2)
+    header = ex.chunks[0]
+    assert header.chunk_type == "module" and header.symbol is None
+    assert header.breadcrumb == "nano/gpt_v2.py › <module>"
+    assert header.start_line == 1 and "from gpt_v1 import MLP" in header.content
+
+    (config,) = by_symbol(ex, "GPTConfig")
+    assert config.chunk_type == "class" and config.section_type == "config"
+    assert "n_embd: int = 768" in config.content
+
+    (skeleton,) = by_symbol(ex, "CausalSelfAttention")
+    assert skeleton.breadcrumb == "nano/gpt_v2.py › class CausalSelfAttention(nn.Module)"
+    assert skeleton.section_type == "model_definition"
+    assert "def forward(self, x): ..." in skeleton.content
+    assert "att = F.softmax" not in skeleton.content  # bodies collapsed
+    assert (skeleton.start_line, skeleton.end_line) == (
+        line_of(GPT_V2, "class CausalSelfAttention"),
+        line_of(GPT_V2, "return self.c_proj(att @ v)"),
+    )
+
+    (forward,) = by_symbol(ex, "CausalSelfAttention.forward")
+    assert forward.chunk_type == "function" and forward.section_type == "model_definition"
+    assert forward.breadcrumb == "nano/gpt_v2.py › CausalSelfAttention.forward(self, x)"
+    assert forward.content.splitlines()[1] == "def forward(self, x):"
+    assert forward.start_line == line_of(GPT_V2, "B, T, C = x.size()") - 1
+    assert forward.end_line == line_of(GPT_V2, "return self.c_proj(att @ v)")
+    assert by_symbol(ex, "TinyGPT")[0].section_type == "model_definition"
+    assert [c.start_line for c in ex.chunks] == sorted(c.start_line for c in ex.chunks)
+
+
+TRAIN = src('''
+    """Train a GPT on wikitext-103."""
+    import argparse
+
+    import torch
+    from datasets import load_dataset
+
+    from model import GPT, GPTConfig
+
+
+    def parse_args():
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--batch_size", type=int, default=32)
+        parser.add_argument("--lr", type=float, default=3e-4)
+        parser.add_argument("--max-iters", type=int, default=2**10 * 5)
+        parser.add_argument("--n_layer", type=int, default=-4)
+        return parser.parse_args()
+
+
+    def get_batch(data, block_size, batch_size):
+        ix = torch.randint(len(data) - block_size, (batch_size,))
+        return torch.stack([data[i : i + block_size] for i in ix])
+
+
+    @torch.no_grad()
+    def evaluate(model, data):
+        model.eval()
+        return model(get_batch(data, 256, 8)).mean().item()
+
+
+    def train(args):
+        ds = load_dataset("wikitext", "wikitext-103-raw-v1", split="train")
+        model = GPT(GPTConfig(n_layer=6, n_head=6, n_embd=384))
+        optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.1)
+        for it in range(args.max_iters):
+            loss = model(get_batch(ds, 256, args.batch_size))
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+
+
+    if __name__ == "__main__":
+        train(parse_args())
+''')
+
+
+def test_train_script_argparse_optimizer_dataset():
+    ex = parse_python(TRAIN, "train.py")
+    where = lambda needle: f"train.py:{line_of(TRAIN, needle)}"  # noqa: E731
+    assert ex.get("training_config.batch_size") == 32
+    assert ex.provenance["training_config.batch_size"] == where('"--batch_size"')
+    assert ex.get("training_config.learning_rate") == pytest.approx(3e-4)
+    assert ex.provenance["training_config.learning_rate"] == where('"--lr"')
+    assert ex.get("training_config.max_iters") == 5120  # 2**10 * 5, evaluated on the ast
+    assert ex.get("training_config.optimizer") == "AdamW"
+    assert ex.provenance["training_config.optimizer"] == where("torch.optim.AdamW")
+    assert ex.get("training_config.weight_decay") == 0.1
+    # --n_layer default=-4 is not a valid layer count; GPTConfig(n_layer=6) is
+    assert ex.get("model_dimensions.num_layers") == 6
+    assert ex.get("model_dimensions.hidden_size") == 384
+    assert ex.get("dataset.name") == "wikitext"
+    assert ex.get("dataset.config") == "wikitext-103-raw-v1"
+    assert ex.get("dataset.split") == "train"
+    assert ex.provenance["dataset.name"] == where("load_dataset(")
+    assert ex.get("architecture_type") is None and ex.get("model_classes") is None  # builds no model itself
+    sections = {c.symbol: c.section_type for c in ex.chunks}
+    assert sections["parse_args"] == "config"
+    assert sections["get_batch"] == "data_loading"
+    assert sections["evaluate"] == "evaluation"
+    assert sections["train"] == "training_loop"
+    check_chunks(ex, TRAIN)
+
+
+def test_tiny_module_statements_merge_into_the_header():
+    ex = parse_python(TRAIN, "train.py")
+    modules = [c for c in ex.chunks if c.chunk_type == "module"]
+    assert len(modules) == 1
+    assert 'if __name__ == "__main__":' in modules[0].content
+    assert (modules[0].start_line, modules[0].end_line) == (1, line_of(TRAIN, "train(parse_args())"))
+    assert all(c.end_line > c.start_line for c in ex.chunks)  # no one-line chunks here
+
+
+KERAS_CNN = src('''
+    """Keras CNN on MNIST.
+
+    Results: top-1 acc 99.1%
+    """
+    import tensorflow as tf
+    from tensorflow.keras import layers
+
+    EPOCHS = 12
+    BATCH = 64 * 2
+
+
+    def build_model():
+        return tf.keras.Sequential([
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(10),
+        ])
+
+
+    def main():
+        (x, y), _ = tf.keras.datasets.mnist.load_data()
+        model = build_model()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=EPOCHS, batch_size=BATCH)
+''')
+
+
+def test_keras_cnn():
+    ex = parse_python(KERAS_CNN, "keras_cnn.py")
+    assert ex.get("framework.name") == "tensorflow"
+    assert ex.get("architecture_type") == "cnn"
+    assert ex.provenance["architecture_type"] == f"keras_cnn.py:{line_of(KERAS_CNN, 'layers.Conv2D')}"
+    assert ex.get("training_config.optimizer") == "Adam"
+    assert ex.get("training_config.epochs") == 12
+    assert ex.provenance["training_config.epochs"] == f"keras_cnn.py:{line_of(KERAS_CNN, 'EPOCHS = 12')}"
+    assert ex.get("training_config.batch_size") == 128
+    assert ex.get("dataset.name") == "mnist"
+    assert ex.get("performance.accuracy") == pytest.approx(0.991)
+    sections = {c.symbol: c.section_type for c in ex.chunks}
+    assert sections["build_model"] == "model_definition" and sections["main"] == "training_loop"
+    check_chunks(ex, KERAS_CNN)
+
+
+FLAX_MLP = src("""
+    import flax.linen as nn
+    import jax
+    import optax
+    import torch  # only for the DataLoader
+    from torch.utils.data import DataLoader
+
+
+    class MLP(nn.Module):
+        hidden_dim: int = 512
+
+        @nn.compact
+        def __call__(self, x):
+            x = nn.relu(nn.Dense(self.hidden_dim)(x))
+            return nn.Dense(10)(x)
+
+
+    def make_optimizer():
+        return optax.adamw(learning_rate=1e-3, weight_decay=1e-4)
+
+
+    def loader(ds):
+        return DataLoader(ds, batch_size=256, shuffle=True)
+""")
+
+
+def test_flax_mlp_framework_follows_the_model_classes():
+    ex = parse_python(FLAX_MLP, "flax_mlp.py")
+    assert ex.get("framework.name") == "jax"  # torch is imported too, but the model is flax
+    assert ex.provenance["framework.name"] == "flax_mlp.py:1"
+    assert ex.get("model_classes") == ["MLP"]
+    assert ex.get("architecture_type") == "mlp"
+    assert ex.get("model_dimensions.hidden_size") == 512
+    assert ex.get("training_config.optimizer") == "AdamW"
+    assert ex.get("training_config.learning_rate") == pytest.approx(1e-3)
+    assert ex.get("training_config.weight_decay") == pytest.approx(1e-4)
+    assert ex.get("training_config.batch_size") == 256
+    check_chunks(ex, FLAX_MLP)
+
+
+LSTM = src("""
+    from torch import nn
+    from torch.nn import Module as Base
+
+
+    class LSTMTagger(Base):
+        def __init__(self, vocab: int):
+            super().__init__()
+            self.embed = nn.Embedding(vocab, 128)
+            self.lstm = nn.LSTM(input_size=128, hidden_size=256, num_layers=2, batch_first=True)
+            self.head = nn.Linear(256, 17)
+
+
+    class BiLSTMTagger(LSTMTagger):
+        pass
+""")
+
+
+def test_lstm_with_aliased_base_and_subclass():
+    ex = parse_python(LSTM, "tagger.py")
+    assert ex.get("model_classes") == ["LSTMTagger", "BiLSTMTagger"]
+    assert ex.get("architecture_type") == "rnn"
+    assert ex.provenance["architecture_type"] == f"tagger.py:{line_of(LSTM, 'nn.LSTM(')}"
+    assert ex.get("model_dimensions.hidden_size") == 256
+    assert ex.get("model_dimensions.num_layers") == 2
+
+
+DDPM = src("""
+    import torch
+    import torch.nn as nn
+
+    T = 1000
+
+
+    class UNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.down = nn.Conv2d(3, 64, 3, padding=1)
+            self.attn = nn.MultiheadAttention(64, 4)
+            self.up = nn.Conv2d(64, 3, 3, padding=1)
+
+        def forward(self, x, t):
+            return self.up(self.down(x))
+
+
+    betas = torch.linspace(1e-4, 0.02, T)
+    alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
+""")
+
+GAN = src("""
+    import torch.nn as nn
+
+
+    class Generator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.ConvTranspose2d(100, 64, 4), nn.Tanh())
+
+
+    class Discriminator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Conv2d(3, 64, 4), nn.Sigmoid())
+""")
+
+
+VGG_STYLE = src("""
+    import torch.nn as nn
+
+
+    class VGG(nn.Module):
+        def __init__(self, features):
+            super().__init__()
+            self.features = features
+            self.classifier = nn.Linear(512, 10)
+
+
+    def make_layers():
+        return nn.Sequential(nn.Conv2d(3, 64, 3), nn.ReLU(), nn.MaxPool2d(2))
+""")
+
+
+@pytest.mark.parametrize(
+    ("source", "architecture", "needle"),
+    [
+        (DDPM, "diffusion", "betas = torch.linspace"),  # the UNet's attention and convs do not decide
+        (GAN, "gan", "class Generator"),
+        (VGG_STYLE, "cnn", "nn.Conv2d"),  # convs built by a helper outside the model class
+    ],
+)
+def test_architecture_deciding_evidence(source, architecture, needle):
+    ex = parse_python(source, "m.py")
+    assert architecture in ARCHITECTURE_TYPES
+    assert ex.get("architecture_type") == architecture
+    assert ex.provenance["architecture_type"] == f"m.py:{line_of(source, needle)}"
+
+
+def test_plain_module_class_without_known_layers_is_other():
+    source = (
+        "import torch.nn as nn\n\n\nclass Identity(nn.Module):\n    def forward(self, x):\n        return x\n"
+    )
+    assert parse_python(source, "m.py").get("architecture_type") == "other"
+
+
+def test_long_function_is_split_on_statement_boundaries_and_keeps_every_line():
+    body = "\n".join(f"    value_{i} = compute_something(value_{i - 1}, step={i})" for i in range(1, 80))
+    huge = "    table = [" + ", ".join(str(i) for i in range(600)) + "]"  # one line, > 900 chars
+    source = f"def process(value_0, *, verbose=False):\n    '''Crunch numbers.'''\n{body}\n{huge}\n    return table\n"
+    ex = parse_python(source, "pipe/long.py")
+    parts = by_symbol(ex, "process")
+    assert len(parts) > 3
+    n = len(parts)
+    for index, part in enumerate(parts, 1):
+        assert part.breadcrumb == f"pipe/long.py › process(value_0, *, verbose=False) (part {index}/{n})"
+        assert len(part.content) <= MAX_CHARS
+        assert part.content.splitlines()[1] == "def process(value_0, *, verbose=False):"  # signature repeated
+    assert parts[0].start_line == 1 and parts[-1].end_line == source.count("\n")
+    for before, after in zip(parts, parts[1:], strict=False):
+        assert after.start_line >= before.end_line  # consecutive, in order
+    statement_lines = {f"value_{i} = compute_something(value_{i - 1}, step={i})" for i in range(1, 80)}
+    for part in parts:  # cuts fall between statements: no statement is torn apart
+        for line in part.content.splitlines()[2:]:
+            if line.strip().startswith("value_"):
+                assert line.strip() in statement_lines
+    bodies = [p.content.splitlines()[1 if i == 0 else 2 :] for i, p in enumerate(parts)]
+    assert huge in "".join(line for body in bodies for line in body)  # the huge line is sliced, not truncated
+    check_chunks(ex, source)
+
+
+def test_syntax_error_falls_back_to_windows_with_a_warning():
+    good = "\n".join(f"x{i} = {i}" for i in range(60))
+    source = f"import torch\n# val_loss: 1.5\n{good}\ndef broken(:\n    pass\n" + "y = 1\n" * 30
+    ex = parse_python(source, "broken.py")
+    bad_line = line_of(source, "def broken(")
+    assert len(ex.warnings) == 1
+    assert ex.warnings[0].startswith(f"syntax error at line {bad_line}: ")
+    assert ex.warnings[0].endswith("; indexed as line windows")
+    assert {c.chunk_type for c in ex.chunks} == {"window"}
+    assert ex.chunks[0].breadcrumb == "broken.py › lines 1-40"
+    assert all(c.end_line - c.start_line < 40 and len(c.content) <= MAX_CHARS for c in ex.chunks)
+    covered = [n for c in ex.chunks for n in range(c.start_line, c.end_line + 1)]
+    assert covered == list(range(1, len(source.splitlines()) + 1))
+    assert ex.get("framework.name") == "pytorch" and ex.provenance["framework.name"] == "broken.py:1"
+    assert ex.get("performance.val_loss") == 1.5
+
+
+def test_constant_expressions_are_evaluated_safely(monkeypatch):
+    def value(expr: str):
+        return const_value(ast.parse(expr, mode="eval").body, {"BASE": 64})
+
+    assert value("3e-4") == 3e-4
+    assert value("2**10") == 1024
+    assert value("64 * 2") == 128
+    assert value("-1") == -1
+    assert value("BASE * 12") == 768
+    assert value("1 / 0") is None
+    assert value("10 ** 10 ** 10") is None  # refused, not computed
+    assert value("__import__('os').system('echo hacked')") is None
+    assert value("open('/etc/passwd').read()") is None
+
+    def no_eval(*args, **kwargs):
+        raise AssertionError("eval/exec must never be called")
+
+    monkeypatch.setattr(builtins, "eval", no_eval)
+    monkeypatch.setattr(builtins, "exec", no_eval)
+    ex = parse_python("import os\nLR = 1e-3 * 2\nos.system('rm -rf /')\n", "x.py")
+    assert ex.get("training_config.learning_rate") == pytest.approx(2e-3)
+
+
+@pytest.mark.parametrize(
+    ("relpath", "source", "version", "family", "predecessors"),
+    [
+        ("m/resnet_v2_1.py", "from resnet_v1 import Block\n", "2.1", "resnet", ["resnet_v1"]),
+        ("m/resnet-v3.py", '__version__ = "3.0"\nimport resnet_v4\n', "3.0", "resnet", None),
+        ("m/vae_v2.py", '"""Based on the vae architecture; extends vae_v1."""\n', "2", "vae", ["vae_v1"]),
+        ("m/conv2.py", "# previous version: conv1\n", None, "conv2", ["conv1"]),
+    ],
+)
+def test_model_identity_and_predecessors(relpath, source, version, family, predecessors):
+    ex = parse_python(source, relpath)
+    assert ex.get("version") == version
+    assert ex.get("model_family") == family
+    assert ex.get("predecessor_models") == predecessors
+
+
+def test_empty_and_comment_only_files():
+    assert parse_python("", "empty.py").chunks == []
+    ex = parse_python("# just a note\n# second line\n", "notes.py")
+    assert [c.content for c in ex.chunks] == ["notes.py › <module>\n# just a note\n# second line"]
+
+
+def _nb(cells: list[tuple[str, str]]) -> str:
+    return json.dumps(
+        {
+            "cells": [
+                {"cell_type": kind, "metadata": {}, "source": text.splitlines(keepends=True)}
+                for kind, text in cells
+            ],
+            "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+
+
+NOTEBOOK = _nb(
+    [
+        ("markdown", "# MNIST experiments\nA small CNN."),
+        (
+            "code",
+            "%matplotlib inline\n!pip install torch==2.1.0\nimport torch\nimport torch.nn as nn\nlr = 3e-4",
+        ),
+        ("markdown", "## Training"),
+        (
+            "code",
+            "def train(model, loader):\n    opt = torch.optim.SGD(model.parameters(), lr=lr)\n"
+            "    for x, y in loader:\n        loss = model(x).sum()\n        loss.backward()\n        opt.step()",
+        ),
+        ("code", "model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.Flatten(), nn.Linear(8, 10))\nEPOCHS = 3"),
+        ("code", "print('done'"),
+    ]
+)
+
+
+def test_notebook_facts_chunks_and_cell_provenance():
+    ex = parse_notebook(NOTEBOOK, "exp/nb.ipynb")
+    assert ex.get("framework.name") == "pytorch"
+    assert ex.provenance["framework.name"] == "exp/nb.ipynb:cell2:3"
+    assert ex.get("framework.version") == "2.1.0"  # from the !pip line
+    assert ex.provenance["framework.version"] == "exp/nb.ipynb:cell2:2"
+    assert ex.get("training_config.learning_rate") == pytest.approx(3e-4)
+    assert ex.provenance["training_config.learning_rate"] == "exp/nb.ipynb:cell2:5"
+    assert ex.get("training_config.optimizer") == "SGD"
+    assert ex.provenance["training_config.optimizer"] == "exp/nb.ipynb:cell4:2"
+    assert ex.get("training_config.epochs") == 3
+    assert ex.get("architecture_type") == "cnn"
+    assert ex.get("model_id") == "nb"
+    assert ex.warnings and ex.warnings[0].startswith("cell 6: syntax error")
+
+    assert {c.chunk_type for c in ex.chunks} == {"notebook"}
+    assert all(len(c.content) <= MAX_CHARS and c.content.startswith(c.breadcrumb) for c in ex.chunks)
+    crumbs = [c.breadcrumb for c in ex.chunks]
+    assert "exp/nb.ipynb › cell 4 › train(model, loader)" in crumbs
+    first = ex.chunks[0]
+    assert first.breadcrumb == "exp/nb.ipynb › cell 2"
+    assert "# MNIST experiments" in first.content  # markdown context above the cell
+    assert "%matplotlib" not in first.content and "!pip" not in first.content
+    (train,) = [c for c in ex.chunks if c.symbol == "train"]
+    assert train.section_type == "training_loop" and "## Training" in train.content
+    assert train.content.splitlines()[2] == "def train(model, loader):"
+    assert any("print('done'" in c.content for c in ex.chunks)  # the broken cell is still indexed
+
+
+def test_small_neighbouring_cells_are_grouped():
+    ex = parse_notebook(
+        _nb([("code", "import torch"), ("code", "x = torch.ones(3)"), ("code", "y = x * 2")]), "a.ipynb"
+    )
+    assert [c.breadcrumb for c in ex.chunks] == ["a.ipynb › cells 1-3"]
+    assert (ex.chunks[0].start_line, ex.chunks[0].end_line) == (1, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("{not json", "invalid JSON"), ('{"metadata": {}}', "not a notebook"), ("[1, 2]", "not a notebook")],
+)
+def test_notebook_that_cannot_be_read_raises(text, message):
+    with pytest.raises(ParseError, match=message):
+        parse_notebook(text, "bad.ipynb")
