@@ -42,7 +42,7 @@ def _slug(model: str) -> str:
 class TextEmbedder:
     """A sentence-transformers model, loaded on first use, giving L2-normalised float32 vectors."""
 
-    def __init__(self, model: str | None = None, *, batch_size: int = 32, device: str = "cpu") -> None:
+    def __init__(self, model: str | None = None, *, batch_size: int = 16, device: str = "cpu") -> None:
         self.model_ref = model or default_text_model()
         self.name = _slug(self.model_ref)
         self.batch_size = batch_size
