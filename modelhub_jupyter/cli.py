@@ -230,7 +230,7 @@ def status(ctx, as_json) -> None:
 @friendly
 def rebuild(ctx, as_json) -> None:
     """Recreate the vector store from the SQLite catalog (no re-embedding)."""
-    counts = _hub(ctx).rebuild(progress=not as_json)
+    counts = _hub(ctx).rebuild()
     if as_json:
         _emit_json(counts)
     else:

@@ -130,9 +130,9 @@ class Hub:
         )
         return self._indexer().index(Path(path), progress=progress, options=options)
 
-    def rebuild(self, *, progress: bool = True) -> dict[str, int]:
+    def rebuild(self) -> dict[str, int]:
         """Recreate the vector store from the catalog (after a crash or a damaged Chroma)."""
-        return self._indexer().rebuild(progress=progress)
+        return self._indexer().rebuild()
 
     # -- reading -----------------------------------------------------------------------------
     def search(

@@ -73,19 +73,19 @@ class Indexer:
                 f"{self.settings.lock_timeout:.0f} s; try again when it finishes"
             ) from None
 
-    def rebuild(self, *, progress: bool = True) -> dict[str, int]:
+    def rebuild(self) -> dict[str, int]:
         """Drop the vector collections and refill them from the catalog (no re-embedding)."""
         with self._lock():
             self.vectors.reset()
             self.catalog.mark_all_unsynced()
             self.catalog.clear_tombstones([i for i, _ in self.catalog.tombstones()])
-            pushed = self._reconcile(progress=progress)
+            pushed = self._reconcile()
         return {"documents": pushed, **{k: self.vectors.count(k) for k in ("code", "image", "model")}}
 
     # -- the run -----------------------------------------------------------------------------
     def _index_locked(self, root: Path, progress: bool, options: ScanOptions) -> IndexReport:
         started = time.perf_counter()
-        self._reconcile(progress=False)
+        self._reconcile()
         root_s = str(root)
         run_id = self.catalog.start_run(root_s)
         self.catalog.add_root(root_s)
@@ -157,9 +157,11 @@ class Indexer:
             return
         docs = [d for _, _, o in batch.files for d in o.docs]
         hashes = [text_hash(d.content) for d in docs]
-        vectors = self._vectors_for(dict(zip(hashes, (d.content for d in docs), strict=True)), report)
+        vectors, new = self._vectors_for(dict(zip(hashes, (d.content for d in docs), strict=True)))
+        report.embeddings_computed += len(new)
+        report.embeddings_reused += len(vectors) - len(new)
         with self.catalog.transaction():
-            self.catalog.cache_vectors(self.embedder.name, vectors)
+            self.catalog.cache_vectors(self.embedder.name, new)
             for file, digest, outcome in batch.files:
                 status = "error" if outcome.error else "indexed"
                 self.catalog.upsert_file(
@@ -189,15 +191,17 @@ class Indexer:
         self._push([(d, vectors[h]) for d, h in zip(docs, hashes, strict=True)])
         self._apply_tombstones()
 
-    def _vectors_for(self, texts: dict[str, str], report: IndexReport) -> dict[str, np.ndarray]:
-        cached = self.catalog.cached_vectors(self.embedder.name, texts)
-        missing = [h for h in texts if h not in cached]
-        report.embeddings_reused += len(texts) - len(missing)
-        if missing:
-            new = self.embedder.embed([texts[h] for h in missing])
-            cached.update(zip(missing, new, strict=True))
-            report.embeddings_computed += len(missing)
-        return cached
+    def _vectors_for(self, texts: dict[str, str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Vectors for ``{text_hash: text}``: (all of them, the newly computed ones)."""
+        vectors = self.catalog.cached_vectors(self.embedder.name, texts)
+        missing = [h for h in texts if h not in vectors]
+        new = (
+            dict(zip(missing, self.embedder.embed([texts[h] for h in missing]), strict=True))
+            if missing
+            else {}
+        )
+        vectors.update(new)
+        return vectors, new
 
     def _push(self, items: list[tuple[Any, np.ndarray]]) -> None:
         by_kind: dict[str, list[tuple[Any, np.ndarray]]] = defaultdict(list)
@@ -222,15 +226,16 @@ class Indexer:
             self.vectors.delete(kind, ids)
         self.catalog.clear_tombstones([i for i, _ in stones])
 
-    def _reconcile(self, *, progress: bool) -> int:
+    def _reconcile(self) -> int:
         """Finish what a killed run left: push unsynced documents, apply deletions."""
         self._apply_tombstones()
         pushed = 0
         while rows := self.catalog.unsynced():
-            report = IndexReport(root="")
-            vectors = self._vectors_for(
-                {r.text_hash or text_hash(r.content or ""): r.content or "" for r in rows}, report
-            )
+            texts = {r.text_hash or text_hash(r.content or ""): r.content or "" for r in rows}
+            vectors, new = self._vectors_for(texts)
+            if new:
+                with self.catalog.transaction():
+                    self.catalog.cache_vectors(self.embedder.name, new)
             self._push([(r, vectors[r.text_hash or text_hash(r.content or "")]) for r in rows])
             pushed += len(rows)
         return pushed

@@ -124,7 +124,7 @@ def test_rebuild_recreates_the_vector_store_from_the_catalog(tmp_path, shared_em
     hub = Hub(tmp_path / "home", embedder=shared_embedder)
     hub.index(root, progress=False)
     hub.vectors.reset()
-    counts = hub.rebuild(progress=False)
+    counts = hub.rebuild()
     assert counts["code"] == len(hub.catalog.documents(kind="code"))
     _consistent(hub, 6)
 
