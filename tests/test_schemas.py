@@ -122,3 +122,17 @@ def test_export_writes_json_schemas_that_validate_documents(tmp_path):
     jsonschema.validate(schemas.read(SEED_SCRIPT_V1)["metadata"], script_schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**_script(), "architecture_type": "quantum"}, script_schema)
+
+
+def test_a_catalog_written_by_an_older_release_reads_as_the_current_version(tmp_path):
+    from modelhub_jupyter.store import Catalog, DocRow
+
+    catalog = Catalog(tmp_path / "catalog.sqlite")
+    old = SEED_SCRIPT_V1["metadata"]
+    catalog.replace_documents(
+        "/p/t.py", [DocRow("old#0", "/p/t.py", "code", "model_script", "1.0.0", "x", None, old, {})]
+    )
+    [doc] = catalog.documents()
+    assert doc.schema_version == "2.0.0"
+    assert doc.metadata["architecture_type"] == "transformer"
+    assert doc.metadata["model_dimensions"]["hidden_size"] == 768

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import schemas
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added_at REAL, last_indexed_at REAL);
@@ -300,4 +302,11 @@ def _file_row(r: tuple) -> FileRow:
 
 
 def _doc_row(r: tuple) -> DocRow:
-    return DocRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), json.loads(r[8]))
+    row = DocRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), json.loads(r[8]))
+    if row.schema_version != schemas.current_version(row.doc_type):
+        # written by an older release: migrate on read, so callers only ever see the current form
+        current = schemas.read(
+            {"id": row.id, "$schema_version": row.schema_version, "metadata": row.metadata}
+        )
+        row.metadata, row.schema_version = current["metadata"], current["$schema_version"]
+    return row
