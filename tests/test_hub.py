@@ -103,7 +103,9 @@ def test_lineage_and_links(indexed):
     assert any(e["relation"] == "trained_on" and e["target_id"] == "wikitext" for e in edges)
     defined = [e for e in edges if e["relation"] == "defined_in" and e["source_id"] == "tiny-gpt"]
     assert [e["target_id"] for e in defined] == ["notebooks/explore_gpt.ipynb"]
-    castle = [e for e in edges if e["relation"] == "generated_by" and e["source_id"] == "outputs/castle_sunset.png"]
+    castle = [
+        e for e in edges if e["relation"] == "generated_by" and e["source_id"] == "outputs/castle_sunset.png"
+    ]
     assert castle[0]["target_id"] == "sd15_castle_v1" and "models/stable-diffusion" in castle[0]["evidence"]
 
 
