@@ -144,11 +144,14 @@ class Hub:
         limit: int = 10,
     ) -> SearchResults:
         """Hybrid (dense + keyword) search with ``where`` filters like ``["framework=pytorch"]``."""
+        return self._search_engine().search(query, kind=kind, where=where, limit=limit)
+
+    def _search_engine(self):
         if self._engine is None:
             from .search.engine import SearchEngine
 
             self._engine = SearchEngine(self.catalog, self.vectors, self.embedder)
-        return self._engine.search(query, kind=kind, where=where, limit=limit)
+        return self._engine
 
     def show(self, path: str | Path) -> FileView:
         """The metadata of one file (indexed, or parsed on the fly), each value with its source."""
@@ -208,6 +211,43 @@ class Hub:
             error=outcome.error,
             warnings=outcome.warnings,
         )
+
+    def browse(
+        self,
+        kind: str = "image",
+        *,
+        where: list[str] | str | None = None,
+        offset: int = 0,
+        limit: int = 60,
+    ) -> SearchResults:
+        """Documents of one kind in path order (no query), ``where``-filtered, one page at a time.
+
+        ``SearchResults.total`` holds the number of matching documents, for pagination.
+        """
+        return self._search_engine().browse(kind, where=where, offset=offset, limit=limit)
+
+    def vocabulary(self, per_key: int = 50) -> dict[str, list[tuple[str, int]]]:
+        """The catalog's own terms (frameworks, architectures, datasets, samplers, symbols, ...) with counts.
+
+        Surfaces use it for suggestions and filter chips.
+        """
+        return self._search_engine().vocabulary(per_key)
+
+    def thumbnail(self, doc_id: str) -> bytes | None:
+        """The cached thumbnail (WebP bytes) of an image document, or None."""
+        for doc in self.catalog.documents(doc_id=doc_id):
+            path = doc.metadata.get("thumbnail_path")
+            if path and Path(path).is_file():
+                return Path(path).read_bytes()
+        return None
+
+    def errors(self, limit: int = 1000) -> list[dict[str, str]]:
+        """Files that could not be indexed, with their one-line reasons."""
+        return self.catalog.errors(limit)
+
+    def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The most recent index runs, newest first."""
+        return self.catalog.runs(limit)
 
     def relationships(self) -> list[dict[str, str]]:
         """All edges (predecessor_of, generated_by, defined_in, trained_on) with their evidence."""

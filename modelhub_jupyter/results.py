@@ -127,6 +127,7 @@ class SearchResults:
     hits: list[Hit] = field(default_factory=list)
     filters: list[str] = field(default_factory=list)
     kind: str = "all"
+    total: int | None = None  # matching documents before paging (browse), when known
 
     def __len__(self) -> int:
         return len(self.hits)

@@ -130,3 +130,29 @@ def test_bad_queries_are_one_line_errors(indexed, kwargs, error, match):
     hub, _ = indexed
     with pytest.raises(error, match=match):
         hub.search(**kwargs)
+
+
+def test_browse_pages_through_images_with_totals(indexed):
+    hub, _ = indexed
+    first = hub.browse("image", limit=5)
+    second = hub.browse("image", offset=5, limit=5)
+    assert first.total == second.total >= 12
+    assert len(first) == 5 and not {h.id for h in first} & {h.id for h in second}
+    comfy = hub.browse("image", where=["generator=comfyui"])
+    assert comfy.total >= 4 and all(h.metadata["generator"] == "comfyui" for h in comfy)
+
+
+def test_thumbnails_come_back_as_image_bytes(indexed):
+    hub, _ = indexed
+    hit = hub.browse("image", limit=1)[0]
+    data = hub.thumbnail(hit.id)
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert hub.thumbnail("no-such-id") is None
+
+
+def test_vocabulary_lists_the_catalogs_own_terms(indexed):
+    hub, _ = indexed
+    vocab = hub.vocabulary()
+    assert {"pytorch", "tensorflow", "jax"} <= {v for v, _ in vocab["framework.name"]}
+    assert dict(vocab["architecture_type"]).keys() >= {"transformer", "cnn", "rnn", "mlp", "diffusion", "gan"}
+    assert any(v == "Euler a" for v, _ in vocab["sampler"])

@@ -20,6 +20,11 @@ from .keyword import KeywordIndex
 RRF_K = 60
 CHANNEL_DEPTH = 100
 SNIPPET_CHARS = 700
+VOCABULARY_KEYS = (
+    "framework.name", "architecture_type", "section_type", "dataset.name", "training_config.optimizer",
+    "model_id", "model_family", "symbol", "sampler", "model_checkpoint", "generator", "style_tags",
+    "license", "tags", "authors",
+)  # fmt: skip
 
 
 class QueryError(ValueError):
@@ -85,6 +90,35 @@ class SearchEngine:
         scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
         hits = [_hit(doc, score) for score, doc in scored[:limit]]
         return SearchResults(query=query, hits=hits, filters=[str(c) for c in clauses], kind=kind)
+
+    def browse(self, kind: str, *, where=None, offset: int = 0, limit: int = 60) -> SearchResults:
+        """A page of documents of ``kind`` in path order, filtered by ``where``."""
+        if kind not in KINDS:
+            raise QueryError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+        clauses = filters.parse(where)
+        docs = [d for d in self._index(kind).docs if filters.matches(d.metadata, clauses)]
+        page = docs[max(offset, 0) : max(offset, 0) + max(limit, 0)]
+        return SearchResults(
+            query="",
+            hits=[_hit(d, 1.0) for d in page],
+            filters=[str(c) for c in clauses],
+            kind=kind,
+            total=len(docs),
+        )
+
+    def vocabulary(self, per_key: int = 50) -> dict[str, list[tuple[str, int]]]:
+        """Distinct values (with document counts) of the keys people filter and search by."""
+        from collections import Counter
+
+        counters: dict[str, Counter] = {key: Counter() for key in VOCABULARY_KEYS}
+        for kind in KINDS:
+            for doc in self._index(kind).docs:
+                for key in VOCABULARY_KEYS:
+                    value = filters.lookup(doc.metadata, key)
+                    for item in value if isinstance(value, list) else [value]:
+                        if isinstance(item, str | int) and not isinstance(item, bool) and str(item).strip():
+                            counters[key][str(item)] += 1
+        return {key: c.most_common(per_key) for key, c in counters.items() if c}
 
     def _search_kind(self, kind, query, qvec, clauses, limit) -> list[tuple[float, DocRow]]:
         index = self._index(kind)

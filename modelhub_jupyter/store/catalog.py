@@ -196,7 +196,9 @@ class Catalog:
         self.db.executemany("DELETE FROM tombstones WHERE id=?", [(d.id,) for d in docs])
         self.bump_generation()
 
-    def documents(self, *, kind: str | None = None, file_path: str | None = None) -> list[DocRow]:
+    def documents(
+        self, *, kind: str | None = None, file_path: str | None = None, doc_id: str | None = None
+    ) -> list[DocRow]:
         sql = (
             "SELECT id, file_path, kind, doc_type, schema_version, content, text_hash, metadata, provenance "
             "FROM documents"
@@ -208,6 +210,9 @@ class Catalog:
         if file_path:
             clauses.append("file_path=?")
             args.append(file_path)
+        if doc_id:
+            clauses.append("id=?")
+            args.append(doc_id)
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY file_path, id"
