@@ -183,7 +183,7 @@ class Hub:
 
     def _show_unindexed(self, target: Path) -> FileView:
         from .ingest import pipeline
-        from .ingest.git_history import file_info, repo_history
+        from .ingest.git_history import repo_history
         from .ingest.scanner import ScanOptions, scan
 
         if not target.exists():
@@ -197,7 +197,7 @@ class Hub:
         if not found:
             raise ValueError(f"{target}: not a file type modelhub indexes")
         file = found[0]
-        outcome = pipeline.build(file, root, file_info(root, file.relpath, repo_history(root)))
+        outcome = pipeline.build(file, root, pipeline.history(file, root, repo_history(root)))
         docs = outcome.docs
         return FileView(
             path=file.relpath,

@@ -19,7 +19,7 @@ from filelock import FileLock, Timeout
 from .config import Settings
 from .embed.text import Embedder, text_hash
 from .ingest import pipeline
-from .ingest.git_history import file_info, repo_history
+from .ingest.git_history import repo_history
 from .ingest.relationships import derive_relationships
 from .ingest.scanner import ScanOptions, scan
 from .results import IndexReport
@@ -148,7 +148,7 @@ class Indexer:
                 report.add_error(file.relpath, row.error)
             return
         outcome = pipeline.build(
-            file, root, file_info(root, file.relpath, history), self.settings.thumbnails_dir
+            file, root, pipeline.history(file, root, history), self.settings.thumbnails_dir
         )
         batch.files.append((file, digest, outcome))
 

@@ -60,6 +60,8 @@ def test_model_search_and_model_metadata(indexed):
     md = results[0].metadata
     assert md["model_dimensions"]["total_parameters"] > 0
     assert md["license"] == "mit"
+    # a directory has no git history of its own: it is that of its member files
+    assert md["history_source"] == "git" and md["authors"] and md["creation_date"].startswith("2025-")
 
 
 def test_results_convert_to_frames_and_html(indexed):
@@ -82,6 +84,7 @@ def test_show_gives_values_with_provenance(indexed, example_workspace):
     assert md["version"].startswith("2")
     assert "transformer_v1" in md["predecessor_models"]
     assert md["history_source"] == "git" and md["commit_count"] >= 2
+    assert view.provenance["creation_date"] == "git log"
     hidden_from = view.provenance["model_dimensions.hidden_size"]
     assert hidden_from.startswith("gpt/transformer_v2.py:")
     line = int(hidden_from.split(":")[1])

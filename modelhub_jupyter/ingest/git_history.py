@@ -175,3 +175,24 @@ def _parse_log(out: str, prefix: str, keep: set[str]) -> dict[str, GitInfo]:
             source="git",
         )
     return history
+
+
+def combine(infos: list[GitInfo]) -> GitInfo | None:
+    """One history for a group of files (a model directory): earliest creation, latest change."""
+    infos = [i for i in infos if i.source == "git"] or infos
+    if not infos:
+        return None
+    latest = max(infos, key=lambda i: i.modified.timestamp() if i.modified else 0.0)
+    authors: dict[str, int] = {}
+    for info in infos:
+        for rank, name in enumerate(info.authors):
+            authors[name] = authors.get(name, 0) + len(info.authors) - rank
+    created = [i.created for i in infos if i.created]
+    return GitInfo(
+        created=min(created) if created else None,
+        modified=latest.modified,
+        authors=tuple(sorted(authors, key=lambda a: -authors[a])),
+        commit_count=max(i.commit_count for i in infos),
+        last_message=latest.last_message,
+        source=infos[0].source,
+    )

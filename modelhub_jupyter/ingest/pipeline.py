@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import schemas
-from .git_history import GitInfo
+from .git_history import GitInfo, combine, file_info
 from .scanner import ScannedFile
 from .types import Extracted, ParseError
 
@@ -119,6 +119,16 @@ def extract(file: ScannedFile) -> Extracted:
     raise ParseError(f"unsupported file kind {file.kind}")
 
 
+def history(file: ScannedFile, root: Path, repo: dict[str, GitInfo]) -> GitInfo:
+    """Git (or filesystem) history of a file; a model directory's is that of its member files."""
+    if file.kind == "model_dir" and file.members:
+        prefix = "" if file.relpath == "." else f"{file.relpath}/"
+        merged = combine([file_info(root, prefix + m, repo) for m in file.members])
+        if merged is not None:
+            return merged
+    return file_info(root, file.relpath, repo)
+
+
 def file_facts(file: ScannedFile, root: Path, git: GitInfo) -> dict[str, Any]:
     """The metadata every document of a file shares: names, paths and history."""
     facts: dict[str, Any] = {
@@ -155,6 +165,9 @@ def build(file: ScannedFile, root: Path, git: GitInfo, thumbnails: Path | None =
         outcome.error = f"{type(err).__name__}: {err}".splitlines()[0][:300]
         return outcome
     outcome.warnings.extend(extracted.warnings)
+    source = "git log" if git.source == "git" else "file system times"
+    for key in ("creation_date", "last_modified_date", "authors", "commit_count", "last_commit_message"):
+        extracted.provenance.setdefault(key, source)
     doc_type = _doc_type(file)
     base = {**file_facts(file, root, git), **extracted.metadata, "type": doc_type}
     if file.kind in TEXT_KINDS and file.kind != "python":
