@@ -1,0 +1,120 @@
+"""Plain-data helpers the panels share: flattening, display values, thumbnails, highlighting."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+from pathlib import Path
+from typing import Any
+
+HIDDEN_KEYS = {"root", "raw_metadata", "thumbnail_path", "image_path", "embedding_type", "chunk_id"}
+
+
+def flatten(metadata: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (lists stay values)."""
+    out: dict[str, Any] = {}
+    for key, value in metadata.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def display(value: Any) -> str:
+    """One value as short display text."""
+    if value is None:
+        return ""
+    if isinstance(value, dict) and {"width", "height"} <= set(value):
+        return f"{value['width']}×{value['height']}"
+    if isinstance(value, list | tuple):
+        return ", ".join(display(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def meta_rows(metadata: dict[str, Any], provenance: dict[str, str]) -> list[dict[str, str]]:
+    """``[{"key", "value", "source"}]`` for a metadata section, provenance where known."""
+    rows = []
+    for key, value in flatten(metadata).items():
+        if key in HIDDEN_KEYS or value in (None, "", [], {}):
+            continue
+        rows.append({"key": key, "value": display(value)[:500], "source": provenance.get(key, "")})
+    return rows
+
+
+def data_url(webp: bytes | None) -> str:
+    """A ``data:`` URL for thumbnail bytes ("" when there is none)."""
+    if not webp:
+        return ""
+    mime = (
+        "image/png" if webp[:4] == b"\x89PNG" else "image/jpeg" if webp[:2] == b"\xff\xd8" else "image/webp"
+    )
+    return f"data:{mime};base64,{base64.b64encode(webp).decode('ascii')}"
+
+
+def thumbnail_url(hub: Any, doc_id: str) -> str:
+    try:
+        return data_url(hub.thumbnail(doc_id))
+    except Exception:  # noqa: BLE001 - a missing thumbnail is a placeholder, not an error
+        return ""
+
+
+def show(hub: Any, root: str, path: str, kind: str = "") -> Any:
+    """``hub.show`` for a hit (model documents fall back to their directory), or None."""
+    if not root or not path:
+        return None
+    target = Path(root) / path
+    for candidate in (target, target.parent) if kind == "model" else (target,):
+        try:
+            return hub.show(candidate)
+        except Exception:  # noqa: BLE001 - provenance is optional decoration
+            continue
+    return None
+
+
+def highlight(code: str, filename: str) -> str:
+    """``code`` as HTML spans with pygments classes (styled by :func:`pygments_css`)."""
+    from pygments import highlight as _highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import TextLexer, get_lexer_for_filename
+    from pygments.util import ClassNotFound
+
+    try:
+        lexer = get_lexer_for_filename(filename, stripnl=False)
+    except ClassNotFound:
+        lexer = TextLexer(stripnl=False)
+    return _highlight(code, lexer, HtmlFormatter(nowrap=True))
+
+
+@functools.cache
+def pygments_css() -> str:
+    """Token colours for ``pre.mh-code``: a light style, and a dark one under Lab's dark theme."""
+    from pygments.formatters import HtmlFormatter
+
+    def rules(style: str, scope: str) -> list[str]:
+        out = []
+        for line in HtmlFormatter(style=style).get_style_defs(".mh-code").splitlines():
+            line = line.strip()
+            if not line.startswith(".mh-code ."):
+                continue  # drop unscoped rules (pre, td.linenos) and the block background
+            out.append(f"{scope}{line}")
+        return out
+
+    dark = 'body[data-jp-theme-light="false"] '
+    return "\n".join(rules("default", "") + rules("monokai", dark))
+
+
+def lines_label(path: str, lines: tuple[int, int] | None) -> str:
+    return f"{path}:{lines[0]}-{lines[1]}" if lines else path
+
+
+def strip_breadcrumb(snippet: str, breadcrumb: str | None) -> str:
+    """Snippets of code chunks start with their breadcrumb line; the card shows it apart."""
+    if breadcrumb and snippet.startswith(breadcrumb):
+        return snippet[len(breadcrumb) :].lstrip("\n")
+    first, _, rest = snippet.partition("\n")
+    return rest if re.search(r" › ", first) and rest else snippet

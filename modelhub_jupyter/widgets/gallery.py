@@ -1,0 +1,265 @@
+"""``ImageGallery``: a paginated, lazily loaded grid of generated images with details and compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from traitlets import Dict, Int, List, Unicode, observe
+
+from . import _data
+from ._frame import NOTHING_INDEXED, Panel, css, esm
+
+PARAM_KEYS = (
+    "prompt",
+    "negative_prompt",
+    "num_inference_steps",
+    "sampler",
+    "scheduler",
+    "guidance_scale",
+    "seed",
+    "resolution",
+    "model_checkpoint",
+    "model_hash",
+    "generator",
+    "loras",
+    "path",
+)
+FILTER_KEYS = ("sampler", "model_checkpoint", "generator")
+MAX_QUERY_HITS = 1000
+
+
+def filter_clauses(filters: dict[str, Any]) -> list[str]:
+    """The filter bar as ``where`` clauses: dropdowns ``key=value``, steps ≥, cfg range."""
+    out = [f"{key}={filters[key]}" for key in FILTER_KEYS if str(filters.get(key) or "").strip()]
+    for name, clause in (
+        ("min_steps", "num_inference_steps>={}"),
+        ("cfg_min", "guidance_scale>={}"),
+        ("cfg_max", "guidance_scale<={}"),
+    ):
+        value = filters.get(name)
+        if value not in (None, ""):
+            float(value)  # raises ValueError with a clear message on junk
+            out.append(clause.format(value))
+    return out
+
+
+class ImageGallery(Panel):
+    """Browse (or search, with ``query``) the hub's generated images, one page at a time.
+
+    ``items`` holds only the current page, each with its thumbnail as a ``data:`` URL (empty
+    for a placeholder). ``detail_id`` fills ``detail``; 2–4 ``selected`` ids fill ``comparison``.
+    """
+
+    _esm = esm("gallery.js")
+    _css = css("gallery.css")
+    panel = Unicode("gallery").tag(sync=True)
+
+    query = Unicode("").tag(sync=True)
+    where = List(Unicode()).tag(sync=True)
+    filters = Dict().tag(sync=True)
+    filter_options = Dict().tag(sync=True)
+    page = Int(0).tag(sync=True)
+    page_size = Int(48).tag(sync=True)
+    total = Int(0).tag(sync=True)
+    page_label = Unicode("").tag(sync=True)
+    items = List(Dict()).tag(sync=True)
+    selected = List(Unicode()).tag(sync=True)
+    comparison = Dict().tag(sync=True)
+    detail_id = Unicode("").tag(sync=True)
+    detail = Dict().tag(sync=True)
+
+    def __init__(
+        self,
+        hub: Any,
+        *,
+        query: str = "",
+        where: list[str] | tuple[str, ...] = (),
+        page_size: int = 48,
+        results: Any = None,
+    ) -> None:
+        super().__init__()
+        self.hub = hub
+        self._hits: dict[str, Any] = {}  # every hit seen, by id (detail/compare across pages)
+        self._query_hits: tuple[tuple[Any, ...], list[Any]] | None = None
+        self._given = list(results) if results is not None else None
+        self._quiet = True
+        self.query, self.where, self.page_size = query, list(where), max(1, page_size)
+        self._quiet = False
+        self._guard(self._load_options)
+        self.refresh()
+
+    # -- public ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Load the current page (after any change of query, filters or page)."""
+        self._loading("Loading images…")
+        try:
+            hits, total = self._page_hits()
+        except Exception as exc:  # noqa: BLE001 - shown as a one-line error
+            self.items, self.total, self.page_label = [], 0, ""
+            self._fail(exc)
+            return
+        last_page = max(0, (total - 1) // self.page_size)
+        if self.page > last_page:
+            self._quiet = True
+            self.page = last_page
+            self._quiet = False
+            hits, total = self._page_hits()
+        for hit in hits:
+            self._hits[hit.id] = hit
+        self.total = total
+        start = self.page * self.page_size
+        self.page_label = f"{start + 1:,}–{start + len(hits):,} of {total:,}" if total else "0 of 0"
+        self.items = [self._item(h) for h in hits]
+        if total:
+            self._ok()
+        elif self._nothing_indexed():
+            self._empty(NOTHING_INDEXED)
+        elif self.query or self._clauses():
+            self._empty("No images match — remove a filter or try other words")
+        else:
+            self._empty("No generated images indexed yet — index a folder with PNG/JPEG/WebP outputs")
+
+    def reload(self) -> None:
+        """Forget cached query hits and filter options (after indexing), then refresh."""
+        self._query_hits = None
+        self._guard(self._load_options)
+        self.refresh()
+
+    # -- observers ------------------------------------------------------------------------
+    @observe("query", "where", "filters", "page_size")
+    def _criteria_changed(self, _change: dict[str, Any]) -> None:
+        if self._quiet_now():
+            return
+        self._given = None
+        self._quiet = True
+        self.page = 0
+        self._quiet = False
+        self.refresh()
+
+    @observe("page")
+    def _page_changed(self, _change: dict[str, Any]) -> None:
+        if not self._quiet_now():
+            self.refresh()
+
+    @observe("detail_id")
+    def _detail_changed(self, change: dict[str, Any]) -> None:
+        self.detail = self._guard(self._detail, change["new"]) or {} if change["new"] else {}
+
+    @observe("selected")
+    def _selected_changed(self, change: dict[str, Any]) -> None:
+        ids = list(dict.fromkeys(change["new"]))
+        self.comparison = (self._guard(self._compare, ids) or {}) if 2 <= len(ids) <= 4 else {}
+
+    def on_page(self, content: dict[str, Any]) -> None:
+        """``{"event": "page", "delta": ±1}`` from the prev/next buttons."""
+        self.page = max(0, self.page + int(content.get("delta", 0)))
+
+    # -- internals ------------------------------------------------------------------------
+    def _quiet_now(self) -> bool:
+        return getattr(self, "_quiet", True)
+
+    def _clauses(self) -> list[str]:
+        return list(self.where) + filter_clauses(dict(self.filters))
+
+    def _page_hits(self) -> tuple[list[Any], int]:
+        start, size = self.page * self.page_size, self.page_size
+        if self._given is not None:
+            return self._given[start : start + size], len(self._given)
+        where = self._clauses()
+        if not self.query.strip():
+            res = self.hub.browse("image", where=where, offset=start, limit=size)
+            return list(res.hits), int(res.total if res.total is not None else len(res.hits))
+        key = (self.query.strip(), tuple(where))
+        if self._query_hits is None or self._query_hits[0] != key:
+            res = self.hub.search(self.query.strip(), kind="image", where=where, limit=MAX_QUERY_HITS)
+            self._query_hits = (key, list(res.hits))
+        hits = self._query_hits[1]
+        return hits[start : start + size], len(hits)
+
+    def _nothing_indexed(self) -> bool:
+        try:
+            return not self.hub.status().get("documents")
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _load_options(self) -> None:
+        vocab = self.hub.vocabulary()
+        self.filter_options = {key: [v for v, _ in vocab.get(key, [])] for key in FILTER_KEYS}
+
+    def _item(self, hit: Any) -> dict[str, Any]:
+        md = hit.metadata or {}
+        thumb = _data.thumbnail_url(self.hub, hit.id)
+        return {
+            "id": hit.id,
+            "path": hit.path,
+            "name": str(md.get("filename") or Path(hit.path).name),
+            "thumbnail": thumb,
+            "placeholder": not thumb,
+            "score": round(float(hit.score), 4),
+            "overlay": {
+                "prompt": str(md.get("prompt") or "")[:300],
+                "steps": _data.display(md.get("num_inference_steps")),
+                "sampler": _data.display(md.get("sampler")),
+                "cfg": _data.display(md.get("guidance_scale")),
+                "seed": _data.display(md.get("seed")),
+                "model": _data.display(md.get("model_checkpoint") or md.get("source_model_id")),
+            },
+        }
+
+    def _hit(self, doc_id: str) -> Any:
+        hit = self._hits.get(doc_id)
+        if hit is None:
+            raise KeyError(f"image {doc_id!r} is not in the gallery (browse to it first)")
+        return hit
+
+    def _params(self, hit: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        md = dict(hit.metadata or {})
+        view = _data.show(self.hub, str(md.get("root", "")), str(md.get("filepath", hit.path)), "image")
+        provenance = dict(view.provenance) if view is not None else {}
+        return md, provenance
+
+    def _detail(self, doc_id: str) -> dict[str, Any]:
+        hit = self._hit(doc_id)
+        md, provenance = self._params(hit)
+        rows = []
+        for key in PARAM_KEYS:
+            value = hit.path if key == "path" else md.get(key)
+            source = provenance.get(key) or provenance.get(f"{key}.width", "")
+            rows.append({"key": key, "value": _data.display(value), "source": source})
+        extra = [r for r in _data.meta_rows(md, provenance) if r["key"].split(".")[0] not in PARAM_KEYS]
+        return {
+            "id": hit.id,
+            "name": str(md.get("filename") or Path(hit.path).name),
+            "path": hit.path,
+            "thumbnail": _data.thumbnail_url(self.hub, hit.id),
+            "rows": rows,
+            "extra": extra,
+        }
+
+    def _compare(self, ids: list[str]) -> dict[str, Any]:
+        hits = [self._hit(i) for i in ids]
+        values = [
+            {
+                key: _data.display(h.path if key == "path" else (h.metadata or {}).get(key))
+                for key in PARAM_KEYS
+            }
+            for h in hits
+        ]
+        rows = []
+        for key in PARAM_KEYS:
+            column = [v[key] for v in values]
+            rows.append({"key": key, "values": column, "diff": len(set(column)) > 1})
+        return {
+            "ids": ids,
+            "images": [
+                {
+                    "id": h.id,
+                    "name": str((h.metadata or {}).get("filename") or Path(h.path).name),
+                    "thumbnail": _data.thumbnail_url(self.hub, h.id),
+                }
+                for h in hits
+            ],
+            "rows": rows,
+            "differing": [r["key"] for r in rows if r["diff"]],
+        }

@@ -1,0 +1,179 @@
+"""``SearchPanel``: search-as-you-type over the hub, with filter chips, suggestions and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from traitlets import Dict, Int, List, Unicode, observe
+
+from . import _data
+from ._frame import NOTHING_INDEXED, Panel, css, esm
+
+KINDS = ("all", "code", "image", "model")
+HISTORY_SIZE = 20
+EMPTY_HINT = "Type a query (e.g. causal self attention) or add a filter such as framework=pytorch"
+
+
+class SearchPanel(Panel):
+    """Search the hub from a notebook: ``SearchPanel(hub, query="attention", where=["framework=pytorch"])``.
+
+    Setting ``query``, ``kind``, ``where`` or ``limit`` (from Python or the front end) runs
+    ``hub.search`` and fills ``results``: one dict per hit with ``location`` (``path:start-end``),
+    ``score``, ``breadcrumb``, highlighted ``code_html`` and ``meta`` rows (key, value, source).
+    """
+
+    _esm = esm("search.js")
+    _css = css("search.css", extra=_data.pygments_css())
+    panel = Unicode("search").tag(sync=True)
+
+    query = Unicode("").tag(sync=True)
+    kind = Unicode("all").tag(sync=True)
+    where = List(Unicode()).tag(sync=True)
+    limit = Int(10).tag(sync=True)
+    results = List(Dict()).tag(sync=True)
+    suggestions = List(Dict()).tag(sync=True)
+    history = List(Unicode()).tag(sync=True)
+    filter_terms = List(Unicode()).tag(sync=True)
+
+    def __init__(
+        self,
+        hub: Any,
+        *,
+        query: str = "",
+        kind: str = "all",
+        where: list[str] | tuple[str, ...] = (),
+        limit: int = 10,
+        results: Any = None,
+    ) -> None:
+        super().__init__()
+        self.hub = hub
+        self._vocab: list[tuple[str, str, int]] | None = None
+        self._quiet = True
+        self.query, self.kind, self.where, self.limit = query, kind, list(where), limit
+        self._quiet = False
+        self._guard(self._load_terms)
+        if results is not None:
+            self.results = [self._card(h) for h in results]
+            self._ok()
+        else:
+            self.run()
+
+    # -- public ---------------------------------------------------------------------------
+    def run(self) -> None:
+        """Search with the current ``query``/``kind``/``where``/``limit``."""
+        query = self.query.strip()
+        if not query and not self.where:
+            self.results = []
+            self._empty(NOTHING_INDEXED if self._nothing_indexed() else EMPTY_HINT)
+            return
+        if self.kind not in KINDS:
+            self.results = []
+            self._fail(f"unknown kind {self.kind!r}: use one of {', '.join(KINDS)}")
+            return
+        self._loading(f"Searching for {query!r}…" if query else "Filtering…")
+        try:
+            hits = self.hub.search(query, kind=self.kind, where=list(self.where), limit=max(1, self.limit))
+            self.results = [self._card(h) for h in hits]
+        except Exception as exc:  # noqa: BLE001 - shown as a one-line error
+            self.results = []
+            self._fail(exc)
+            return
+        self._remember(query)
+        if self.results:
+            self._ok()
+        elif self._nothing_indexed():
+            self._empty(NOTHING_INDEXED)
+        else:
+            self._empty(
+                f"No results for {query or ' '.join(self.where)!r} — try fewer filters or other words"
+            )
+
+    def refresh(self) -> None:
+        """Reload the vocabulary and re-run (after indexing)."""
+        self._vocab = None
+        self._guard(self._load_terms)
+        self.run()
+
+    # -- observers ------------------------------------------------------------------------
+    @observe("query", "kind", "where", "limit")
+    def _changed(self, change: dict[str, Any]) -> None:
+        if getattr(self, "_quiet", True):
+            return
+        if change["name"] == "query":
+            self._guard(self._suggest)
+        self.run()
+
+    def on_commit(self, content: dict[str, Any]) -> None:
+        """Enter in the query box: remember the query even if it is a prefix of the last one."""
+        query = str(content.get("query", self.query)).strip()
+        if query and query not in self.history[:1]:
+            self.history = [query, *[q for q in self.history if q != query]][:HISTORY_SIZE]
+
+    # -- internals ------------------------------------------------------------------------
+    def _nothing_indexed(self) -> bool:
+        try:
+            return not self.hub.status().get("documents")
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _remember(self, query: str) -> None:
+        """History of queries that ran; typing "att", "atte", ... keeps one (the longest) entry."""
+        if not query:
+            return
+        history = list(self.history)
+        if history and (query.startswith(history[0]) or history[0].startswith(query)):
+            history[0] = query if len(query) >= len(history[0]) else history[0]
+        else:
+            history = [query, *[q for q in history if q != query]]
+        self.history = history[:HISTORY_SIZE]
+
+    def _load_terms(self) -> None:
+        vocab = self.hub.vocabulary()
+        self._vocab = [(key, value, count) for key, values in vocab.items() for value, count in values]
+        self.filter_terms = sorted({f"{key}={value}" for key, value, _ in self._vocab})
+
+    def _suggest(self) -> None:
+        word = self.query.rsplit(" ", 1)[-1].strip().lower() if self.query else ""
+        if len(word) < 2 or not self._vocab:
+            self.suggestions = []
+            return
+        starts = [t for t in self._vocab if t[1].lower().startswith(word) and t[1].lower() != word]
+        inside = [t for t in self._vocab if word in t[1].lower() and t not in starts and t[1].lower() != word]
+        ranked = sorted(starts, key=lambda t: -t[2]) + sorted(inside, key=lambda t: -t[2])
+        seen: set[str] = set()
+        out = []
+        for key, value, count in ranked:
+            if value in seen:
+                continue
+            seen.add(value)
+            out.append({"term": value, "key": key, "count": count, "clause": f"{key}={value}"})
+            if len(out) == 8:
+                break
+        self.suggestions = out
+
+    def _card(self, hit: Any) -> dict[str, Any]:
+        md = dict(hit.metadata or {})
+        view = _data.show(self.hub, str(md.get("root", "")), str(md.get("filepath", hit.path)), hit.kind)
+        provenance = dict(view.provenance) if view is not None else {}
+        breadcrumb = str(md.get("breadcrumb") or "")
+        card: dict[str, Any] = {
+            "id": hit.id,
+            "kind": hit.kind,
+            "path": hit.path,
+            "start": hit.lines[0] if hit.lines else None,
+            "end": hit.lines[1] if hit.lines else None,
+            "location": _data.lines_label(hit.path, hit.lines),
+            "score": round(float(hit.score), 4),
+            "breadcrumb": breadcrumb or hit.path,
+            "code_html": "",
+            "text": "",
+            "thumbnail": "",
+            "meta": _data.meta_rows(md, provenance),
+        }
+        if hit.kind == "image":
+            card["thumbnail"] = _data.thumbnail_url(self.hub, hit.id)
+            card["text"] = str(md.get("prompt") or hit.snippet or "")
+        else:
+            code = _data.strip_breadcrumb(hit.snippet or "", breadcrumb)
+            card["code_html"] = _data.highlight(code, hit.path)
+        return card

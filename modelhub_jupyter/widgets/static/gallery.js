@@ -1,0 +1,159 @@
+// ImageGallery: filter bar, paginated grid with hover overlay, detail view, compare view.
+
+function render({ model, el }) {
+  const { body } = mhFrame(model, el, "gallery");
+  let compareOpen = false;
+
+  // -- toolbar: query + filter bar -------------------------------------------------------
+  const query = h("input", {
+    class: "mh-query", type: "search", placeholder: "Search images by prompt…",
+    "aria-label": "image query", value: model.get("query"),
+  });
+  query.addEventListener("input", debounce(() => mhSet(model, { query: query.value }), 250));
+
+  const setFilter = (key, value) => {
+    const filters = { ...(model.get("filters") || {}) };
+    if (value === "" || value === null) delete filters[key];
+    else filters[key] = value;
+    mhSet(model, { filters });
+  };
+  const dropdowns = {};
+  for (const key of ["sampler", "model_checkpoint", "generator"]) {
+    const select = h("select", { class: `mh-filter mh-filter-${key}`, "aria-label": key });
+    select.addEventListener("change", () => setFilter(key, select.value));
+    dropdowns[key] = select;
+  }
+  const numberInput = (key, label, step) => {
+    const input = h("input", {
+      class: `mh-filter mh-filter-${key}`, type: "number", step, min: 0, placeholder: label,
+      "aria-label": label, title: label,
+    });
+    input.addEventListener("change", () => setFilter(key, input.value));
+    return input;
+  };
+  const steps = numberInput("min_steps", "steps ≥", 1);
+  const cfgMin = numberInput("cfg_min", "cfg ≥", 0.5);
+  const cfgMax = numberInput("cfg_max", "cfg ≤", 0.5);
+
+  const drawOptions = () => {
+    const options = model.get("filter_options") || {};
+    const filters = model.get("filters") || {};
+    for (const [key, select] of Object.entries(dropdowns)) {
+      select.replaceChildren(h("option", { value: "" }, `${key.replace("_", " ")}: any`),
+        ...(options[key] || []).map((v) => h("option", { value: v }, v)));
+      select.value = filters[key] || "";
+    }
+    steps.value = filters.min_steps ?? "";
+    cfgMin.value = filters.cfg_min ?? "";
+    cfgMax.value = filters.cfg_max ?? "";
+  };
+
+  const compareBtn = h("button", { class: "mh-compare-btn", onclick: () => { compareOpen = true; drawCompare(); } });
+  const prev = h("button", { class: "mh-prev", "aria-label": "previous page", onclick: () => mhSet(model, { page: Math.max(0, model.get("page") - 1) }) }, "‹ Prev");
+  const next = h("button", { class: "mh-next", "aria-label": "next page", onclick: () => mhSet(model, { page: model.get("page") + 1 }) }, "Next ›");
+  const label = h("span", { class: "mh-page-label" });
+
+  const grid = h("div", { class: "mh-grid", role: "list" });
+  const detail = h("div", { class: "mh-detail", hidden: true });
+  const compare = h("div", { class: "mh-compare", hidden: true });
+
+  body.append(
+    h("div", { class: "mh-toolbar" }, query, ...Object.values(dropdowns), steps, cfgMin, cfgMax),
+    h("div", { class: "mh-toolbar mh-pager" }, prev, label, next, compareBtn),
+    detail, compare, grid,
+  );
+
+  // -- grid ------------------------------------------------------------------------------
+  const overlay = (o) => h("div", { class: "mh-overlay" },
+    o.prompt ? h("div", { class: "mh-overlay-prompt" }, o.prompt) : null,
+    h("div", {}, [["steps", o.steps], ["sampler", o.sampler], ["cfg", o.cfg], ["seed", o.seed], ["model", o.model]]
+      .filter(([, v]) => v).map(([k, v]) => h("span", { class: "mh-overlay-param" }, h("b", {}, k), " ", v))));
+
+  const tile = (item) => {
+    const selected = model.get("selected") || [];
+    const checkbox = h("input", {
+      class: "mh-select", type: "checkbox", "aria-label": `select ${item.name}`,
+      checked: selected.includes(item.id),
+      disabled: !selected.includes(item.id) && selected.length >= 4,
+      onclick: (event) => event.stopPropagation(),
+      onchange: (event) => {
+        const current = model.get("selected") || [];
+        const value = event.target.checked ? [...current, item.id] : current.filter((id) => id !== item.id);
+        mhSet(model, { selected: value });
+      },
+    });
+    const picture = item.thumbnail
+      ? h("img", { src: item.thumbnail, alt: item.name, loading: "lazy", decoding: "async" })
+      : h("div", { class: "mh-placeholder-label" }, item.name);
+    return h("div", {
+      class: `mh-tile${item.placeholder ? " mh-placeholder" : ""}`, role: "listitem", tabindex: 0,
+      dataset: { id: item.id }, title: item.path,
+      onclick: () => mhSet(model, { detail_id: item.id }),
+      onkeydown: (event) => { if (event.key === "Enter") mhSet(model, { detail_id: item.id }); },
+    }, picture, checkbox, h("div", { class: "mh-tile-name" }, item.name), overlay(item.overlay || {}));
+  };
+
+  const drawGrid = () => grid.replaceChildren(...(model.get("items") || []).map(tile));
+
+  const drawPager = () => {
+    const total = model.get("total"), size = model.get("page_size"), page = model.get("page");
+    label.textContent = model.get("page_label");
+    prev.disabled = page <= 0;
+    next.disabled = (page + 1) * size >= total;
+    const n = (model.get("selected") || []).length;
+    compareBtn.textContent = `Compare (${n})`;
+    compareBtn.disabled = n < 2 || n > 4;
+    compareBtn.title = "select 2–4 images to compare";
+  };
+
+  // -- detail ------------------------------------------------------------------------------
+  const close = (onclick) => h("button", { class: "mh-close", "aria-label": "close", onclick }, "×");
+  const drawDetail = () => {
+    const d = model.get("detail") || {};
+    detail.hidden = !d.id;
+    if (!d.id) { detail.replaceChildren(); return; }
+    detail.replaceChildren(
+      h("div", { class: "mh-detail-head" }, h("b", {}, d.name), close(() => mhSet(model, { detail_id: "" }))),
+      h("div", { class: "mh-detail-body" },
+        d.thumbnail ? h("img", { class: "mh-detail-img", src: d.thumbnail, alt: d.name })
+          : h("div", { class: "mh-detail-img mh-placeholder" }, d.name),
+        h("table", { class: "mh-params" },
+          h("thead", {}, h("tr", {}, h("th", {}, "parameter"), h("th", {}, "value"), h("th", {}, "source"))),
+          h("tbody", {}, [...(d.rows || []), ...(d.extra || [])].map((r) => h("tr", { dataset: { key: r.key } },
+            h("td", { class: "mh-mono" }, r.key), h("td", { class: "mh-param-value" }, r.value),
+            h("td", { class: "mh-muted" }, r.source)))))));
+  };
+
+  // -- compare -------------------------------------------------------------------------------
+  const drawCompare = () => {
+    const c = model.get("comparison") || {};
+    const show = compareOpen && (c.ids || []).length >= 2;
+    compare.hidden = !show;
+    if (!show) { compare.replaceChildren(); return; }
+    compare.replaceChildren(
+      h("div", { class: "mh-detail-head" }, h("b", {}, `Comparing ${c.ids.length} images`),
+        h("span", { class: "mh-muted" }, ` · ${c.differing.length} parameters differ`),
+        close(() => { compareOpen = false; drawCompare(); })),
+      h("table", { class: "mh-compare-table" },
+        h("thead", {}, h("tr", {}, h("th", {}, ""), c.images.map((im) => h("th", {},
+          im.thumbnail ? h("img", { class: "mh-compare-img", src: im.thumbnail, alt: im.name })
+            : h("div", { class: "mh-compare-img mh-placeholder" }, im.name),
+          h("div", { class: "mh-tile-name" }, im.name))))),
+        h("tbody", {}, c.rows.map((r) => h("tr", { dataset: { key: r.key }, class: r.diff ? "mh-row-diff" : "" },
+          h("td", { class: "mh-mono" }, r.key),
+          r.values.map((v) => h("td", { class: r.diff ? "mh-diff" : "" }, v)))))));
+  };
+
+  model.on("change:filter_options", drawOptions);
+  model.on("change:filters", drawOptions);
+  model.on("change:items", () => { drawGrid(); drawPager(); });
+  model.on("change:selected", () => { drawGrid(); drawPager(); });
+  model.on("change:page_label", drawPager);
+  model.on("change:total", drawPager);
+  model.on("change:detail", drawDetail);
+  model.on("change:comparison", drawCompare);
+  model.on("change:query", () => { if (document.activeElement !== query) query.value = model.get("query"); });
+  drawOptions(); drawGrid(); drawPager(); drawDetail(); drawCompare();
+}
+
+export default { render };

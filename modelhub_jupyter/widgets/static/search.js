@@ -1,0 +1,126 @@
+// SearchPanel: query box, kind, where chips, suggestions, history, result cards.
+
+function render({ model, el }) {
+  const { body } = mhFrame(model, el, "search");
+
+  const query = h("input", {
+    class: "mh-query", type: "search", placeholder: "Search code, images and models…",
+    "aria-label": "search query", value: model.get("query"),
+  });
+  const send = debounce(() => mhSet(model, { query: query.value }), 150);
+  query.addEventListener("input", send);
+  query.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      mhSet(model, { query: query.value });
+      model.send({ event: "commit", query: query.value });
+    }
+  });
+
+  const kind = h("select", { class: "mh-kind", "aria-label": "kind" },
+    ["all", "code", "image", "model"].map((k) => h("option", { value: k }, k)));
+  kind.value = model.get("kind");
+  kind.addEventListener("change", () => mhSet(model, { kind: kind.value }));
+
+  const listId = `mh-terms-${Math.random().toString(36).slice(2)}`;
+  const terms = h("datalist", { id: listId });
+  const whereInput = h("input", {
+    class: "mh-where", type: "text", list: listId, placeholder: "filter: key=value, Enter",
+    "aria-label": "add filter",
+  });
+  whereInput.addEventListener("keydown", (event) => {
+    const value = whereInput.value.trim();
+    if (event.key === "Enter" && value) {
+      mhSet(model, { where: [...model.get("where"), value] });
+      whereInput.value = "";
+    }
+  });
+
+  const chips = h("div", { class: "mh-chips" });
+  const suggest = h("ul", { class: "mh-suggest", "aria-label": "suggestions" });
+  const historyBox = h("details", { class: "mh-history-box" }, h("summary", {}, "History"));
+  const history = h("ul", { class: "mh-history" });
+  historyBox.append(history);
+  const results = h("div", { class: "mh-results" });
+
+  body.append(
+    h("div", { class: "mh-toolbar" }, query, kind, whereInput, terms),
+    chips, suggest, historyBox, results,
+  );
+
+  const drawTerms = () => terms.replaceChildren(
+    ...(model.get("filter_terms") || []).slice(0, 500).map((t) => h("option", { value: t })));
+
+  const drawChips = () => chips.replaceChildren(...(model.get("where") || []).map((clause, i) =>
+    h("span", { class: "mh-chip", title: clause }, clause,
+      h("button", {
+        class: "mh-chip-remove", "aria-label": `remove ${clause}`,
+        onclick: () => mhSet(model, { where: model.get("where").filter((_, j) => j !== i) }),
+      }, "×"))));
+
+  const drawSuggest = () => suggest.replaceChildren(...(model.get("suggestions") || []).map((s) =>
+    h("li", {
+      title: `${s.key} (${s.count})`,
+      onclick: () => {
+        const words = query.value.split(" ");
+        words[words.length - 1] = s.term;
+        query.value = words.join(" ");
+        mhSet(model, { query: query.value });
+        query.focus();
+      },
+    }, h("span", { class: "mh-suggest-term" }, s.term),
+      h("span", { class: "mh-muted" }, ` ${s.key} · ${s.count}`),
+      h("button", {
+        class: "mh-suggest-filter", title: `filter ${s.clause}`,
+        onclick: (event) => {
+          event.stopPropagation();
+          const words = query.value.split(" ");
+          words.pop();
+          query.value = words.join(" ");
+          mhSet(model, { query: query.value, where: [...model.get("where"), s.clause] });
+        },
+      }, "+ filter"))));
+
+  const drawHistory = () => {
+    const items = model.get("history") || [];
+    historyBox.hidden = items.length === 0;
+    history.replaceChildren(...items.map((q) => h("li", {
+      tabindex: 0,
+      onclick: () => { query.value = q; mhSet(model, { query: q }); model.send({ event: "commit", query: q }); },
+      onkeydown: (event) => { if (event.key === "Enter") event.target.click(); },
+    }, q)));
+  };
+
+  const card = (r) => {
+    const meta = h("details", { class: "mh-meta" }, h("summary", {}, `metadata (${r.meta.length})`),
+      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "key"), h("th", {}, "value"), h("th", {}, "source"))),
+        h("tbody", {}, r.meta.map((m) => h("tr", { dataset: { key: m.key } },
+          h("td", { class: "mh-mono" }, m.key), h("td", {}, m.value), h("td", { class: "mh-muted" }, m.source))))));
+    return h("div", { class: `mh-result mh-kind-${r.kind}`, dataset: { id: r.id } },
+      h("div", { class: "mh-result-head" },
+        h("span", { class: "mh-result-path mh-mono" }, r.location),
+        h("span", { class: "mh-badge" }, r.kind),
+        h("span", { class: "mh-score mh-muted", title: "score" }, Number(r.score).toFixed(3))),
+      h("div", { class: "mh-breadcrumb mh-muted" }, r.breadcrumb),
+      r.thumbnail ? h("img", { class: "mh-result-thumb", src: r.thumbnail, alt: r.path, loading: "lazy" }) : null,
+      r.text ? h("div", { class: "mh-result-text" }, r.text) : null,
+      r.code_html ? h("pre", { class: "mh-code", html: r.code_html }) : null,
+      meta);
+  };
+  const drawResults = () => results.replaceChildren(...(model.get("results") || []).map(card));
+
+  const syncInputs = () => {
+    if (document.activeElement !== query && query.value !== model.get("query")) query.value = model.get("query");
+    kind.value = model.get("kind");
+  };
+
+  model.on("change:filter_terms", drawTerms);
+  model.on("change:where", drawChips);
+  model.on("change:suggestions", drawSuggest);
+  model.on("change:history", drawHistory);
+  model.on("change:results", drawResults);
+  model.on("change:query", syncInputs);
+  model.on("change:kind", syncInputs);
+  drawTerms(); drawChips(); drawSuggest(); drawHistory(); drawResults();
+}
+
+export default { render };
