@@ -150,7 +150,7 @@ class Hub:
         if self._engine is None:
             from .search.engine import SearchEngine
 
-            self._engine = SearchEngine(self.catalog, self.vectors, self.embedder)
+            self._engine = SearchEngine(self.catalog, lambda: self.vectors, self.embedder)
         return self._engine
 
     def show(self, path: str | Path) -> FileView:

@@ -7,6 +7,7 @@ filtered one is exact cosine over the matching documents' cached vectors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,11 +43,15 @@ class _KindIndex:
 class SearchEngine:
     """Answers ``search`` calls over one catalog + vector store."""
 
-    def __init__(self, catalog: Catalog, vectors: VectorStore, embedder: Embedder) -> None:
+    def __init__(self, catalog: Catalog, vectors: Callable[[], VectorStore], embedder: Embedder) -> None:
         self.catalog = catalog
-        self.vectors = vectors
+        self._open_vectors = vectors  # opened on the first dense query: browsing needs only the catalog
         self.embedder = embedder
         self._kinds: dict[str, _KindIndex] = {}
+
+    @property
+    def vectors(self) -> VectorStore:
+        return self._open_vectors()
 
     def _index(self, kind: str) -> _KindIndex:
         generation = self.catalog.generation()
