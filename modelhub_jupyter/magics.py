@@ -1,0 +1,433 @@
+"""IPython magics: ``%modelhub`` (index, status, show, rebuild) and ``%modelsearch``.
+
+``%load_ext modelhub_jupyter`` registers them cheaply: the :class:`~modelhub_jupyter.hub.Hub`
+(and with it torch, Chroma, the embedder) is opened on first use, once per kernel and home.
+Command lines are parsed by the click commands in :mod:`._magic_parsers`; each parsed command
+``X`` is handled by the method ``_X`` (``modelhub_index`` → :meth:`ModelHubMagics._modelhub_index`).
+
+The magics return the engine's own result objects (``res = %modelsearch ...; res.to_frame()``),
+given a ``_repr_mimebundle_`` with ``text/plain`` + ``text/html`` and, in a kernel whose front
+end renders widgets, the view of a search panel or image gallery.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import logging
+import os
+import re
+import shlex
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from traitlets import Bool, Enum, Int, Unicode, default
+from traitlets.config.configurable import Configurable
+
+from . import _magic_parsers as parsers
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+__all__ = ["HubInfo", "ModelHubMagics", "load_ipython_extension", "unload_ipython_extension"]
+
+log = logging.getLogger(__name__)
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+NOTHING_INDEXED = "nothing indexed yet — run %modelhub index PATH"
+
+# One Hub per kernel and home, shared by every magics instance (and a reloaded extension).
+_HUBS: dict[Path, Hub] = {}
+
+
+class NothingIndexedError(RuntimeError):
+    """The hub's store holds no documents yet."""
+
+
+# -- display -----------------------------------------------------------------------------------
+class RichDisplay:
+    """Mixin: a ``_repr_mimebundle_`` with text/plain, text/html and (lazily) a widget view."""
+
+    _mh_widget_factory: Callable[[], Any] | None = None
+    _mh_widget: Any = None
+
+    @property
+    def widget(self) -> Any:
+        """The widget that displays this object in a notebook (built on first use), or None."""
+        if self._mh_widget is None and self._mh_widget_factory is not None:
+            factory, self._mh_widget_factory = self._mh_widget_factory, None
+            self._mh_widget = _build_widget(factory)
+        return self._mh_widget
+
+    def _repr_mimebundle_(
+        self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None, **_: Any
+    ) -> dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]:
+        """text/plain and text/html always; the widget view too where widgets render.
+
+        A plain dict, or ``(data, metadata)`` when the widget asks for metadata (anywidget on Colab).
+        """
+        bundle: dict[str, Any] = {"text/plain": plain_text(self)}
+        to_html = getattr(self, "_repr_html_", None)
+        if callable(to_html):
+            bundle["text/html"] = to_html()
+        metadata: dict[str, Any] = {}
+        widget = self.widget
+        if widget is not None:
+            view = widget._repr_mimebundle_() or {}
+            if isinstance(view, tuple):  # anywidget: (data, metadata)
+                view, widget_metadata = view
+                metadata.update(widget_metadata or {})
+            if WIDGET_MIME in view:
+                bundle[WIDGET_MIME] = view[WIDGET_MIME]
+        if include:
+            bundle = {k: v for k, v in bundle.items() if k in set(include)}
+        if exclude:
+            bundle = {k: v for k, v in bundle.items() if k not in set(exclude)}
+        return (bundle, metadata) if metadata else bundle
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Pickle/copy as the engine's own class: the widget stays with this kernel.
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_mh_")}
+        return (_restore, (type(self)._mh_base, state))
+
+
+def _restore(cls: type, state: dict[str, Any]) -> Any:
+    obj = cls.__new__(cls)
+    obj.__dict__.update(state)
+    return obj
+
+
+@functools.cache
+def _rich_class(base: type) -> type:
+    """``base`` plus :class:`RichDisplay`: still ``isinstance(obj, base)``, same name and repr."""
+    return type(
+        base.__name__,
+        (RichDisplay, base),
+        {"__module__": base.__module__, "__qualname__": base.__qualname__, "_mh_base": base},
+    )
+
+
+def displayable(obj: Any, widget: Callable[[], Any] | None = None) -> Any:
+    """The same result object (a real ``SearchResults``, ``IndexReport``, ...) that displays richly.
+
+    ``widget`` builds the widget view when the object is first displayed.
+    """
+    if isinstance(obj, RichDisplay):
+        rich = obj
+    else:
+        rich = _rich_class(type(obj)).__new__(_rich_class(type(obj)))
+        rich.__dict__.update(obj.__dict__)
+    rich._mh_widget_factory = widget
+    return rich
+
+
+def _build_widget(factory: Callable[[], Any]) -> Any:
+    try:
+        return factory()
+    except ImportError:  # widgets not installed (or not written yet): HTML it is
+        return None
+    except Exception as err:  # noqa: BLE001 - a broken widget must not hide the results
+        log.warning("modelhub: showing HTML, the widget failed: %s", _one_line(err))
+        return None
+
+
+def plain_text(obj: Any) -> str:
+    """What a terminal shows for a result object."""
+    if hasattr(obj, "summary_rows"):  # IndexReport
+        lines = ["modelhub index"] + _aligned(obj.summary_rows())
+        lines += [f"  error: {e['path']}: {e['error']}" for e in obj.errors[:20]]
+        return "\n".join(lines)
+    if hasattr(obj, "provenance") and hasattr(obj, "metadata"):  # FileView
+        return _file_view_text(obj)
+    return repr(obj)
+
+
+def _aligned(rows: Iterable[tuple[str, str]]) -> list[str]:
+    rows = list(rows)
+    width = max((len(k) for k, _ in rows), default=0)
+    return [f"  {k:<{width}}  {v}" for k, v in rows]
+
+
+def _file_view_text(view: Any) -> str:
+    from .ingest.types import flatten
+
+    state = "indexed" if view.indexed else ("error" if view.error else "not indexed (parsed now)")
+    lines = [f"{view.path}  {view.kind}  ({state})"]
+    if view.error:
+        lines.append(f"error: {view.error}")
+    rows = []
+    for key, value in flatten(view.metadata).items():
+        if key == "raw_metadata" or key.startswith("raw_metadata."):
+            continue
+        shown = value if isinstance(value, str) else json.dumps(value, default=str)
+        source = view.provenance.get(key, "")
+        rows.append((key, f"{str(shown)[:100]}" + (f"   [{source}]" if source else "")))
+    lines += _aligned(rows)
+    lines += [f"warning: {w}" for w in view.warnings]
+    return "\n".join(lines)
+
+
+class HubInfo(RichDisplay):
+    """A small dict-like result (``%modelhub status``, ``rebuild``) that displays as a table."""
+
+    def __init__(self, title: str, data: dict[str, Any], rows: list[tuple[str, str]], note: str = ""):
+        self.title = title
+        self.data = data
+        self.rows = rows
+        self.note = note
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.data
+
+    def keys(self) -> Iterable[str]:
+        return self.data.keys()
+
+    def __repr__(self) -> str:
+        return "\n".join([self.title, *_aligned(self.rows), *([self.note] if self.note else [])])
+
+    def _repr_html_(self) -> str:
+        body = "".join(
+            f"<tr><td style='text-align:left'>{html.escape(k)}</td>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in self.rows
+        )
+        note = f"<p><i>{html.escape(self.note)}</i></p>" if self.note else ""
+        return f"<b>{html.escape(self.title)}</b><table>{body}</table>{note}"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (HubInfo, (self.title, self.data, self.rows, self.note))
+
+
+def _status_info(info: dict[str, Any]) -> HubInfo:
+    docs = ", ".join(f"{k}: {v}" for k, v in sorted(info["documents"].items())) or "none"
+    rows = [
+        ("home", str(info["home"])),
+        ("store", str(info["store"])),
+        ("embedder", str(info["embedder"])),
+        ("files", f"{info['files']}  (errors: {info['errors']})"),
+        ("documents", docs),
+        ("relationships", str(info.get("relationships", 0))),
+    ]
+    rows += [("root", str(root.get("path", root))) for root in info["roots"]]
+    run = info.get("last_run")
+    if run:
+        stats = run.get("stats") or {}
+        rows.append(
+            (
+                "last run",
+                f"#{run['id']} {run['status']}: {stats.get('indexed', 0)} indexed, "
+                f"{stats.get('unchanged', 0)} unchanged, {len(stats.get('errors', []))} errors, "
+                f"{stats.get('seconds', 0):.1f} s",
+            )
+        )
+    note = "" if info["documents"] else NOTHING_INDEXED
+    return HubInfo("modelhub status", info, rows, note)
+
+
+# -- the magics --------------------------------------------------------------------------------
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip()
+    if isinstance(err, KeyError) and len(err.args) == 1:
+        text = f"unknown key {err.args[0]!r}"
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _home_path(home: str) -> Path:
+    return Path(home or os.environ.get("MODELHUB_HOME") or "~/.modelhub").expanduser().resolve()
+
+
+_NAME = re.compile(r"\{([A-Za-z_]\w*)\}")
+
+
+class _Names(dict):
+    """FormatDict: ``{name}`` from the user namespace; unknown names stay as they were."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@magics_class
+class ModelHubMagics(Magics, Configurable):
+    """``%modelhub`` and ``%modelsearch``. Options: ``%config ModelHubMagics``."""
+
+    home = Unicode(help="Hub store location (default: $MODELHUB_HOME or ~/.modelhub).").tag(config=True)
+    default_limit = Int(10, min=1, help="Results %modelsearch returns without -n.").tag(config=True)
+    default_kind = Enum(
+        list(parsers.KINDS), default_value="all", help="What %modelsearch searches without -k."
+    ).tag(config=True)
+    widgets = Bool(True, help="Display results as widgets where the front end renders them.").tag(config=True)
+    progress = Bool(True, help="Show a progress bar while %modelhub index runs.").tag(config=True)
+    debug = Bool(False, help="Show full tracebacks instead of one-line errors.").tag(config=True)
+
+    @default("home")
+    def _default_home(self) -> str:
+        return os.environ.get("MODELHUB_HOME", "")
+
+    # -- the hub -----------------------------------------------------------------------------
+    @property
+    def hub(self) -> Hub:
+        """The kernel's Hub at ``home``, opened on first use."""
+        key = _home_path(self.home)
+        hub = _HUBS.get(key)
+        if hub is None:
+            from .hub import Hub
+
+            hub = _HUBS[key] = Hub(key)
+        return hub
+
+    @hub.setter
+    def hub(self, hub: Hub) -> None:
+        key = Path(hub.settings.home)
+        _HUBS[key] = hub
+        self.home = str(key)
+
+    # -- magics ------------------------------------------------------------------------------
+    @line_magic
+    def modelhub(self, line: str) -> Any:
+        return self._run(parsers.modelhub, line)
+
+    @line_cell_magic
+    def modelsearch(self, line: str, cell: str | None = None) -> Any:
+        return self._run(parsers.modelsearch, line, extra_query=cell)
+
+    # -- handlers: one per click command -------------------------------------------------------
+    def _modelhub_index(
+        self, path: str, exclude: tuple[str, ...], max_depth: int | None, no_progress: bool
+    ) -> Any:
+        target = Path(path).expanduser()
+        if not target.exists():
+            raise FileNotFoundError(f"{path}: no such directory")
+        if not target.is_dir():
+            raise NotADirectoryError(f"{path}: not a directory")
+        report = self.hub.index(
+            target, progress=self.progress and not no_progress, exclude=exclude, max_depth=max_depth
+        )
+        self._has_documents.discard(id(self.hub))
+        return displayable(report)
+
+    def _modelhub_status(self) -> HubInfo:
+        return _status_info(self.hub.status())
+
+    def _modelhub_show(self, file: str) -> Any:
+        return displayable(self.hub.show(file))
+
+    def _modelhub_rebuild(self) -> HubInfo:
+        counts = self.hub.rebuild()
+        return HubInfo("modelhub rebuild", counts, [(k, str(v)) for k, v in counts.items()])
+
+    def _modelsearch(
+        self, query: tuple[str, ...], kind: str | None, limit: int | None, where: tuple[str, ...]
+    ) -> Any:
+        kind = kind or self.default_kind
+        limit = limit or self.default_limit
+        text = " ".join(query).strip()
+        hub = self.hub
+        self._require_documents(hub)
+        results = hub.search(text, kind=kind, where=list(where), limit=limit)
+        widget = None
+        if self._widgets_render():
+
+            def widget() -> Any:
+                from . import widgets
+
+                if kind == "image":
+                    return widgets.ImageGallery(
+                        hub, query=text, where=tuple(where), page_size=limit, results=results
+                    )
+                return widgets.SearchPanel(
+                    hub, query=text, kind=kind, where=tuple(where), limit=limit, results=results
+                )
+
+        return displayable(results, widget)
+
+    # -- machinery ---------------------------------------------------------------------------
+    @functools.cached_property
+    def _has_documents(self) -> set[int]:
+        return set()
+
+    def _require_documents(self, hub: Hub) -> None:
+        if id(hub) in self._has_documents:
+            return
+        if not hub.status()["documents"]:
+            raise NothingIndexedError(NOTHING_INDEXED)
+        self._has_documents.add(id(hub))
+
+    def _widgets_render(self) -> bool:
+        """True in a kernel with comms (ZMQInteractiveShell, Colab's shell) when widgets are on."""
+        return bool(self.widgets) and any(
+            cls.__name__ == "ZMQInteractiveShell" for cls in type(self.shell).__mro__
+        )
+
+    def _interpolate(self, token: str) -> str:
+        """``{name}`` → ``str(user_ns[name])``; IPython has already expanded ``$name``."""
+        names = _Names(self.shell.user_ns if self.shell is not None else {})
+        return _NAME.sub(lambda m: str(names[m.group(1)]), token)
+
+    def _parse(self, command: click.Command, line: str) -> parsers.MagicArgs | None:
+        prog = f"%{command.name}"
+        try:
+            argv = [self._interpolate(token) for token in shlex.split(line)]
+        except ValueError as err:  # unbalanced quotes
+            print(f"UsageError: {err} (see {prog} --help)", file=sys.stderr)
+            return None
+        try:
+            parsed = command.main(args=argv, prog_name=prog, standalone_mode=False)
+        except click.exceptions.NoArgsIsHelpError as err:
+            print(err.format_message())
+            return None
+        except click.UsageError as err:
+            where = err.ctx.command_path if err.ctx is not None else prog
+            message = " ".join(err.format_message().split())
+            print(f"UsageError: {message} (see {where} --help)", file=sys.stderr)
+            return None
+        except (click.ClickException, click.Abort) as err:
+            print(f"modelhub: {_one_line(err) or 'aborted'}", file=sys.stderr)
+            return None
+        return parsed if isinstance(parsed, parsers.MagicArgs) else None  # None: --help was shown
+
+    def _run(self, command: click.Command, line: str, extra_query: str | None = None) -> Any:
+        args = self._parse(command, line)
+        if args is None:
+            return None
+        params = dict(args.params)
+        if extra_query and extra_query.strip():  # %%modelsearch: the cell body is the query
+            params["query"] = (*params.get("query", ()), self._interpolate(extra_query.strip()))
+        try:
+            return getattr(self, f"_{args.command}")(**params)
+        except KeyboardInterrupt:
+            print("modelhub: interrupted", file=sys.stderr)
+        except Exception as err:
+            if self.debug:
+                raise
+            print(f"modelhub: {_one_line(err)}", file=sys.stderr)
+        return None
+
+
+ModelHubMagics.modelhub.__doc__ = parsers.help_text(parsers.modelhub, "%modelhub")
+ModelHubMagics.modelsearch.__doc__ = parsers.help_text(parsers.modelsearch, "%modelsearch")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%modelhub`` and ``%modelsearch`` (and ``%config ModelHubMagics``)."""
+    ipython.register_magics(ModelHubMagics(shell=ipython))
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove the magics and their configurable (the kernel's hubs stay open for a reload)."""
+    manager = ipython.magics_manager
+    for names in manager.magics.values():
+        for name in [n for n, f in names.items() if isinstance(getattr(f, "__self__", None), ModelHubMagics)]:
+            del names[name]
+    manager.registry.pop("ModelHubMagics", None)
+    ipython.configurables[:] = [c for c in ipython.configurables if not isinstance(c, ModelHubMagics)]
