@@ -20,7 +20,7 @@ from .keyword import KeywordIndex
 
 RRF_K = 60
 CHANNEL_DEPTH = 100
-SNIPPET_CHARS = 700
+SNIPPET_CHARS = 1200  # chunks stay within ~900 characters: show them whole
 VOCABULARY_KEYS = (
     "framework.name", "architecture_type", "section_type", "dataset.name", "training_config.optimizer",
     "model_id", "model_family", "symbol", "sampler", "model_checkpoint", "generator", "style_tags",

@@ -76,17 +76,29 @@ def show(hub: Any, root: str, path: str, kind: str = "") -> Any:
     return None
 
 
-def highlight(code: str, filename: str) -> str:
-    """``code`` as HTML spans with pygments classes (styled by :func:`pygments_css`)."""
+def highlight(code: str, filename: str, chunk_type: str = "") -> str:
+    """``code`` as HTML spans with pygments classes (styled by :func:`pygments_css`).
+
+    The lexer follows what the chunk holds, not only the file name: a config chunk is
+    flattened ``a.b: value`` lines (YAML-like), a model card is Markdown, a model summary is prose.
+    """
     from pygments import highlight as _highlight
     from pygments.formatters import HtmlFormatter
-    from pygments.lexers import TextLexer, get_lexer_for_filename
+    from pygments.lexers import MarkdownLexer, PythonLexer, TextLexer, YamlLexer, get_lexer_for_filename
     from pygments.util import ClassNotFound
 
-    try:
-        lexer = get_lexer_for_filename(filename, stripnl=False)
-    except ClassNotFound:
-        lexer = TextLexer(stripnl=False)
+    if chunk_type == "card":
+        lexer = MarkdownLexer(stripnl=False)
+    elif chunk_type == "config":
+        is_config_file = filename.endswith((".yaml", ".yml", ".toml", ".json"))
+        lexer = YamlLexer(stripnl=False) if is_config_file else TextLexer(stripnl=False)
+    elif chunk_type == "notebook" or filename.endswith(".ipynb"):
+        lexer = PythonLexer(stripnl=False)
+    else:
+        try:
+            lexer = get_lexer_for_filename(filename, stripnl=False)
+        except ClassNotFound:
+            lexer = TextLexer(stripnl=False)
     return _highlight(code, lexer, HtmlFormatter(nowrap=True))
 
 

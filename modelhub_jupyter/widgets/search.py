@@ -175,5 +175,5 @@ class SearchPanel(Panel):
             card["text"] = str(md.get("prompt") or hit.snippet or "")
         else:
             code = _data.strip_breadcrumb(hit.snippet or "", breadcrumb)
-            card["code_html"] = _data.highlight(code, hit.path)
+            card["code_html"] = _data.highlight(code, hit.path, str(md.get("chunk_type", "")))
         return card

@@ -7,7 +7,7 @@ function render({ model, el }) {
     class: "mh-query", type: "search", placeholder: "Search code, images and models…",
     "aria-label": "search query", value: model.get("query"),
   });
-  const send = debounce(() => mhSet(model, { query: query.value }), 150);
+  const send = debounce(() => mhSet(model, { query: query.value }), 60);
   query.addEventListener("input", send);
   query.addEventListener("keydown", (event) => {
     if (event.key === "Enter") {
