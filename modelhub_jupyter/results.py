@@ -107,6 +107,7 @@ class Hit:
     metadata: dict[str, Any]
     root: str = ""
     lines: tuple[int, int] | None = None
+    provenance: dict[str, str] = field(default_factory=dict)  # metadata key -> where it came from
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -185,4 +185,5 @@ def _hit(doc: DocRow, score: float) -> Hit:
         metadata=md,
         root=md.get("root", ""),
         lines=lines,
+        provenance=doc.provenance,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import functools
 import re
-from pathlib import Path
 from typing import Any
 
 HIDDEN_KEYS = {"root", "raw_metadata", "thumbnail_path", "image_path", "embedding_type", "chunk_id"}
@@ -61,19 +60,6 @@ def thumbnail_url(hub: Any, doc_id: str) -> str:
         return data_url(hub.thumbnail(doc_id))
     except Exception:  # noqa: BLE001 - a missing thumbnail is a placeholder, not an error
         return ""
-
-
-def show(hub: Any, root: str, path: str, kind: str = "") -> Any:
-    """``hub.show`` for a hit (model documents fall back to their directory), or None."""
-    if not root or not path:
-        return None
-    target = Path(root) / path
-    for candidate in (target, target.parent) if kind == "model" else (target,):
-        try:
-            return hub.show(candidate)
-        except Exception:  # noqa: BLE001 - provenance is optional decoration
-            continue
-    return None
 
 
 def highlight(code: str, filename: str, chunk_type: str = "") -> str:

@@ -215,9 +215,7 @@ class ImageGallery(Panel):
 
     def _params(self, hit: Any) -> tuple[dict[str, Any], dict[str, str]]:
         md = dict(hit.metadata or {})
-        view = _data.show(self.hub, str(md.get("root", "")), str(md.get("filepath", hit.path)), "image")
-        provenance = dict(view.provenance) if view is not None else {}
-        return md, provenance
+        return md, dict(getattr(hit, "provenance", None) or {})
 
     def _detail(self, doc_id: str) -> dict[str, Any]:
         hit = self._hit(doc_id)

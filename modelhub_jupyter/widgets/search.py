@@ -153,8 +153,7 @@ class SearchPanel(Panel):
 
     def _card(self, hit: Any) -> dict[str, Any]:
         md = dict(hit.metadata or {})
-        view = _data.show(self.hub, str(md.get("root", "")), str(md.get("filepath", hit.path)), hit.kind)
-        provenance = dict(view.provenance) if view is not None else {}
+        provenance = dict(getattr(hit, "provenance", None) or {})
         breadcrumb = str(md.get("breadcrumb") or "")
         card: dict[str, Any] = {
             "id": hit.id,
