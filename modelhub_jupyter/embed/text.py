@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +21,18 @@ class Embedder(Protocol):
     dim: int
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _release_memory() -> Callable[[], object]:
+    """glibc keeps the freed activations of every batch shape; ``malloc_trim`` hands them back.
+
+    Without it the resident size of a long index run grows by ~0.5 GB per 5k chunks.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return lambda: libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        return lambda: None
 
 
 def default_text_model() -> str:
@@ -49,6 +64,7 @@ class TextEmbedder:
         self.device = device
         self._model = None
         self._dim: int | None = None
+        self._trim = _release_memory()
 
     def _load(self):
         if self._model is None:
@@ -91,4 +107,5 @@ class TextEmbedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
+        self._trim()
         return np.asarray(vectors, dtype=np.float32)
