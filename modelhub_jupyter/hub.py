@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,14 +122,19 @@ class Hub:
         exclude: tuple[str, ...] | list[str] = (),
         max_depth: int | None = None,
         max_file_size: int | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> IndexReport:
-        """Index (or re-index, incrementally) the workspace at ``path``."""
+        """Index (or re-index, incrementally) the workspace at ``path``.
+
+        ``progress`` draws a tqdm bar; ``on_progress(done, total)`` is called after each
+        new or changed file, for surfaces that draw their own.
+        """
         options = ScanOptions(
             exclude=tuple(self.settings.exclude) + tuple(exclude),
             max_depth=max_depth if max_depth is not None else self.settings.max_depth,
             max_file_size=max_file_size or self.settings.max_file_size,
         )
-        return self._indexer().index(Path(path), progress=progress, options=options)
+        return self._indexer().index(Path(path), progress=progress, options=options, on_progress=on_progress)
 
     def rebuild(self) -> dict[str, int]:
         """Recreate the vector store from the catalog (after a crash or a damaged Chroma)."""

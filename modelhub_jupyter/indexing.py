@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,14 @@ class Indexer:
         return FileLock(str(self.settings.lock_path), timeout=self.settings.lock_timeout)
 
     # -- public ------------------------------------------------------------------------------
-    def index(self, root: Path, *, progress: bool = True, options: ScanOptions | None = None) -> IndexReport:
+    def index(
+        self,
+        root: Path,
+        *,
+        progress: bool = True,
+        options: ScanOptions | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> IndexReport:
         root = Path(root).expanduser()
         if not root.exists():
             raise FileNotFoundError(f"{root}: no such directory")
@@ -66,7 +74,7 @@ class Indexer:
         )
         try:
             with self._lock():
-                return self._index_locked(root, progress, options)
+                return self._index_locked(root, progress, options, on_progress)
         except Timeout:
             raise TimeoutError(
                 f"another process has been indexing into {self.settings.home} for over "
@@ -83,7 +91,7 @@ class Indexer:
         return {"documents": pushed, **{k: self.vectors.count(k) for k in ("code", "image", "model")}}
 
     # -- the run -----------------------------------------------------------------------------
-    def _index_locked(self, root: Path, progress: bool, options: ScanOptions) -> IndexReport:
+    def _index_locked(self, root: Path, progress: bool, options: ScanOptions, on_progress) -> IndexReport:
         started = time.perf_counter()
         self._reconcile()
         root_s = str(root)
@@ -116,9 +124,11 @@ class Indexer:
         bar = _progress(len(todo), progress)
         batch = _Batch()
         try:
-            for file, row in todo:
+            for done, (file, row) in enumerate(todo, start=1):
                 self._prepare(file, row, root, history, batch, report)
                 bar.update(1)
+                if on_progress is not None:
+                    on_progress(done, len(todo))
                 if len(batch.files) >= BATCH_FILES or batch.chunk_count() >= 256:
                     self._commit(batch, run_id, report)
                     batch = _Batch()

@@ -198,6 +198,8 @@ def test_index_panel_status_and_background_reindex(hub, tmp_path, empty_hub):
     fresh.set_state({"path": str(tmp_path / "missing")})
     fresh._handle_front({"event": "reindex"})
     assert fresh.status == "error" and "no such" in fresh.message and not fresh.running
+    seen: list[tuple[int, int]] = []
+    fresh.observe(lambda change: seen.append((fresh.done, fresh.total)), names="done")
     fresh._handle_front({"event": "reindex", "path": str(small)})
     thread = fresh._thread
     assert thread is not None
@@ -206,6 +208,7 @@ def test_index_panel_status_and_background_reindex(hub, tmp_path, empty_hub):
     assert fresh.report["files_seen"] >= 1 and fresh.runs and fresh.summary["documents"]
     assert "Indexed" in fresh.message
     assert all({"path", "error"} <= set(e) for e in fresh.errors)
+    assert seen and seen[-1] == (2, 2)  # the progress bar counted both files
 
 
 # -- plumbing -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from traitlets import Bool, Dict, List, Unicode
+from traitlets import Bool, Dict, Int, List, Unicode
 
 from ._frame import NOTHING_INDEXED, Panel, css, esm, one_line
 
@@ -38,6 +38,8 @@ class IndexPanel(Panel):
     runs = List(Dict()).tag(sync=True)
     errors = List(Dict()).tag(sync=True)
     running = Bool(False).tag(sync=True)
+    done = Int(0).tag(sync=True)  # files processed so far in the running index run
+    total = Int(0).tag(sync=True)  # new or changed files the run will process
     report = Dict().tag(sync=True)
 
     def __init__(self, hub: Any, *, path: str | Path | None = None) -> None:
@@ -105,9 +107,13 @@ class IndexPanel(Panel):
         self.reindex(content.get("path") or None)
 
     # -- internals ------------------------------------------------------------------------
+    def _progressed(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+
     def _work(self, target: Path) -> None:
         try:
-            report = self.hub.index(target, progress=False).to_dict()
+            self.done, self.total = 0, 0
+            report = self.hub.index(target, progress=False, on_progress=self._progressed).to_dict()
         except Exception as exc:  # noqa: BLE001 - shown as a one-line error
             self.running = False
             self.refresh()

@@ -22,10 +22,17 @@ function render({ model, el }) {
 
   const drawRunning = () => {
     const running = model.get("running");
+    const done = model.get("done") || 0;
+    const total = model.get("total") || 0;
     progress.hidden = !running;
-    if (running) progress.removeAttribute("value");  // indeterminate
+    if (running && total > 0) {
+      progress.max = total;
+      progress.value = done;
+    } else if (running) {
+      progress.removeAttribute("value");  // indeterminate while scanning
+    }
     button.disabled = running;
-    button.textContent = running ? "Indexing…" : "Index";
+    button.textContent = running ? (total > 0 ? `Indexing… ${done}/${total}` : "Indexing…") : "Index";
   };
 
   const drawSummary = () => {
@@ -65,6 +72,8 @@ function render({ model, el }) {
   };
 
   model.on("change:running", drawRunning);
+  model.on("change:done", drawRunning);
+  model.on("change:total", drawRunning);
   model.on("change:summary", drawSummary);
   model.on("change:runs", drawRuns);
   model.on("change:errors", drawErrors);
