@@ -127,6 +127,27 @@ def test_gallery_detail_shows_parameters(tour, artifacts, remember_page):
     shot(page, artifacts, "lab-gallery-detail", gallery.locator("div.mh-detail"))
 
 
+def test_gallery_compares_selected_images_side_by_side(tour, artifacts, remember_page):
+    page = tour
+    remember_page(page)
+    gallery = code_cell(page, IMAGE_SEARCH).locator(".mh-panel.mh-gallery")
+    close = gallery.locator("button.mh-close")
+    if close.count():
+        close.first.click()
+    boxes = gallery.locator(".mh-tile input.mh-select")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    gallery.locator("button.mh-compare-btn").click()
+    compare = gallery.locator("div.mh-compare")
+    compare.wait_for(timeout=30_000)
+    assert compare.locator("img").count() == 2
+    differing = compare.locator("td.mh-diff")
+    differing.first.wait_for(timeout=30_000)
+    # two different generations differ at least in prompt and seed, and those cells are highlighted
+    assert differing.count() >= 2
+    shot(page, artifacts, "lab-gallery-compare", compare)
+
+
 def test_voila_dashboard(browser, voila, artifacts, remember_page):
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
