@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -95,3 +96,23 @@ def test_schemas_export(tmp_path):
     result = run("schemas", "export", str(tmp_path / "schemas"), home=tmp_path / "h")
     assert result.returncode == 0
     assert (tmp_path / "schemas" / "model_script.schema.json").exists()
+
+
+def test_unreadable_file_is_listed_and_the_rest_indexed(tmp_path):
+    """Root reads everything: under root the run drops the capabilities that override permissions."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "model.py").write_text("import torch\n\n\nclass Net(torch.nn.Module):\n    pass\n")
+    secret = ws / "secret.py"
+    secret.write_text("x = 1\n")
+    secret.chmod(0)
+    home = tmp_path / "h"
+    home.mkdir()
+    command = [sys.executable, "-m", "modelhub_jupyter.cli", "--home", str(home), "index", str(ws), "--json"]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", *command]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["errors"] == [{"path": "secret.py", "error": "permission denied"}]
+    assert report["indexed"] == 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -316,7 +318,28 @@ def test_broken_symlink(tmp_path: Path) -> None:
     assert sorted(kinds(result)) == ["a.py"]
 
 
-ROOT_READS_ALL = "running as root: permission bits do not stop root"
+_SCAN_AND_REPORT = """
+import json, sys
+from modelhub_jupyter.ingest.scanner import scan
+try:
+    r = scan(sys.argv[1])
+    print(json.dumps({"errors": dict(r.errors), "files": sorted(f.relpath for f in r.files)}))
+except OSError as err:
+    print(json.dumps({"raised": type(err).__name__, "message": str(err)}))
+"""
+
+
+def scan_unprivileged(root: Path) -> dict:
+    """Scan as a user whom permission bits stop.
+
+    Root reads everything, so under root the scan runs in a child process without the
+    capabilities that override file permissions (util-linux ``setpriv``, on every Debian).
+    """
+    command = [sys.executable, "-c", _SCAN_AND_REPORT, str(root)]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", *command]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
@@ -324,11 +347,9 @@ def test_unreadable_file(tmp_path: Path) -> None:
     write(tmp_path, "open.py")
     secret.chmod(0)
     try:
-        if os.access(secret, os.R_OK):
-            pytest.skip(ROOT_READS_ALL)
-        result = scan(tmp_path)
-        assert errors(result) == {"secret.py": "permission denied"}
-        assert sorted(kinds(result)) == ["open.py"]
+        result = scan_unprivileged(tmp_path)
+        assert result["errors"] == {"secret.py": "permission denied"}
+        assert result["files"] == ["open.py"]
     finally:
         secret.chmod(0o644)
 
@@ -339,11 +360,9 @@ def test_unreadable_directory(tmp_path: Path) -> None:
     write(tmp_path, "open.py")
     locked.chmod(0)
     try:
-        if os.access(locked, os.R_OK):
-            pytest.skip(ROOT_READS_ALL)
-        result = scan(tmp_path)
-        assert errors(result) == {"locked": "permission denied"}
-        assert sorted(kinds(result)) == ["open.py"]
+        result = scan_unprivileged(tmp_path)
+        assert result["errors"] == {"locked": "permission denied"}
+        assert result["files"] == ["open.py"]
     finally:
         locked.chmod(0o755)
 
@@ -529,10 +548,9 @@ def test_bad_roots_raise_one_line_errors(tmp_path: Path) -> None:
     locked.mkdir()
     locked.chmod(0)
     try:
-        if os.access(locked, os.R_OK):
-            pytest.skip(ROOT_READS_ALL)
-        with pytest.raises(PermissionError, match="permission denied"):
-            scan(locked)
+        result = scan_unprivileged(locked)
+        assert result["raised"] == "PermissionError" and "permission denied" in result["message"]
+        assert str(locked) in result["message"] and "\n" not in result["message"]
     finally:
         locked.chmod(0o755)
 
