@@ -1,11 +1,15 @@
 """Indexing speed: modelhub vs the LangChain pipeline a user would otherwise build.
 
     .venv/bin/python benchmarks/bench_index.py [--scripts 1000] [--images 1000] [--repeat 3]
+                                               [--precisions auto,fp32]
 
 Builds a varied synthetic workspace, then, each in a fresh process so peak RSS is its own:
   ours      cold index into an empty home (files/s, code chunks/s), then no-change re-index;
+            once per embedding precision in --precisions (auto = bf16 on CPUs with bfloat16 units);
   langchain DirectoryLoader(*.py) + RecursiveCharacterTextSplitter.from_language(PYTHON)
-            + Chroma.from_documents with the same MiniLM, on the same scripts.
+            + Chroma.from_documents with the same MiniLM (HuggingFaceEmbeddings defaults, fp32),
+            on the same scripts: chunk_size=1000 as in LangChain's RAG tutorial, and the library
+            defaults (4,000 characters); both keep the default 200-character overlap.
 Prints medians over --repeat runs of the re-index and one cold run each (cold runs take minutes).
 """
 
@@ -24,10 +28,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def worker_ours(workspace: Path, home: Path, repeat: int) -> dict:
+def worker_ours(workspace: Path, home: Path, repeat: int, precision: str) -> dict:
     from modelhub_jupyter import Hub
+    from modelhub_jupyter.config import Settings
 
-    hub = Hub(home)
+    hub = Hub(settings=Settings(home=home, embed_precision=precision))
     hub.embedder.embed(["warm up"])  # model load is not indexing
     # 1. scripts only (what the LangChain pipeline does), 2. the images on top: together a cold index
     start = time.perf_counter()
@@ -39,12 +44,15 @@ def worker_ours(workspace: Path, home: Path, repeat: int) -> dict:
     images_s = time.perf_counter() - start
     reindex, computed = [], []
     for _ in range(repeat):
-        fresh = Hub(home, embedder=hub.embedder)  # a new process would open the store the same way
+        fresh = Hub(
+            settings=Settings(home=home), embedder=hub.embedder
+        )  # a new process would open the store the same way
         t = time.perf_counter()
         again = fresh.index(workspace, progress=False)
         reindex.append(time.perf_counter() - t)
         computed.append(again.embeddings_computed)
     return {
+        "precision": hub.embedder.precision,
         "files": images.files_seen,
         "cold_s": code_s + images_s,
         "files_per_s": images.files_seen / (code_s + images_s),
@@ -75,9 +83,7 @@ def worker_langchain(workspace: Path, home: Path, chunk_size: int) -> dict:
     start = time.perf_counter()
     docs = DirectoryLoader(str(workspace), glob="**/*.py", loader_cls=TextLoader).load()
     if chunk_size:
-        splitter = RecursiveCharacterTextSplitter.from_language(
-            Language.PYTHON, chunk_size=chunk_size, chunk_overlap=chunk_size // 10
-        )
+        splitter = RecursiveCharacterTextSplitter.from_language(Language.PYTHON, chunk_size=chunk_size)
     else:  # the library's defaults: 4,000 characters, 200 overlap
         splitter = RecursiveCharacterTextSplitter.from_language(Language.PYTHON)
     chunks = splitter.split_documents(docs)
@@ -100,11 +106,14 @@ def worker_langchain(workspace: Path, home: Path, chunk_size: int) -> dict:
     }
 
 
-def _run_worker(name: str, workspace: Path, repeat: int, chunk_size: int = 0) -> dict:
+def _run_worker(
+    name: str, workspace: Path, repeat: int, chunk_size: int = 0, precision: str = "auto"
+) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
             [sys.executable, __file__, "--worker", name, "--workspace", str(workspace),
-             "--home", str(Path(tmp) / "home"), "--repeat", str(repeat), "--chunk-size", str(chunk_size)],
+             "--home", str(Path(tmp) / "home"), "--repeat", str(repeat), "--chunk-size", str(chunk_size),
+             "--precision", precision],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -117,13 +126,17 @@ def main() -> None:
     parser.add_argument("--scripts", type=int, default=1000)
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--precisions", default="auto", help="embedding precisions of our runs, e.g. auto,fp32"
+    )
     parser.add_argument("--worker", choices=["ours", "langchain"])
+    parser.add_argument("--precision", default="auto", help=argparse.SUPPRESS)
     parser.add_argument("--workspace", type=Path)
     parser.add_argument("--home", type=Path)
     parser.add_argument("--chunk-size", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker == "ours":
-        print(json.dumps(worker_ours(args.workspace, args.home, args.repeat)))
+        print(json.dumps(worker_ours(args.workspace, args.home, args.repeat, args.precision)))
         return
     if args.worker == "langchain":
         print(json.dumps(worker_langchain(args.workspace, args.home, args.chunk_size)))
@@ -132,11 +145,20 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     from synthetic import make_workspace
 
+    from modelhub_jupyter.embed.text import bf16_is_fast
+
     with tempfile.TemporaryDirectory() as tmp:
         workspace = make_workspace(Path(tmp) / "ws", n_scripts=args.scripts, n_images=args.images)
-        ours = _run_worker("ours", workspace, args.repeat)
+        runs = [_run_worker("ours", workspace, args.repeat, precision=p) for p in args.precisions.split(",")]
         baselines = [_run_worker("langchain", workspace, 1, size) for size in (1000, 0)]
     print(f"workspace: {args.scripts} scripts + {args.images} images")
+    print(f"CPU has bfloat16 units (AMX/AVX512-BF16): {'yes' if bf16_is_fast() else 'no'}")
+    for ours in runs:
+        _report(ours, baselines, args.repeat)
+
+
+def _report(ours: dict, baselines: list[dict], repeat: int) -> None:
+    print(f"--- ours, embeddings in {ours['precision']}")
     print(f"ours   cold index, all files : {ours['files']} files in {ours['cold_s']:.1f} s "
           f"= {ours['files_per_s']:.1f} files/s ({ours['errors']} errors)")  # fmt: skip
     print(
@@ -151,7 +173,7 @@ def main() -> None:
               f"{lc['code_files_per_s']:.2f} files/s, {lc['code_chunks_per_s']:.1f} chunks/s; the embedder sees "
               f"{lc['coverage']:.0%} of the code (ours: 100%, chunks kept within 256 tokens)")  # fmt: skip
         print(f"{'  ours / langchain files/s':29}: {ours['code_files_per_s'] / lc['code_files_per_s']:.2f}x")
-    print(f"no-change re-index           : median {ours['reindex_s_median']:.2f} s over {args.repeat} runs, "
+    print(f"no-change re-index           : median {ours['reindex_s_median']:.2f} s over {repeat} runs, "
           f"{ours['reindex_embeddings']} embeddings computed")  # fmt: skip
     print(
         f"peak RSS                     : ours {ours['peak_rss_mb']:.0f} MB, langchain {lc['peak_rss_mb']:.0f} MB"

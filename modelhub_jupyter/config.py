@@ -29,6 +29,7 @@ class Settings:
         default_factory=lambda: tuple(p for p in os.environ.get("MODELHUB_EXCLUDE", "").split(",") if p)
     )
     embed_batch_size: int = field(default_factory=lambda: _env_int("MODELHUB_EMBED_BATCH", 16) or 16)
+    embed_precision: str = field(default_factory=lambda: os.environ.get("MODELHUB_EMBED_PRECISION") or "auto")
     lock_timeout: float = 600.0
 
     def __post_init__(self) -> None:

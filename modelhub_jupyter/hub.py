@@ -88,7 +88,9 @@ class Hub:
         self.settings = settings
         with self._init_lock():
             self.catalog = Catalog(settings.catalog_path)
-        self.embedder = embedder or TextEmbedder(settings.embed_model, batch_size=settings.embed_batch_size)
+        self.embedder = embedder or TextEmbedder(
+            settings.embed_model, batch_size=settings.embed_batch_size, precision=settings.embed_precision
+        )
         self._vectors: VectorStore | None = None
         self._engine = None
 

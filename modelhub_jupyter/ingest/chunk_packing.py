@@ -102,12 +102,17 @@ def make_chunks(
     section_type: str = "utility",
     chunk_type: str = "function",
     symbol: str | None = None,
+    heading: str | None = None,
 ) -> list[Chunk]:
-    """Chunks for one unit (a function, a class skeleton, ...): ``crumb`` then its lines.
+    """Chunks for one unit (a function, a class skeleton, ...): a heading line, then its lines.
 
     A unit that does not fit is split; each piece's breadcrumb gets ``(part i/n)`` and
     pieces after the first start with ``repeat`` (e.g. the ``def`` line) when it is short.
     ``span`` overrides the line range of a unit that fits in one chunk.
+
+    The heading is ``crumb`` unless a shorter ``heading`` is given for pieces whose own lines
+    already show the rest (``path › Model.forward`` above ``def forward(self, x):``): the
+    embedder reads every token, so a signature is not spent twice.
     """
     repeat = repeat if len(repeat) <= MAX_CHARS // 4 else ""
     pieces = pack(items, MAX_CHARS - len(crumb) - 1)
@@ -120,8 +125,10 @@ def make_chunks(
         total = len(pieces)
     chunks = []
     for index, piece in enumerate(pieces, 1):
-        label = crumb if len(pieces) == 1 else f"{crumb} (part {index}/{len(pieces)})"
-        head = [label] + ([repeat] if repeat and index > 1 else [])
+        part = "" if len(pieces) == 1 else f" (part {index}/{len(pieces)})"
+        label = crumb + part
+        shows_head = heading is not None and (index == 1 or bool(repeat))
+        head = [heading + part if shows_head else label] + ([repeat] if repeat and index > 1 else [])
         start, end = min(i.lineno for i in piece), max(i.lineno for i in piece)
         if span and len(pieces) == 1:
             start, end = span

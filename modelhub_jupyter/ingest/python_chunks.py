@@ -147,7 +147,9 @@ class PythonChunker:
         text = "\n".join(i.text for i in items)
         section = classify_function(node.name, text, kind)
         crumb = self.crumb(qualname + signature(node))
-        return make_chunks(crumb, items, repeat=repeat, section_type=section, symbol=qualname)
+        return make_chunks(
+            crumb, items, repeat=repeat, section_type=section, symbol=qualname, heading=self.crumb(qualname)
+        )
 
     def class_chunks(self, node: ast.ClassDef, qualname: str, indent: int) -> list[Chunk]:
         """A skeleton chunk for the class, then its methods and nested classes."""
@@ -160,8 +162,9 @@ class PythonChunker:
         label = f"class {qualname}" + (f"({', '.join(bases)})" if bases else "")
         crumb = self.crumb(fit_text(label, 160))
         chunks = make_chunks(
-            crumb, items, span=(start, end), section_type=section, chunk_type="class", symbol=qualname
-        )
+            crumb, items, span=(start, end), section_type=section, chunk_type="class", symbol=qualname,
+            heading=self.crumb(f"class {qualname}"),
+        )  # fmt: skip
         for stmt in node.body:
             if isinstance(stmt, _Def):
                 chunks += self.function_chunks(stmt, f"{qualname}.{stmt.name}", kind, stmt.col_offset)
