@@ -223,7 +223,6 @@ class Indexer:
                 [d.id for d, _ in pairs],
                 np.stack([v for _, v in pairs]),
                 [d.metadata for d, _ in pairs],
-                [d.content or "" for d, _ in pairs],
             )
             self.catalog.mark_synced([d.id for d, _ in pairs])
 

@@ -24,10 +24,7 @@ def test_bf16_vectors_agree_with_fp32_and_rank_the_same(indexed):
     docs = hub.catalog.documents(kind="code")[:48]
     texts = [d.content for d in docs]
     queries = ["causal self attention", "training loop with AdamW", "load the cifar10 dataset"]
-    fp32 = TextEmbedder(precision="fp32")
-    bf16 = TextEmbedder(precision="bf16")
-    bf16._model = fp32._load()  # one set of weights: only the arithmetic differs
-    bf16._dim = fp32.dim
+    fp32, bf16 = TextEmbedder(precision="fp32"), TextEmbedder(precision="bf16")
 
     a, b = fp32.embed(texts), bf16.embed(texts)
     assert a.dtype == b.dtype == np.float32

@@ -86,8 +86,8 @@ class VectorStore:
         ids: list[str],
         vectors: np.ndarray,
         metadatas: list[dict[str, Any]],
-        documents: list[str],
     ) -> None:
+        """Vectors and filterable metadata; the text stays in the catalog (it would cost a third of the write)."""
         col = self.collection(kind)
         for start in range(0, len(ids), self.max_batch):
             end = start + self.max_batch
@@ -95,7 +95,6 @@ class VectorStore:
                 ids=ids[start:end],
                 embeddings=vectors[start:end],
                 metadatas=[chroma_metadata(m) or {"kind": kind} for m in metadatas[start:end]],
-                documents=documents[start:end],
             )
 
     def delete(self, kind: str, ids: list[str]) -> None:
