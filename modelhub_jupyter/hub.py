@@ -150,9 +150,13 @@ class Hub:
         kind: str = "all",
         where: list[str] | str | None = None,
         limit: int = 10,
+        channels: tuple[str, ...] = ("dense", "keyword"),
     ) -> SearchResults:
-        """Hybrid (dense + keyword) search with ``where`` filters like ``["framework=pytorch"]``."""
-        return self._search_engine().search(query, kind=kind, where=where, limit=limit)
+        """Hybrid (dense + keyword) search with ``where`` filters like ``["framework=pytorch"]``.
+
+        ``channels=("dense",)`` or ``("keyword",)`` ranks by one channel alone (for evaluation).
+        """
+        return self._search_engine().search(query, kind=kind, where=where, limit=limit, channels=channels)
 
     def _search_engine(self):
         if self._engine is None:

@@ -135,6 +135,17 @@ def test_bad_queries_are_one_line_errors(indexed, kwargs, error, match):
         hub.search(**kwargs)
 
 
+def test_search_can_rank_by_one_channel(indexed):
+    hub, _ = indexed
+    # a word no document contains: BM25 alone finds nothing, nearest neighbours always exist
+    assert len(hub.search("zzqxv", kind="code", channels=("keyword",), limit=5)) == 0
+    assert len(hub.search("zzqxv", kind="code", channels=("dense",), limit=5)) == 5
+    keyword = hub.search("q_sample", kind="code", channels=("keyword",), limit=3)
+    assert all("q_sample" in h.snippet for h in keyword)
+    with pytest.raises(QueryError, match="channels"):
+        hub.search("x", channels=("sparse",))
+
+
 def test_browse_pages_through_images_with_totals(indexed):
     hub, _ = indexed
     first = hub.browse("image", limit=5)

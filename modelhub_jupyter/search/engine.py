@@ -7,7 +7,7 @@ filtered one is exact cosine over the matching documents' cached vectors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,7 @@ from .keyword import KeywordIndex
 
 RRF_K = 60
 CHANNEL_DEPTH = 100
+CHANNELS = ("dense", "keyword")  # the rankings RRF fuses; search(channels=...) can pick one
 SNIPPET_CHARS = 1200  # chunks stay within ~900 characters: show them whole
 VOCABULARY_KEYS = (
     "framework.name", "architecture_type", "section_type", "dataset.name", "training_config.optimizer",
@@ -78,20 +79,30 @@ class SearchEngine:
         kind: str = "all",
         where: list[str] | str | None = None,
         limit: int = 10,
+        channels: Collection[str] = CHANNELS,
     ) -> SearchResults:
-        """Best ``limit`` documents for ``query`` among those matching ``where``."""
+        """Best ``limit`` documents for ``query`` among those matching ``where``.
+
+        ``channels`` picks the rankings that RRF fuses: ``("dense", "keyword")`` (hybrid, the
+        default), ``("dense",)`` or ``("keyword",)`` alone, e.g. to measure what each adds.
+        """
         if kind not in ("all", *KINDS):
             raise QueryError(f"unknown kind {kind!r}: use one of all, {', '.join(KINDS)}")
         if limit < 1:
             raise QueryError("limit must be at least 1")
+        channels = frozenset(channels)
+        if not channels or not channels <= set(CHANNELS):
+            raise QueryError(
+                f"channels must be one or more of {', '.join(CHANNELS)} (got {sorted(channels)})"
+            )
         clauses = filters.parse(where)
         query = (query or "").strip()
         if not query and not clauses:
             raise QueryError("empty query: give some search words or at least one --where filter")
-        qvec = self.embedder.embed([query])[0] if query else None
+        qvec = self.embedder.embed([query])[0] if query and "dense" in channels else None
         scored: list[tuple[float, DocRow]] = []
         for k in KINDS if kind == "all" else (kind,):
-            scored.extend(self._search_kind(k, query, qvec, clauses, limit))
+            scored.extend(self._search_kind(k, query, qvec, clauses, limit, channels))
         scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
         hits = [_hit(doc, score) for score, doc in scored[:limit]]
         return SearchResults(query=query, hits=hits, filters=[str(c) for c in clauses], kind=kind)
@@ -125,7 +136,7 @@ class SearchEngine:
                             counters[key][str(item)] += 1
         return {key: c.most_common(per_key) for key, c in counters.items() if c}
 
-    def _search_kind(self, kind, query, qvec, clauses, limit) -> list[tuple[float, DocRow]]:
+    def _search_kind(self, kind, query, qvec, clauses, limit, channels) -> list[tuple[float, DocRow]]:
         index = self._index(kind)
         if not index.docs:
             return []
@@ -136,8 +147,8 @@ class SearchEngine:
             assert allowed is not None
             return [(1.0, d) for d, ok in zip(index.docs, allowed, strict=True) if ok][: limit * 5]
         by_id = {d.id: d for d in index.docs}
-        dense = self._dense(kind, index, qvec, allowed)
-        keyword = index.keyword.search(query, CHANNEL_DEPTH, allowed)
+        dense = self._dense(kind, index, qvec, allowed) if "dense" in channels else []
+        keyword = index.keyword.search(query, CHANNEL_DEPTH, allowed) if "keyword" in channels else []
         fused: dict[str, float] = {}
         for ranking in (dense, keyword):
             for rank, (doc_id, _) in enumerate(ranking, start=1):
