@@ -135,6 +135,13 @@ def test_bad_queries_are_one_line_errors(indexed, kwargs, error, match):
         hub.search(**kwargs)
 
 
+def test_all_kinds_are_ranked_together(indexed):
+    hub, _ = indexed
+    # the best image or model chunk must not tie with the best code chunk just for being first of its kind
+    assert {h.kind for h in hub.search("unet base channels", limit=5)} == {"code"}
+    assert [h.kind for h in hub.search("castle at sunset", limit=2)] == ["image", "image"]
+
+
 def test_search_can_rank_by_one_channel(indexed):
     hub, _ = indexed
     # a word no document contains: BM25 alone finds nothing, nearest neighbours always exist

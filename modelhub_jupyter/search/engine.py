@@ -100,9 +100,11 @@ class SearchEngine:
         if not query and not clauses:
             raise QueryError("empty query: give some search words or at least one --where filter")
         qvec = self.embedder.embed([query])[0] if query and "dense" in channels else None
-        scored: list[tuple[float, DocRow]] = []
-        for k in KINDS if kind == "all" else (kind,):
-            scored.extend(self._search_kind(k, query, qvec, clauses, limit, channels))
+        kinds = KINDS if kind == "all" else (kind,)
+        if query:
+            scored = self._fused(kinds, query, qvec, clauses, channels)
+        else:  # filters alone: every match, in path order
+            scored = [(1.0, d) for k in kinds for d in self._matching(k, clauses)[: limit * 5]]
         scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
         hits = [_hit(doc, score) for score, doc in scored[:limit]]
         return SearchResults(query=query, hits=hits, filters=[str(c) for c in clauses], kind=kind)
@@ -136,22 +138,38 @@ class SearchEngine:
                             counters[key][str(item)] += 1
         return {key: c.most_common(per_key) for key, c in counters.items() if c}
 
-    def _search_kind(self, kind, query, qvec, clauses, limit, channels) -> list[tuple[float, DocRow]]:
-        index = self._index(kind)
-        if not index.docs:
-            return []
-        allowed = np.array([filters.matches(d.metadata, clauses) for d in index.docs]) if clauses else None
-        if allowed is not None and not allowed.any():
-            return []
-        if not query:
-            assert allowed is not None
-            return [(1.0, d) for d, ok in zip(index.docs, allowed, strict=True) if ok][: limit * 5]
-        by_id = {d.id: d for d in index.docs}
-        dense = self._dense(kind, index, qvec, allowed) if "dense" in channels else []
-        keyword = index.keyword.search(query, CHANNEL_DEPTH, allowed) if "keyword" in channels else []
+    def _matching(self, kind: str, clauses) -> list[DocRow]:
+        docs = self._index(kind).docs
+        return [d for d in docs if filters.matches(d.metadata, clauses)] if clauses else list(docs)
+
+    def _fused(self, kinds, query, qvec, clauses, channels) -> list[tuple[float, DocRow]]:
+        """RRF over one dense and one keyword ranking spanning all ``kinds``.
+
+        Each channel's lists are merged across kinds by their scores (cosines of one embedder;
+        BM25 over one tokenizer) before ranks are taken, so with ``kind="all"`` the best code
+        chunk and the best image do not tie just for being first of their kind.
+        """
+        by_id: dict[str, DocRow] = {}
+        dense: list[tuple[str, float]] = []
+        keyword: list[tuple[str, float]] = []
+        for kind in kinds:
+            index = self._index(kind)
+            if not index.docs:
+                continue
+            allowed = (
+                np.array([filters.matches(d.metadata, clauses) for d in index.docs]) if clauses else None
+            )
+            if allowed is not None and not allowed.any():
+                continue
+            by_id.update((d.id, d) for d in index.docs)
+            if "dense" in channels:
+                dense += self._dense(kind, index, qvec, allowed)
+            if "keyword" in channels:
+                keyword += index.keyword.search(query, CHANNEL_DEPTH, allowed)
         fused: dict[str, float] = {}
         for ranking in (dense, keyword):
-            for rank, (doc_id, _) in enumerate(ranking, start=1):
+            ranking.sort(key=lambda pair: -pair[1])
+            for rank, (doc_id, _) in enumerate(ranking[:CHANNEL_DEPTH], start=1):
                 if doc_id in by_id:
                     fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + rank)
         return [(score, by_id[i]) for i, score in fused.items()]

@@ -8,12 +8,17 @@ import numpy as np
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_COMPOUND = re.compile(r"\b([A-Za-z]+)-(\d+)\b")  # CIFAR-10, GPT-2, ResNet-50, wikitext-103
 _STOP = frozenset("the a an of to in and or for is on with by self def return import from as".split())
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercase tokens: whole identifiers plus their snake_case and CamelCase parts."""
-    tokens: list[str] = []
+    """Lowercase tokens: whole identifiers plus their snake_case and CamelCase parts.
+
+    A hyphenated name-number (``CIFAR-10``) is also one token, so ``cifar10`` in a query
+    finds it in a docstring, and ``CIFAR-10`` in a query finds ``cifar10`` in code.
+    """
+    tokens: list[str] = [f"{name}{number}".lower() for name, number in _COMPOUND.findall(text)]
     for word in _WORD.findall(text):
         lower = word.lower()
         if lower not in _STOP:
