@@ -1,7 +1,7 @@
 """Indexing speed: modelhub vs the LangChain pipeline a user would otherwise build.
 
     .venv/bin/python benchmarks/bench_index.py [--scripts 1000] [--images 1000] [--repeat 3]
-                                               [--precisions auto,fp32]
+                                               [--cold-runs 1] [--precisions auto,fp32]
 
 Builds a varied synthetic workspace, then, each in a fresh process so peak RSS is its own:
   ours      cold index into an empty home (files/s, code chunks/s), then no-change re-index;
@@ -10,7 +10,8 @@ Builds a varied synthetic workspace, then, each in a fresh process so peak RSS i
             + Chroma.from_documents with the same MiniLM (HuggingFaceEmbeddings defaults, fp32),
             on the same scripts: chunk_size=1000 as in LangChain's RAG tutorial, and the library
             defaults (4,000 characters); both keep the default 200-character overlap.
-Prints medians over --repeat runs of the re-index and one cold run each (cold runs take minutes).
+Prints medians over --repeat runs of the re-index and over --cold-runs cold runs of each pipeline
+(a cold run takes minutes).
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ def main() -> None:
     )
     parser.add_argument("--scripts", type=int, default=1000)
     parser.add_argument("--images", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="no-change re-index runs")
+    parser.add_argument("--cold-runs", type=int, default=1, help="cold index runs of each pipeline (median)")
     parser.add_argument(
         "--precisions", default="auto", help="embedding precisions of our runs, e.g. auto,fp32"
     )
@@ -149,12 +151,30 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         workspace = make_workspace(Path(tmp) / "ws", n_scripts=args.scripts, n_images=args.images)
-        runs = [_run_worker("ours", workspace, args.repeat, precision=p) for p in args.precisions.split(",")]
-        baselines = [_run_worker("langchain", workspace, 1, size) for size in (1000, 0)]
-    print(f"workspace: {args.scripts} scripts + {args.images} images")
+        cold = range(args.cold_runs)
+        runs = [
+            _median([_run_worker("ours", workspace, args.repeat, precision=p) for _ in cold])
+            for p in args.precisions.split(",")
+        ]
+        baselines = [
+            _median([_run_worker("langchain", workspace, 1, size) for _ in cold]) for size in (1000, 0)
+        ]
+    print(
+        f"workspace: {args.scripts} scripts + {args.images} images; medians of {args.cold_runs} cold run(s) each"
+    )
     print(f"CPU has bfloat16 units (AMX/AVX512-BF16): {'yes' if bf16_is_fast() else 'no'}")
     for ours in runs:
         _report(ours, baselines, args.repeat)
+
+
+def _median(results: list[dict]) -> dict:
+    """Field-wise median of several runs' figures (strings from the first run)."""
+    return {
+        key: (statistics.median_low if isinstance(value, int) else statistics.median)(r[key] for r in results)
+        if isinstance(value, int | float)
+        else value
+        for key, value in results[0].items()
+    }
 
 
 def _report(ours: dict, baselines: list[dict], repeat: int) -> None:
