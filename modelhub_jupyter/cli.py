@@ -205,7 +205,7 @@ def status(ctx, as_json) -> None:
     console = _console()
     console.print(f"home      {info['home']}")
     console.print(f"store     {info['store']}")
-    console.print(f"embedder  {info['embedder']}")
+    console.print(f"embedder  {info['embedder']} ({info['embedder_precision']})")
     console.print(f"files     {info['files']}  (errors: {info['errors']})")
     console.print(
         "documents " + (", ".join(f"{k}: {v}" for k, v in sorted(info["documents"].items())) or "none")

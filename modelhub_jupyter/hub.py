@@ -275,6 +275,7 @@ class Hub:
             "catalog": str(self.settings.catalog_path),
             "embedder": self.embedder.name,
             "embedder_path": self.embedder.model_ref,
+            "embedder_precision": getattr(self.embedder, "precision", "fp32"),
             "roots": self.catalog.roots(),
             "files": sum(files.values()),
             "documents": self.catalog.document_counts(),

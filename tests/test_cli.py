@@ -10,12 +10,13 @@ import sys
 import pytest
 
 
-def run(*args: str, home) -> subprocess.CompletedProcess:
+def run(*args: str, home, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "modelhub_jupyter.cli", "--home", str(home), *args],
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -66,6 +67,8 @@ def test_status_json(cli_home, example_workspace):
     info = json.loads(run("status", "--json", home=home).stdout)
     assert {"home", "store", "embedder", "roots", "files", "documents", "errors", "last_run"} <= set(info)
     assert info["roots"][0]["path"] == str(example_workspace)
+    text = run("status", home=home, env={"MODELHUB_EMBED_PRECISION": "fp32"}).stdout
+    assert "all-minilm-l6-v2 (fp32)" in text
 
 
 def test_human_output_is_a_table_with_progress_on_stderr(tmp_path, example_workspace):
