@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from .config import Settings
 from .embed.text import TextEmbedder
 from .ingest.scanner import ScanOptions
 from .results import IndexReport, SearchResults
+from .search.engine import CHANNELS, SearchEngine
 from .store import Catalog, VectorStore
 
 _CHUNK_KEYS = ("chunk_id", "chunk_type", "breadcrumb", "start_line", "end_line", "section_type", "symbol")
@@ -150,7 +151,7 @@ class Hub:
         kind: str = "all",
         where: list[str] | str | None = None,
         limit: int = 10,
-        channels: tuple[str, ...] = ("dense", "keyword"),
+        channels: Collection[str] = CHANNELS,
     ) -> SearchResults:
         """Hybrid (dense + keyword) search with ``where`` filters like ``["framework=pytorch"]``.
 
@@ -160,8 +161,6 @@ class Hub:
 
     def _search_engine(self):
         if self._engine is None:
-            from .search.engine import SearchEngine
-
             self._engine = SearchEngine(self.catalog, lambda: self.vectors, self.embedder)
         return self._engine
 
@@ -275,7 +274,7 @@ class Hub:
             "catalog": str(self.settings.catalog_path),
             "embedder": self.embedder.name,
             "embedder_path": self.embedder.model_ref,
-            "embedder_precision": getattr(self.embedder, "precision", "fp32"),
+            "embedder_precision": self.embedder.precision,
             "roots": self.catalog.roots(),
             "files": sum(files.values()),
             "documents": self.catalog.document_counts(),

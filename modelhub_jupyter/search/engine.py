@@ -114,7 +114,7 @@ class SearchEngine:
         if kind not in KINDS:
             raise QueryError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
         clauses = filters.parse(where)
-        docs = [d for d in self._index(kind).docs if filters.matches(d.metadata, clauses)]
+        docs = self._matching(kind, clauses)
         page = docs[max(offset, 0) : max(offset, 0) + max(limit, 0)]
         return SearchResults(
             query="",
@@ -138,9 +138,22 @@ class SearchEngine:
                             counters[key][str(item)] += 1
         return {key: c.most_common(per_key) for key, c in counters.items() if c}
 
+    def _allowed(self, index: _KindIndex, clauses) -> np.ndarray | None:
+        """Boolean mask of ``index.docs`` matching ``clauses`` (None: no filter)."""
+        return (
+            np.array([filters.matches(d.metadata, clauses) for d in index.docs], dtype=bool)
+            if clauses
+            else None
+        )
+
     def _matching(self, kind: str, clauses) -> list[DocRow]:
-        docs = self._index(kind).docs
-        return [d for d in docs if filters.matches(d.metadata, clauses)] if clauses else list(docs)
+        index = self._index(kind)
+        allowed = self._allowed(index, clauses)
+        return (
+            list(index.docs)
+            if allowed is None
+            else [d for d, ok in zip(index.docs, allowed, strict=True) if ok]
+        )
 
     def _fused(self, kinds, query, qvec, clauses, channels) -> list[tuple[float, DocRow]]:
         """RRF over one dense and one keyword ranking spanning all ``kinds``.
@@ -156,9 +169,7 @@ class SearchEngine:
             index = self._index(kind)
             if not index.docs:
                 continue
-            allowed = (
-                np.array([filters.matches(d.metadata, clauses) for d in index.docs]) if clauses else None
-            )
+            allowed = self._allowed(index, clauses)
             if allowed is not None and not allowed.any():
                 continue
             by_id.update((d.id, d) for d in index.docs)
