@@ -4,19 +4,48 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-__all__ = ["Hub", "__version__", "load_ipython_extension", "unload_ipython_extension"]
+from ._version import __version__
+from .errors import (
+    BadInputError,
+    FilterError,
+    ModelHubError,
+    NotFoundError,
+    NothingIndexedError,
+    ParseError,
+    PermissionDeniedError,
+    QueryError,
+    SchemaError,
+    StoreBusyError,
+)
+
+__all__ = [
+    "BadInputError",
+    "FilterError",
+    "Hub",
+    "ModelHubError",
+    "NotFoundError",
+    "NothingIndexedError",
+    "ParseError",
+    "PermissionDeniedError",
+    "QueryError",
+    "SchemaError",
+    "StoreBusyError",
+    "__version__",
+    "load_ipython_extension",
+    "open_hub",
+    "unload_ipython_extension",
+]
 
 if TYPE_CHECKING:
-    from .hub import Hub
+    from .hub import Hub, open_hub
 
 
 def __getattr__(name: str) -> Any:
     # Lazy so that importing the package (or %load_ext) stays cheap.
-    if name == "Hub":
-        from .hub import Hub
+    if name in ("Hub", "open_hub"):
+        from . import hub
 
-        return Hub
+        return getattr(hub, name)
     raise AttributeError(name)
 
 

@@ -1,17 +1,26 @@
-"""The ``modelhub`` command: human tables by default, exactly one JSON document with ``--json``."""
+"""The ``modelhub`` command: human tables by default, exactly one JSON document with ``--json``.
+
+Commands and their options come from :mod:`.commands`; this module only renders results.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import shutil
 import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import click
 
-from .results import IndexReport, SearchResults
+from . import commands
+from .commands import CLI, Command, Env
+from .errors import ModelHubError, one_line
+from .results import FileView, IndexReport, SearchResults
+
+log = logging.getLogger(__name__)
 
 
 def _emit_json(data: Any) -> None:
@@ -29,75 +38,36 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def friendly(func):
+def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn any exception into a one-line message and exit status 1: no tracebacks for users."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except click.exceptions.Exit:
-            raise
-        except (click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
             _fail("interrupted")
         except Exception as err:  # noqa: BLE001 - the whole point
-            text = str(err).splitlines()[0] if str(err) else type(err).__name__
-            _fail(text)
+            if not isinstance(err, ModelHubError | OSError):
+                log.debug("modelhub: internal error", exc_info=err)
+            _fail(one_line(err))
 
     return wrapper
 
 
-def _hub(ctx: click.Context):
-    from .hub import Hub
-
-    if "hub" not in ctx.obj:
-        ctx.obj["hub"] = Hub(ctx.obj.get("home"))
-    return ctx.obj["hub"]
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--home", type=click.Path(file_okay=False), help="Store location (default $MODELHUB_HOME or ~/.modelhub)."
-)
-@click.version_option(package_name="modelhub-jupyter")
-@click.pass_context
-def main(ctx: click.Context, home: str | None) -> None:
-    """Index and search a workspace of AI model scripts, model directories and generated images."""
-    ctx.ensure_object(dict)
-    ctx.obj["home"] = home
+def _to_json(result: Any) -> Any:
+    if hasattr(result, "to_dict"):
+        return result.to_dict()
+    if isinstance(result, dict):
+        return {k: _to_json(v) for k, v in result.items()}
+    if isinstance(result, list | tuple):
+        return [_to_json(v) for v in result]
+    return result
 
 
-@main.command()
-@click.argument("path", type=click.Path())
-@click.option("--exclude", multiple=True, help="gitignore-style pattern to skip (repeatable).")
-@click.option("--max-depth", type=int, default=None, help="Directory levels below PATH to descend.")
-@click.option("--max-file-size", type=float, default=None, help="Largest file to read in full, in MB.")
-@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
-@click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
-@click.pass_context
-@friendly
-def index(ctx, path, exclude, max_depth, max_file_size, as_json, no_progress) -> None:
-    """Index (incrementally) the workspace at PATH."""
-    target = Path(path).expanduser()
-    if not target.exists():
-        raise FileNotFoundError(f"{path}: no such directory")
-    if not target.is_dir():
-        raise NotADirectoryError(f"{path}: not a directory")
-    report = _hub(ctx).index(
-        target,
-        progress=not no_progress,
-        exclude=exclude,
-        max_depth=max_depth,
-        max_file_size=int(max_file_size * 1024 * 1024) if max_file_size else None,
-    )
-    if as_json:
-        _emit_json(report.to_dict())
-    else:
-        _print_report(report)
-
-
+# -- renderers: one per command whose result needs more than JSON ---------------------------------
 def _print_report(report: IndexReport) -> None:
     from rich.table import Table
 
@@ -115,63 +85,34 @@ def _print_report(report: IndexReport) -> None:
         console.print(errors)
 
 
-@main.command()
-@click.argument("file", type=click.Path())
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-@friendly
-def show(ctx, file, as_json) -> None:
-    """Show what the hub knows about FILE, and where each value came from."""
-    view = _hub(ctx).show(file)
-    if as_json:
-        _emit_json(view.to_dict())
-        return
+def _print_view(view: FileView) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    from .ingest.types import flatten
-
     console = _console()
-    state = "indexed" if view.indexed else ("error" if view.error else "not indexed (parsed now)")
-    console.print(f"[bold]{view.path}[/bold]  {view.kind}  ({state})")
+    console.print(f"[bold]{escape(view.path)}[/bold]  {view.file_kind}  ({view.state})")
     if view.error:
-        console.print(f"[red]error:[/red] {view.error}")
+        console.print(f"[red]error:[/red] {escape(view.error)}")
     table = Table(show_header=True)
-    table.add_column("key")
-    table.add_column("value")
-    table.add_column("from")
-    for key, value in flatten(view.metadata).items():
-        if key == "raw_metadata" or key.startswith("raw_metadata."):
-            continue
-        shown = value if isinstance(value, str) else json.dumps(value, default=str)
-        table.add_row(key, str(shown)[:120], view.provenance.get(key, ""))
+    for column in ("key", "value", "from"):
+        table.add_column(column)
+    for row in view.rows(max_chars=120):
+        table.add_row(escape(row.key), escape(row.text), escape(row.source))
     console.print(table)
     if view.chunks:
         console.print(f"{len(view.chunks)} chunk(s):")
         for c in view.chunks[:40]:
-            console.print(f"  {c.get('start_line', '')}-{c.get('end_line', '')}  {c.get('breadcrumb', '')}")
+            console.print(
+                f"  {c.get('start_line', '')}-{c.get('end_line', '')}  {c.get('breadcrumb', '')}",
+                markup=False,
+            )
     for edge in view.relationships:
         console.print(
-            f"  {edge['source_id']} --{edge['relation']}--> {edge['target_id']}  ({edge['evidence']})"
+            f"  {edge['source_id']} --{edge['relation']}--> {edge['target_id']}  ({edge['evidence']})",
+            markup=False,
         )
     for warning in view.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
-
-
-@main.command()
-@click.argument("query", nargs=-1)
-@click.option("--kind", type=click.Choice(["code", "image", "model", "all"]), default="all")
-@click.option("--where", multiple=True, help="Filter KEY=VALUE (also != > >= < <= ~); repeatable.")
-@click.option("--limit", type=click.IntRange(1, 1000), default=10)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-@friendly
-def search(ctx, query, kind, where, limit, as_json) -> None:
-    """Search code, images and models (dense + keyword, fused)."""
-    results = _hub(ctx).search(" ".join(query), kind=kind, where=list(where), limit=limit)
-    if as_json:
-        _emit_json(results.to_dict())
-    else:
-        _print_results(results)
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
 
 
 def _print_results(results: SearchResults) -> None:
@@ -179,7 +120,8 @@ def _print_results(results: SearchResults) -> None:
     if not results.hits:
         console.print(
             f"no results for {results.query!r}"
-            + (f" with {', '.join(results.filters)}" if results.filters else "")
+            + (f" with {', '.join(results.filters)}" if results.filters else ""),
+            markup=False,
         )
         return
     for rank, hit in enumerate(results.hits, start=1):
@@ -187,31 +129,21 @@ def _print_results(results: SearchResults) -> None:
         console.print(
             f"[bold]{rank:2}. {where}[/bold]  [dim]{hit.kind} · score {hit.score:.4f}[/dim]", highlight=False
         )
-        snippet = hit.snippet.strip().splitlines()
-        for line in snippet[:6]:
+        for line in hit.snippet.strip().splitlines()[:6]:
             console.print(f"      {line[:110]}", highlight=False, markup=False)
 
 
-@main.command()
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-@friendly
-def status(ctx, as_json) -> None:
-    """What is indexed, where the store is, which model embeds, the last run."""
-    info = _hub(ctx).status()
-    if as_json:
-        _emit_json(info)
-        return
+def _print_status(info: dict[str, Any]) -> None:
     console = _console()
-    console.print(f"home      {info['home']}")
-    console.print(f"store     {info['store']}")
-    console.print(f"embedder  {info['embedder']} ({info['embedder_precision']})")
+    console.print(f"home      {info['home']}", markup=False)
+    console.print(f"store     {info['store']}", markup=False)
+    console.print(f"embedder  {info['embedder']} ({info['embedder_precision']})", markup=False)
     console.print(f"files     {info['files']}  (errors: {info['errors']})")
     console.print(
         "documents " + (", ".join(f"{k}: {v}" for k, v in sorted(info["documents"].items())) or "none")
     )
     for root in info["roots"]:
-        console.print(f"root      {root['path']}")
+        console.print(f"root      {root['path']}", markup=False)
     run = info["last_run"]
     if run:
         stats = run.get("stats") or {}
@@ -224,75 +156,99 @@ def status(ctx, as_json) -> None:
         console.print("nothing indexed yet: run `modelhub index PATH`")
 
 
-@main.command()
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-@friendly
-def rebuild(ctx, as_json) -> None:
-    """Recreate the vector store from the SQLite catalog (no re-embedding)."""
-    counts = _hub(ctx).rebuild()
-    if as_json:
-        _emit_json(counts)
-    else:
-        click.echo("rebuilt: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+def _print_rebuild(counts: dict[str, int]) -> None:
+    click.echo("rebuilt: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
-@main.command()
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-@friendly
-def relationships(ctx, as_json) -> None:
-    """Lineage and links: predecessor_of, generated_by, defined_in, trained_on."""
-    edges = _hub(ctx).relationships()
-    if as_json:
-        _emit_json(edges)
-        return
+def _print_relationships(edges: list[dict[str, str]]) -> None:
     for e in edges:
         click.echo(f"{e['source_id']} --{e['relation']}--> {e['target_id']}    [{e['evidence']}]")
 
 
-@main.group()
-def schemas() -> None:
-    """Document schemas."""
-
-
-@schemas.command("export")
-@click.argument("directory", type=click.Path(file_okay=False))
-@friendly
-def schemas_export(directory) -> None:
-    """Write the JSON Schema files into DIRECTORY."""
-    from . import schemas as registry
-
-    for path in registry.export(Path(directory)):
+def _print_paths(paths: list[Any]) -> None:
+    for path in paths:
         click.echo(str(path))
 
 
-@main.command()
-@click.option(
-    "--dest", type=click.Path(file_okay=False), default=None, help="Where to build the example workspace."
-)
-@click.pass_context
-@friendly
-def demo(ctx, dest) -> None:
-    """Build the example workspace (with git history), index it and run a few searches."""
-    from .demo import build_workspace
-
-    hub = _hub(ctx)
-    target = Path(dest) if dest else hub.settings.home / "example-workspace"
-    if not (target / ".git").exists():
-        build_workspace(target)
-    click.echo(f"example workspace: {target}")
-    report = hub.index(target)
-    _print_report(report)
-    for query, kind, where in (
-        ("causal self attention", "code", []),
-        ("training loop with AdamW", "code", ["framework=pytorch"]),
-        ("castle at sunset", "image", []),
-        ("small GPT model trained on wikitext", "model", []),
-    ):
-        label = f"{query!r} --kind {kind}" + "".join(f" --where {w}" for w in where)
+def _print_demo(result: dict[str, Any]) -> None:
+    click.echo(f"example workspace: {result['workspace']}")
+    _print_report(result["report"])
+    for label, results in result["searches"]:
         click.echo(f"\n$ modelhub search {label}")
-        _print_results(hub.search(query, kind=kind, where=where, limit=3))
+        _print_results(results)
+
+
+HUMAN: dict[str, Callable[[Any], None]] = {
+    "index": _print_report,
+    "show": _print_view,
+    "search": _print_results,
+    "status": _print_status,
+    "rebuild": _print_rebuild,
+    "relationships": _print_relationships,
+    "schemas export": _print_paths,
+    "demo": _print_demo,
+}
+
+
+# -- the click tree, built from the command specs ------------------------------------------------
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home", type=click.Path(file_okay=False), help="Store location (default $MODELHUB_HOME or ~/.modelhub)."
+)
+@click.version_option(package_name="modelhub-jupyter")
+@click.pass_context
+def main(ctx: click.Context, home: str | None) -> None:
+    """Index and search a workspace of AI model scripts, model directories and generated images."""
+    ctx.ensure_object(dict)
+    ctx.obj["home"] = home
+
+
+def _env(ctx: click.Context) -> Env:
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if "env" not in root.obj:
+        from .hub import open_hub
+
+        home = root.obj.get("home")
+        root.obj["env"] = Env(lambda: open_hub(home))
+    env: Env = root.obj["env"]
+    return env
+
+
+def _cli_command(spec: Command, key: str) -> click.Command:
+    render = HUMAN.get(key, lambda result: _emit_json(_to_json(result)))
+
+    @click.pass_context
+    @friendly
+    def callback(ctx: click.Context, as_json: bool = False, **params: Any) -> None:
+        result = spec.run(_env(ctx), **params)
+        if as_json:
+            _emit_json(_to_json(result))
+        else:
+            render(result)
+
+    with_params = spec.apply_params(callback)
+    with_json = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON document.")(
+        with_params
+    )
+    return click.command(spec.name, help=spec.help)(with_json)
+
+
+def _build(group: click.Group) -> None:
+    groups: dict[str, click.Group] = {}
+    for spec in commands.for_surface(CLI):
+        key = spec.name if spec.group is None else f"{spec.group} {spec.name}"
+        parent = group
+        if spec.group is not None:
+            if spec.group not in groups:
+                groups[spec.group] = group.group(spec.group, help=f"{spec.group.capitalize()} commands.")(
+                    lambda: None
+                )
+            parent = groups[spec.group]
+        parent.add_command(_cli_command(spec, key))
+
+
+_build(main)
 
 
 if __name__ == "__main__":

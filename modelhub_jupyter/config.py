@@ -14,6 +14,41 @@ def _env_int(name: str, default: int | None) -> int | None:
     return int(raw)
 
 
+DEFAULT_GIT_TIMEOUT = 60.0  # seconds one git command may run before its history is given up
+
+
+def _env_float(name: str, default: float) -> float:
+    """A positive number of seconds from the environment; ``default`` when unset."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"{name} must be more than 0 seconds, got {raw!r}")
+    return value
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off`` (any case) from the environment; ``default`` when unset."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
+
+
+def default_git_timeout() -> float:
+    """Seconds one git command may run: ``MODELHUB_GIT_TIMEOUT``, else 60."""
+    return _env_float("MODELHUB_GIT_TIMEOUT", DEFAULT_GIT_TIMEOUT)
+
+
 @dataclass
 class Settings:
     """Every knob of the engine. Each field reads ``MODELHUB_<NAME>`` from the environment."""
@@ -31,6 +66,17 @@ class Settings:
     embed_batch_size: int = field(default_factory=lambda: _env_int("MODELHUB_EMBED_BATCH", 16) or 16)
     embed_precision: str = field(default_factory=lambda: os.environ.get("MODELHUB_EMBED_PRECISION") or "auto")
     lock_timeout: float = 600.0
+    # Seconds each git command may run when reading history (a timeout: file times instead).
+    git_timeout: float = field(default_factory=default_git_timeout)
+    # Follow links whose target leaves the indexed folder (off: reported as warnings, not followed).
+    follow_external_links: bool = field(
+        default_factory=lambda: _env_bool("MODELHUB_FOLLOW_EXTERNAL_LINKS", False)
+    )
+
+    #: Seconds one file's parsing may take before it is reported and skipped.
+    parse_timeout: float = field(default_factory=lambda: _env_float("MODELHUB_PARSE_TIMEOUT", 60.0))
+    #: Address space (MB) of the process that parses files; 0 for no limit.
+    parse_memory_mb: int = field(default_factory=lambda: _env_int("MODELHUB_PARSE_MEMORY_MB", 2048) or 0)
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser().resolve()

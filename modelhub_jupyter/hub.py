@@ -1,65 +1,55 @@
-"""``Hub``: the one public facade every surface (CLI, magics, widgets) calls."""
+"""``Hub``: the one public facade every surface (CLI, magics, widgets, a server) calls.
+
+A ``Hub`` may be shared by threads: searches run concurrently, index runs take the
+home's write lock. :func:`open_hub` gives one shared ``Hub`` per home, so a kernel's
+magics and panels (or a server's handlers) do not each load the embedder.
+"""
 
 from __future__ import annotations
 
-import html
-import json
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from . import schemas
+from .compare.images import ImageComparison, compare_images
 from .config import Settings
 from .embed.text import TextEmbedder
+from .errors import BadInputError, NotFoundError, NothingIndexedError
 from .ingest.scanner import ScanOptions
-from .results import IndexReport, SearchResults
+from .results import FileView, Hit, IndexReport, SearchResults
+from .search import filters
 from .search.engine import CHANNELS, SearchEngine
+from .search.suggest import Suggestion
 from .store import Catalog, VectorStore
+from .vocabulary import CHUNK_KEYS, SEARCH_KINDS
 
-_CHUNK_KEYS = ("chunk_id", "chunk_type", "breadcrumb", "start_line", "end_line", "section_type", "symbol")
+__all__ = ["FileView", "Hub", "open_hub"]
+
+_HUBS: dict[Path, Hub] = {}
+_HUBS_LOCK = threading.Lock()
 
 
-@dataclass
-class FileView:
-    """Everything the hub believes about one file, and why."""
+def home_path(home: str | Path | None = None) -> Path:
+    """The store location ``home`` names (default ``$MODELHUB_HOME`` or ``~/.modelhub``), absolute."""
+    return Settings().home if not home else Path(home).expanduser().resolve()
 
-    path: str
-    kind: str
-    indexed: bool
-    metadata: dict[str, Any]
-    provenance: dict[str, str] = field(default_factory=dict)
-    chunks: list[dict[str, Any]] = field(default_factory=list)
-    relationships: list[dict[str, str]] = field(default_factory=list)
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "kind": self.kind,
-            "indexed": self.indexed,
-            "metadata": self.metadata,
-            "provenance": self.provenance,
-            "chunks": self.chunks,
-            "relationships": self.relationships,
-            "error": self.error,
-            "warnings": self.warnings,
-        }
+def open_hub(home: str | Path | None = None) -> Hub:
+    """The process's shared ``Hub`` for ``home``, opened on first use (thread-safe)."""
+    key = home_path(home)
+    with _HUBS_LOCK:
+        hub = _HUBS.get(key)
+        if hub is None or hub.closed:
+            hub = _HUBS[key] = Hub(key)
+        return hub
 
-    def _repr_html_(self) -> str:
-        from .ingest.types import flatten
 
-        rows = "".join(
-            f"<tr><td>{html.escape(k)}</td><td>{html.escape(json.dumps(v, default=str)[:200])}</td>"
-            f"<td style='color:#888'>{html.escape(self.provenance.get(k, ''))}</td></tr>"
-            for k, v in flatten(self.metadata).items()
-            if k != "raw_metadata"
-        )
-        return (
-            f"<b>{html.escape(self.path)}</b> <i>{self.kind}</i>"
-            f"<table><tr><th>key</th><th>value</th><th>from</th></tr>{rows}</table>"
-        )
+def share_hub(hub: Hub) -> None:
+    """Make ``hub`` the one :func:`open_hub` returns for its home (tests, custom settings)."""
+    with _HUBS_LOCK:
+        _HUBS[hub.settings.home] = hub
 
 
 class Hub:
@@ -93,7 +83,9 @@ class Hub:
             settings.embed_model, batch_size=settings.embed_batch_size, precision=settings.embed_precision
         )
         self._vectors: VectorStore | None = None
-        self._engine = None
+        self._engine: SearchEngine | None = None
+        self._lock = threading.Lock()
+        self.closed = False
 
     def _init_lock(self):
         """Creating the stores (schemas, Chroma migrations) is serialised across processes."""
@@ -105,10 +97,11 @@ class Hub:
     @property
     def vectors(self) -> VectorStore:
         if self._vectors is None:
-            with self._init_lock():
-                self._vectors = VectorStore(
-                    self.settings.chroma_path, self.embedder.name, self.settings.chroma_url
-                )
+            with self._lock, self._init_lock():
+                if self._vectors is None:
+                    self._vectors = VectorStore(
+                        self.settings.chroma_path, self.embedder.name, self.settings.chroma_url
+                    )
         return self._vectors
 
     def _indexer(self):
@@ -132,16 +125,26 @@ class Hub:
         ``progress`` draws a tqdm bar; ``on_progress(done, total)`` is called after each
         new or changed file, for surfaces that draw their own.
         """
+        from .indexing import index_root
+
+        root = index_root(path)  # a bad path is reported before anything heavy opens
         options = ScanOptions(
             exclude=tuple(self.settings.exclude) + tuple(exclude),
             max_depth=max_depth if max_depth is not None else self.settings.max_depth,
             max_file_size=max_file_size or self.settings.max_file_size,
+            follow_external_links=self.settings.follow_external_links,
         )
-        return self._indexer().index(Path(path), progress=progress, options=options, on_progress=on_progress)
+        indexer = self._indexer()
+        report = indexer.index(root, progress=progress, options=options, on_progress=on_progress)
+        self._search_engine().vectors_written(indexer.synced_generation)
+        return report
 
     def rebuild(self) -> dict[str, int]:
         """Recreate the vector store from the catalog (after a crash or a damaged Chroma)."""
-        return self._indexer().rebuild()
+        indexer = self._indexer()
+        counts = indexer.rebuild()
+        self._search_engine().vectors_written(indexer.synced_generation)
+        return counts
 
     # -- reading -----------------------------------------------------------------------------
     def search(
@@ -159,10 +162,47 @@ class Hub:
         """
         return self._search_engine().search(query, kind=kind, where=where, limit=limit, channels=channels)
 
-    def _search_engine(self):
+    def _search_engine(self) -> SearchEngine:
         if self._engine is None:
-            self._engine = SearchEngine(self.catalog, lambda: self.vectors, self.embedder)
+            with self._lock:
+                if self._engine is None:
+                    self._engine = SearchEngine(self.catalog, lambda: self.vectors, self.embedder)
         return self._engine
+
+    def has_documents(self) -> bool:
+        """Whether anything is indexed yet."""
+        return self._search_engine().has_documents()
+
+    def require_documents(self) -> None:
+        """Raise :class:`NothingIndexedError` when nothing is indexed yet."""
+        if not self.has_documents():
+            raise NothingIndexedError()
+
+    def document(self, doc_id: str) -> Hit:
+        """One document by id, as a search hit (``NotFoundError`` when there is none)."""
+        return self._search_engine().document(doc_id)
+
+    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+        """Catalog terms that complete the last word of ``text`` (``pyt`` -> ``pytorch``)."""
+        return self._search_engine().suggest(text, limit)
+
+    def compare_images(self, ids: list[str]) -> ImageComparison:
+        """2–4 image documents side by side: each generation setting, the differing ones marked."""
+        return compare_images([self.document(i) for i in dict.fromkeys(ids)])
+
+    @staticmethod
+    def filter_clauses(
+        equal: Mapping[str, Any] | None = None,
+        at_least: Mapping[str, Any] | None = None,
+        at_most: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """``where`` clauses from a filter form (``{"sampler": "Euler a"}``, ``{"guidance_scale": 5}``)."""
+        return filters.form_clauses(equal, at_least, at_most)
+
+    @staticmethod
+    def kinds() -> tuple[str, ...]:
+        """What ``search(kind=...)`` accepts: ``all`` and the document kinds."""
+        return SEARCH_KINDS
 
     def show(self, path: str | Path) -> FileView:
         """The metadata of one file (indexed, or parsed on the fly), each value with its source."""
@@ -171,9 +211,9 @@ class Hub:
         if row is None:
             return self._show_unindexed(target)
         docs = self.catalog.documents(file_path=str(target))
-        metadata = {k: v for k, v in docs[0].metadata.items() if k not in _CHUNK_KEYS} if docs else {}
+        metadata = {k: v for k, v in docs[0].metadata.items() if k not in CHUNK_KEYS} if docs else {}
         chunks = [
-            {"id": d.id, **{k: d.metadata.get(k) for k in _CHUNK_KEYS if d.metadata.get(k) is not None}}
+            {"id": d.id, **{k: d.metadata.get(k) for k in CHUNK_KEYS if d.metadata.get(k) is not None}}
             for d in docs
         ]
         names = {row.relpath, str(metadata.get("model_id", ""))} - {""}
@@ -182,7 +222,8 @@ class Hub:
         ]
         return FileView(
             path=row.relpath,
-            kind=row.kind,
+            file_kind=row.file_kind,
+            root=row.root,
             indexed=row.status == "indexed",
             metadata=metadata,
             provenance=docs[0].provenance if docs else {},
@@ -193,31 +234,40 @@ class Hub:
         )
 
     def _show_unindexed(self, target: Path) -> FileView:
-        from .ingest import pipeline
+        from .ingest import pipeline, sandbox
         from .ingest.git_history import repo_history
         from .ingest.scanner import ScanOptions, scan
 
         if not target.exists():
-            raise FileNotFoundError(f"{target}: no such file")
+            raise NotFoundError(f"{target}: no such file", path=str(target))
         root = target.parent
         found = [
             f
-            for f in scan(root, ScanOptions(max_depth=0 if target.is_file() else 1)).files
+            for f in scan(
+                root,
+                ScanOptions(
+                    max_depth=0 if target.is_file() else 1,
+                    follow_external_links=self.settings.follow_external_links,
+                ),
+            ).files
             if f.path == target
         ]
         if not found:
-            raise ValueError(f"{target}: not a file type modelhub indexes")
+            raise BadInputError(f"{target}: not a file type modelhub indexes", path=str(target))
         file = found[0]
-        outcome = pipeline.build(file, root, pipeline.history(file, root, repo_history(root)))
+        git = repo_history(root, timeout=self.settings.git_timeout)
+        limits = sandbox.Limits(self.settings.parse_timeout, self.settings.parse_memory_mb or None)
+        outcome = sandbox.build(file, root, pipeline.history(file, root, git), None, limits)
         docs = outcome.docs
         return FileView(
             path=file.relpath,
-            kind=file.kind,
+            file_kind=file.file_kind,
+            root=str(root),
             indexed=False,
-            metadata={k: v for k, v in docs[0].metadata.items() if k not in _CHUNK_KEYS} if docs else {},
+            metadata={k: v for k, v in docs[0].metadata.items() if k not in CHUNK_KEYS} if docs else {},
             provenance=docs[0].provenance if docs else {},
             chunks=[
-                {k: d.metadata.get(k) for k in _CHUNK_KEYS if d.metadata.get(k) is not None} for d in docs
+                {k: d.metadata.get(k) for k in CHUNK_KEYS if d.metadata.get(k) is not None} for d in docs
             ],
             error=outcome.error,
             warnings=outcome.warnings,
@@ -289,6 +339,7 @@ class Hub:
         return schemas.export(Path(directory))
 
     def close(self) -> None:
+        self.closed = True
         self.catalog.close()
 
     def __enter__(self) -> Hub:

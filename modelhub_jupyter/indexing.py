@@ -19,7 +19,8 @@ from filelock import FileLock, Timeout
 
 from .config import Settings
 from .embed.text import Embedder, text_hash
-from .ingest import pipeline
+from .errors import BadInputError, NotFoundError, StoreBusyError, one_line
+from .ingest import pipeline, sandbox
 from .ingest.git_history import repo_history
 from .ingest.relationships import derive_relationships
 from .ingest.scanner import ScanOptions, scan
@@ -47,6 +48,11 @@ class Indexer:
         self.catalog = catalog
         self.vectors = vectors
         self.embedder = embedder
+        self.synced_generation: int | None = None  # catalog generation the vector store matched at the end
+
+    @property
+    def parse_limits(self) -> sandbox.Limits:
+        return sandbox.Limits(self.settings.parse_timeout, self.settings.parse_memory_mb or None)
 
     def _lock(self) -> FileLock:
         self.settings.home.mkdir(parents=True, exist_ok=True)
@@ -61,22 +67,20 @@ class Indexer:
         options: ScanOptions | None = None,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> IndexReport:
-        root = Path(root).expanduser()
-        if not root.exists():
-            raise FileNotFoundError(f"{root}: no such directory")
-        if not root.is_dir():
-            raise NotADirectoryError(f"{root}: not a directory")
-        root = root.resolve()
+        root = index_root(root)
         options = options or ScanOptions(
             exclude=self.settings.exclude,
             max_depth=self.settings.max_depth,
             max_file_size=self.settings.max_file_size,
+            follow_external_links=self.settings.follow_external_links,
         )
         try:
             with self._lock():
-                return self._index_locked(root, progress, options, on_progress)
+                report = self._index_locked(root, progress, options, on_progress)
+                self.synced_generation = self.catalog.generation()
+                return report
         except Timeout:
-            raise TimeoutError(
+            raise StoreBusyError(
                 f"another process has been indexing into {self.settings.home} for over "
                 f"{self.settings.lock_timeout:.0f} s; try again when it finishes"
             ) from None
@@ -88,6 +92,7 @@ class Indexer:
             self.catalog.mark_all_unsynced()
             self.catalog.clear_tombstones([i for i, _ in self.catalog.tombstones()])
             pushed = self._reconcile()
+            self.synced_generation = self.catalog.generation()
         return {"documents": pushed, **{k: self.vectors.count(k) for k in ("code", "image", "model")}}
 
     # -- the run -----------------------------------------------------------------------------
@@ -98,17 +103,42 @@ class Indexer:
         run_id = self.catalog.start_run(root_s)
         self.catalog.add_root(root_s)
         report = IndexReport(root=root_s, run_id=run_id)
+        try:
+            return self._run(root, progress, options, on_progress, report, started)
+        except BaseException as err:
+            # The run is over either way: never leave it marked "running" (Ctrl-C included).
+            report.seconds = round(time.perf_counter() - started, 3)
+            self.catalog.finish_run(run_id, "failed", {**report.to_dict(), "failure": one_line(err)})
+            raise
+
+    def _run(
+        self,
+        root: Path,
+        progress: bool,
+        options: ScanOptions,
+        on_progress: Callable[[int, int], None] | None,
+        report: IndexReport,
+        started: float,
+    ) -> IndexReport:
+        root_s, run_id = report.root, report.run_id or 0
         result = scan(root, options)
-        history = repo_history(root)
+        history = repo_history(root, timeout=self.settings.git_timeout, warnings=result.warnings)
         report.files_seen = len(result.files)
         report.skipped_by_rules = result.skipped
         for relpath, reason in result.errors:
             report.add_error(relpath, reason)
+        for relpath, reason in result.warnings:
+            report.add_warning(relpath, reason)
         known = self.catalog.files_under(root_s)
         todo = []
         for file in result.files:
             row = known.pop(str(file.path), None)
-            if row and row.kind == file.kind and row.size == file.size and row.mtime_ns == file.mtime_ns:
+            if (
+                row
+                and row.file_kind == file.file_kind
+                and row.size == file.size
+                and row.mtime_ns == file.mtime_ns
+            ):
                 report.unchanged += 1
                 if row.error:
                     report.add_error(file.relpath, row.error)
@@ -149,16 +179,23 @@ class Indexer:
         try:
             digest = pipeline.content_hash(file, root)
         except OSError as err:
-            report.add_error(file.relpath, f"cannot read: {err.strerror or err}")
+            report.add_error(file.relpath, f"cannot read: {err.strerror or one_line(err)}")
             return
-        if row and row.sha256 == digest and row.kind == file.kind:
+        except Exception as err:  # noqa: BLE001 - one file's problem is that file's error
+            report.add_error(file.relpath, f"cannot read: {one_line(err, strip=(file.path,))}")
+            return
+        if row and row.sha256 == digest and row.file_kind == file.file_kind:
             self.catalog.touch_file(str(file.path), file.size, file.mtime_ns)
             report.unchanged += 1
             if row.error:
                 report.add_error(file.relpath, row.error)
             return
-        outcome = pipeline.build(
-            file, root, pipeline.history(file, root, history), self.settings.thumbnails_dir
+        outcome = sandbox.build(
+            file,
+            root,
+            pipeline.history(file, root, history),
+            self.settings.thumbnails_dir,
+            self.parse_limits,
         )
         batch.files.append((file, digest, outcome))
 
@@ -176,7 +213,7 @@ class Indexer:
                 status = "error" if outcome.error else "indexed"
                 self.catalog.upsert_file(
                     FileRow(
-                        str(file.path), report.root, file.relpath, file.kind, file.size, file.mtime_ns,
+                        str(file.path), report.root, file.relpath, file.file_kind, file.size, file.mtime_ns,
                         digest, status, outcome.error, outcome.warnings,
                     ),
                     run_id,
@@ -260,6 +297,16 @@ class Indexer:
         edges = derive_relationships(list(firsts.values()), contents)
         with self.catalog.transaction():
             self.catalog.replace_relationships(edges)
+
+
+def index_root(path: str | Path) -> Path:
+    """``path`` as a folder to index (absolute, links resolved); one-line errors otherwise."""
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise NotFoundError(f"{path}: no such directory", path=str(path))
+    if not root.is_dir():
+        raise BadInputError(f"{path}: not a directory", path=str(path))
+    return root.resolve()
 
 
 def _progress(total: int, enabled: bool):

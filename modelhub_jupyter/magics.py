@@ -1,9 +1,10 @@
-"""IPython magics: ``%modelhub`` (index, status, show, rebuild) and ``%modelsearch``.
+"""IPython magics: ``%modelhub`` (index, status, show, search, rebuild, relationships) and ``%modelsearch``.
 
 ``%load_ext modelhub_jupyter`` registers them cheaply: the :class:`~modelhub_jupyter.hub.Hub`
-(and with it torch, Chroma, the embedder) is opened on first use, once per kernel and home.
-Command lines are parsed by the click commands in :mod:`._magic_parsers`; each parsed command
-``X`` is handled by the method ``_X`` (``modelhub_index`` → :meth:`ModelHubMagics._modelhub_index`).
+(and with it torch, Chroma, the embedder) is opened on first use, once per process and home
+(:func:`~modelhub_jupyter.hub.open_hub`). Command lines are parsed by click commands built
+from :mod:`.commands` (:mod:`._magic_parsers`); the command runs as the CLI's does, and a
+``_show_<name>`` method (if any) decides how its result displays.
 
 The magics return the engine's own result objects (``res = %modelsearch ...; res.to_frame()``),
 given a ``_repr_mimebundle_`` with ``text/plain`` + ``text/html`` and, in a kernel whose front
@@ -14,14 +15,12 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 import logging
 import os
 import re
 import shlex
 import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -30,23 +29,26 @@ from traitlets import Bool, Enum, Int, Unicode, default
 from traitlets.config.configurable import Configurable
 
 from . import _magic_parsers as parsers
+from .commands import COMMANDS, Env
+from .errors import ModelHubError, NothingIndexedError, one_line
 
 if TYPE_CHECKING:
     from .hub import Hub
 
-__all__ = ["HubInfo", "ModelHubMagics", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "HubInfo",
+    "ModelHubMagics",
+    "NothingIndexedError",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 
 log = logging.getLogger(__name__)
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 NOTHING_INDEXED = "nothing indexed yet — run %modelhub index PATH"
-
-# One Hub per kernel and home, shared by every magics instance (and a reloaded extension).
-_HUBS: dict[Path, Hub] = {}
-
-
-class NothingIndexedError(RuntimeError):
-    """The hub's store holds no documents yet."""
+#: How an engine error reads in a notebook, where it differs from the CLI's wording.
+NOTEBOOK_MESSAGES = {NothingIndexedError.code: NOTHING_INDEXED}
 
 
 # -- display -----------------------------------------------------------------------------------
@@ -55,6 +57,7 @@ class RichDisplay:
 
     _mh_widget_factory: Callable[[], Any] | None = None
     _mh_widget: Any = None
+    _mh_base: type = object  # the engine class a displayable copy was made from
 
     @property
     def widget(self) -> Any:
@@ -96,14 +99,14 @@ class RichDisplay:
         return (_restore, (type(self)._mh_base, state))
 
 
-def _restore(cls: type, state: dict[str, Any]) -> Any:
+def _restore(cls: Any, state: dict[str, Any]) -> Any:
     obj = cls.__new__(cls)
     obj.__dict__.update(state)
     return obj
 
 
 @functools.cache
-def _rich_class(base: type) -> type:
+def _rich_class(base: Any) -> Any:
     """``base`` plus :class:`RichDisplay`: still ``isinstance(obj, base)``, same name and repr."""
     return type(
         base.__name__,
@@ -120,7 +123,8 @@ def displayable(obj: Any, widget: Callable[[], Any] | None = None) -> Any:
     if isinstance(obj, RichDisplay):
         rich = obj
     else:
-        rich = _rich_class(type(obj)).__new__(_rich_class(type(obj)))
+        cls = _rich_class(obj.__class__)
+        rich = cls.__new__(cls)
         rich.__dict__.update(obj.__dict__)
     rich._mh_widget_factory = widget
     return rich
@@ -132,7 +136,7 @@ def _build_widget(factory: Callable[[], Any]) -> Any:
     except ImportError:  # widgets not installed (or not written yet): HTML it is
         return None
     except Exception as err:  # noqa: BLE001 - a broken widget must not hide the results
-        log.warning("modelhub: showing HTML, the widget failed: %s", _one_line(err))
+        log.warning("modelhub: showing HTML, the widget failed: %s", one_line(err))
         return None
 
 
@@ -142,8 +146,8 @@ def plain_text(obj: Any) -> str:
         lines = ["modelhub index"] + _aligned(obj.summary_rows())
         lines += [f"  error: {e['path']}: {e['error']}" for e in obj.errors[:20]]
         return "\n".join(lines)
-    if hasattr(obj, "provenance") and hasattr(obj, "metadata"):  # FileView
-        return _file_view_text(obj)
+    if hasattr(obj, "text") and callable(obj.text):  # FileView
+        return str(obj.text())
     return repr(obj)
 
 
@@ -151,25 +155,6 @@ def _aligned(rows: Iterable[tuple[str, str]]) -> list[str]:
     rows = list(rows)
     width = max((len(k) for k, _ in rows), default=0)
     return [f"  {k:<{width}}  {v}" for k, v in rows]
-
-
-def _file_view_text(view: Any) -> str:
-    from .ingest.types import flatten
-
-    state = "indexed" if view.indexed else ("error" if view.error else "not indexed (parsed now)")
-    lines = [f"{view.path}  {view.kind}  ({state})"]
-    if view.error:
-        lines.append(f"error: {view.error}")
-    rows = []
-    for key, value in flatten(view.metadata).items():
-        if key == "raw_metadata" or key.startswith("raw_metadata."):
-            continue
-        shown = value if isinstance(value, str) else json.dumps(value, default=str)
-        source = view.provenance.get(key, "")
-        rows.append((key, f"{str(shown)[:100]}" + (f"   [{source}]" if source else "")))
-    lines += _aligned(rows)
-    lines += [f"warning: {w}" for w in view.warnings]
-    return "\n".join(lines)
 
 
 class HubInfo(RichDisplay):
@@ -236,17 +221,6 @@ def _status_info(info: dict[str, Any]) -> HubInfo:
 
 
 # -- the magics --------------------------------------------------------------------------------
-def _one_line(err: BaseException) -> str:
-    text = str(err).strip()
-    if isinstance(err, KeyError) and len(err.args) == 1:
-        text = f"unknown key {err.args[0]!r}"
-    return text.splitlines()[0] if text else type(err).__name__
-
-
-def _home_path(home: str) -> Path:
-    return Path(home or os.environ.get("MODELHUB_HOME") or "~/.modelhub").expanduser().resolve()
-
-
 _NAME = re.compile(r"\{([A-Za-z_]\w*)\}")
 
 
@@ -277,20 +251,17 @@ class ModelHubMagics(Magics, Configurable):
     # -- the hub -----------------------------------------------------------------------------
     @property
     def hub(self) -> Hub:
-        """The kernel's Hub at ``home``, opened on first use."""
-        key = _home_path(self.home)
-        hub = _HUBS.get(key)
-        if hub is None:
-            from .hub import Hub
+        """The process's Hub at ``home``, opened on first use (shared with panels and other kernels' code)."""
+        from .hub import open_hub
 
-            hub = _HUBS[key] = Hub(key)
-        return hub
+        return open_hub(self.home or None)
 
     @hub.setter
     def hub(self, hub: Hub) -> None:
-        key = Path(hub.settings.home)
-        _HUBS[key] = hub
-        self.home = str(key)
+        from .hub import share_hub
+
+        share_hub(hub)
+        self.home = str(hub.settings.home)
 
     # -- magics ------------------------------------------------------------------------------
     @line_magic
@@ -301,40 +272,23 @@ class ModelHubMagics(Magics, Configurable):
     def modelsearch(self, line: str, cell: str | None = None) -> Any:
         return self._run(parsers.modelsearch, line, extra_query=cell)
 
-    # -- handlers: one per click command -------------------------------------------------------
-    def _modelhub_index(
-        self, path: str, exclude: tuple[str, ...], max_depth: int | None, no_progress: bool
-    ) -> Any:
-        target = Path(path).expanduser()
-        if not target.exists():
-            raise FileNotFoundError(f"{path}: no such directory")
-        if not target.is_dir():
-            raise NotADirectoryError(f"{path}: not a directory")
-        report = self.hub.index(
-            target, progress=self.progress and not no_progress, exclude=exclude, max_depth=max_depth
-        )
-        self._has_documents.discard(id(self.hub))
-        return displayable(report)
+    # -- how results display: ``_show_<command>`` (default: the result object itself) -------------
+    def _show_status(self, info: dict[str, Any], params: dict[str, Any]) -> HubInfo:
+        return _status_info(info)
 
-    def _modelhub_status(self) -> HubInfo:
-        return _status_info(self.hub.status())
-
-    def _modelhub_show(self, file: str) -> Any:
-        return displayable(self.hub.show(file))
-
-    def _modelhub_rebuild(self) -> HubInfo:
-        counts = self.hub.rebuild()
+    def _show_rebuild(self, counts: dict[str, int], params: dict[str, Any]) -> HubInfo:
         return HubInfo("modelhub rebuild", counts, [(k, str(v)) for k, v in counts.items()])
 
-    def _modelsearch(
-        self, query: tuple[str, ...], kind: str | None, limit: int | None, where: tuple[str, ...]
-    ) -> Any:
-        kind = kind or self.default_kind
-        limit = limit or self.default_limit
-        text = " ".join(query).strip()
-        hub = self.hub
-        self._require_documents(hub)
-        results = hub.search(text, kind=kind, where=list(where), limit=limit)
+    def _show_relationships(self, edges: list[dict[str, str]], params: dict[str, Any]) -> HubInfo:
+        rows = [
+            (f"{e['source_id']} --{e['relation']}-->", f"{e['target_id']}  [{e['evidence']}]") for e in edges
+        ]
+        return HubInfo("modelhub relationships", {"relationships": edges}, rows)
+
+    def _show_search(self, results: Any, params: dict[str, Any]) -> Any:
+        hub, kind = self.hub, results.kind
+        limit = params.get("limit") or self.default_limit
+        where = tuple(params.get("where") or ())
         widget = None
         if self._widgets_render():
 
@@ -343,26 +297,15 @@ class ModelHubMagics(Magics, Configurable):
 
                 if kind == "image":
                     return widgets.ImageGallery(
-                        hub, query=text, where=tuple(where), page_size=limit, results=results
+                        hub, query=results.query, where=where, page_size=limit, results=results
                     )
                 return widgets.SearchPanel(
-                    hub, query=text, kind=kind, where=tuple(where), limit=limit, results=results
+                    hub, query=results.query, kind=kind, where=where, limit=limit, results=results
                 )
 
         return displayable(results, widget)
 
     # -- machinery ---------------------------------------------------------------------------
-    @functools.cached_property
-    def _has_documents(self) -> set[int]:
-        return set()
-
-    def _require_documents(self, hub: Hub) -> None:
-        if id(hub) in self._has_documents:
-            return
-        if not hub.status()["documents"]:
-            raise NothingIndexedError(NOTHING_INDEXED)
-        self._has_documents.add(id(hub))
-
     def _widgets_render(self) -> bool:
         """True in a kernel with comms (ZMQInteractiveShell, Colab's shell) when widgets are on."""
         return bool(self.widgets) and any(
@@ -392,7 +335,7 @@ class ModelHubMagics(Magics, Configurable):
             print(f"UsageError: {message} (see {where} --help)", file=sys.stderr)
             return None
         except (click.ClickException, click.Abort) as err:
-            print(f"modelhub: {_one_line(err) or 'aborted'}", file=sys.stderr)
+            print(f"modelhub: {one_line(err) or 'aborted'}", file=sys.stderr)
             return None
         return parsed if isinstance(parsed, parsers.MagicArgs) else None  # None: --help was shown
 
@@ -403,14 +346,25 @@ class ModelHubMagics(Magics, Configurable):
         params = dict(args.params)
         if extra_query and extra_query.strip():  # %%modelsearch: the cell body is the query
             params["query"] = (*params.get("query", ()), self._interpolate(extra_query.strip()))
+        env = Env(
+            lambda: self.hub,
+            progress=bool(self.progress),
+            default_kind=str(self.default_kind),
+            default_limit=int(self.default_limit),
+        )
         try:
-            return getattr(self, f"_{args.command}")(**params)
+            result = COMMANDS[args.command].run(env, **params)
+            show = getattr(self, f"_show_{args.command}", None)
+            return show(result, params) if show is not None else displayable(result)
         except KeyboardInterrupt:
             print("modelhub: interrupted", file=sys.stderr)
         except Exception as err:
             if self.debug:
                 raise
-            print(f"modelhub: {_one_line(err)}", file=sys.stderr)
+            if not isinstance(err, ModelHubError | OSError):
+                log.debug("modelhub: internal error", exc_info=err)
+            message = NOTEBOOK_MESSAGES.get(getattr(err, "code", ""), one_line(err))
+            print(f"modelhub: {message}", file=sys.stderr)
         return None
 
 

@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .vocabulary import Row, rows
+
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in columns)
@@ -181,3 +183,81 @@ class SearchResults:
             where = f"{h.path}:{h.lines[0]}-{h.lines[1]}" if h.lines else h.path
             lines.append(f"  {h.score:.3f}  {h.kind:5}  {where}")
         return "\n".join(lines)
+
+
+@dataclass
+class FileView:
+    """Everything the hub believes about one file, and why (``hub.show(path)``).
+
+    ``file_kind`` is the scanner's kind (``python``, ``image``, ``model_dir``, ...); the JSON
+    form keeps it under ``"kind"``, as the CLI contract has it.
+    """
+
+    path: str
+    file_kind: str
+    indexed: bool
+    metadata: dict[str, Any]
+    provenance: dict[str, str] = field(default_factory=dict)
+    chunks: list[dict[str, Any]] = field(default_factory=list)
+    relationships: list[dict[str, str]] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    root: str = ""
+
+    @property
+    def kind(self) -> str:
+        """The file kind (the name the JSON contract uses)."""
+        return self.file_kind
+
+    @property
+    def state(self) -> str:
+        return "indexed" if self.indexed else ("error" if self.error else "not indexed (parsed now)")
+
+    def rows(self, max_chars: int = 500) -> list[Row]:
+        """The metadata every view shows: one row per visible value, with where it came from."""
+        return rows(self.metadata, self.provenance, max_chars=max_chars)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "kind": self.file_kind,
+            "indexed": self.indexed,
+            "metadata": self.metadata,
+            "provenance": self.provenance,
+            "chunks": self.chunks,
+            "relationships": self.relationships,
+            "error": self.error,
+            "warnings": self.warnings,
+        }
+
+    def text(self) -> str:
+        """The plain-text view (terminals, ``text/plain``)."""
+        lines = [f"{self.path}  {self.file_kind}  ({self.state})"]
+        if self.error:
+            lines.append(f"error: {self.error}")
+        shown = [(r.key, r.text[:100] + (f"   [{r.source}]" if r.source else "")) for r in self.rows()]
+        width = max((len(k) for k, _ in shown), default=0)
+        lines += [f"  {k:<{width}}  {v}" for k, v in shown]
+        lines += [f"chunk {c.get('start_line', '')}-{c.get('end_line', '')}  {c.get('breadcrumb', '')}"
+                  for c in self.chunks[:40]]  # fmt: skip
+        lines += [
+            f"{e['source_id']} --{e['relation']}--> {e['target_id']}  ({e['evidence']})"
+            for e in self.relationships
+        ]
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        body = "".join(
+            f"<tr><td>{html.escape(r.key)}</td><td>{html.escape(r.text[:200])}</td>"
+            f"<td style='color:#888'>{html.escape(r.source)}</td></tr>"
+            for r in self.rows()
+        )
+        error = f"<p style='color:#c00'>error: {html.escape(self.error)}</p>" if self.error else ""
+        return (
+            f"<b>{html.escape(self.path)}</b> <i>{html.escape(self.file_kind)}</i> ({html.escape(self.state)})"
+            f"{error}<table><tr><th>key</th><th>value</th><th>from</th></tr>{body}</table>"
+        )
+
+    def __repr__(self) -> str:
+        return self.text()

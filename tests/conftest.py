@@ -48,3 +48,15 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text)
     return path
+
+
+def install_plugin(site: Path, module: str, source: str, entry_points: dict[str, str]) -> None:
+    """Install a tiny distribution into ``site`` (a folder the caller puts on ``sys.path``):
+    ``module`` with ``source``, and ``modelhub_jupyter.parsers`` entry points ``{name: "module:attr"}``."""
+    (site / module).mkdir(parents=True)
+    (site / module / "__init__.py").write_text(source)
+    info = site / f"{module}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module.replace('_', '-')}\nVersion: 0.1\n")
+    lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[modelhub_jupyter.parsers]\n{lines}")

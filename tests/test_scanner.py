@@ -31,7 +31,7 @@ def write(root: Path, rel: str, content: str | bytes = "x = 1\n") -> Path:
 
 
 def kinds(result: ScanResult) -> dict[str, str]:
-    return {f.relpath: f.kind for f in result.files}
+    return {f.relpath: f.file_kind for f in result.files}
 
 
 def errors(result: ScanResult) -> dict[str, str]:
@@ -292,9 +292,19 @@ def test_symlinked_folders_are_followed_real_paths_win(tmp_path: Path) -> None:
     write(tmp_path, "outside_file.py")
     os.symlink(tmp_path / "outside_file.py", root / "linked.py")
 
+    # Links out of the root are not followed by default: warnings, not files.
     result = scan(root)
+    assert sorted(kinds(result)) == ["z_real/model.py"]
+    assert errors(result) == {"a_link": "symlink to a directory already scanned: a_link -> z_real"}
+    assert dict(result.warnings) == {
+        "ext": f"symlink leaves the indexed folder: ext -> {tmp_path / 'outside'} (not followed)",
+        "linked.py": f"symlink leaves the indexed folder: linked.py -> {tmp_path / 'outside_file.py'} (not followed)",
+    }
+
+    result = scan(root, ScanOptions(follow_external_links=True))  # asked for: followed
     assert sorted(kinds(result)) == ["ext/data.py", "linked.py", "z_real/model.py"]
     assert errors(result) == {"a_link": "symlink to a directory already scanned: a_link -> z_real"}
+    assert result.warnings == []
     ext = next(f for f in result.files if f.relpath == "ext/data.py")
     assert ext.path == root / "ext" / "data.py"
 
@@ -394,7 +404,7 @@ def test_hf_model_dir_with_members_and_script(tmp_path: Path) -> None:
         f"{gpt}/samples/out.png": "image",
         "train.py": "python",
     }
-    model = next(f for f in result.files if f.kind == "model_dir")
+    model = next(f for f in result.files if f.file_kind == "model_dir")
     assert model.members == (
         "README.md",
         "config.json",
@@ -427,7 +437,7 @@ def test_diffusers_dir_is_one_model_dir(tmp_path: Path) -> None:
 
     result = scan(tmp_path)
     assert kinds(result) == {sd: "model_dir", f"{sd}/unet/helpers/deep/deeper/x.safetensors": "weights"}
-    (model,) = [f for f in result.files if f.kind == "model_dir"]
+    (model,) = [f for f in result.files if f.file_kind == "model_dir"]
     assert model.members == (
         "model_index.json",
         "scheduler/scheduler_config.json",

@@ -9,7 +9,7 @@ import pytest
 
 from modelhub_jupyter.widgets import Dashboard, ImageGallery, IndexPanel, Panel, SearchPanel
 from modelhub_jupyter.widgets._frame import STATIC
-from modelhub_jupyter.widgets.gallery import PARAM_KEYS, filter_clauses
+from modelhub_jupyter.widgets.gallery import PARAM_KEYS
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -132,11 +132,13 @@ def test_gallery_filters_and_query(hub):
     assert gallery.items[0]["name"].startswith("castle")
     gallery.set_state({"where": ["bogus"]})
     assert gallery.status == "error" and "bad filter" in gallery.message
-    assert filter_clauses({"sampler": "DDIM", "min_steps": 20, "cfg_min": "5", "cfg_max": ""}) == [
-        "sampler=DDIM",
-        "num_inference_steps>=20",
-        "guidance_scale>=5",
-    ]
+    gallery.set_state({"where": [], "query": "", "filters": {"cfg_min": "high"}})
+    assert gallery.status == "error" and "'high' is not a number" in gallery.message
+    assert hub.filter_clauses(
+        {"sampler": "DDIM", "model_checkpoint": ""},
+        {"num_inference_steps": 20, "guidance_scale": "5"},
+        {"x": ""},
+    ) == ["sampler=DDIM", "num_inference_steps>=20", "guidance_scale>=5"]
 
 
 def test_gallery_detail_and_compare(hub):
@@ -225,6 +227,26 @@ def test_mimebundle_and_handler_errors(hub):
     gallery._handle_front({"event": "no-such-event"})  # ignored
 
 
+def test_only_allowed_front_end_events_reach_python(hub, empty_hub, tmp_path):
+    """The browser is not trusted: an event naming any other on_* method (or dunder) does nothing."""
+    panel = IndexPanel(empty_hub)
+    listeners = list(panel._listeners)
+    panel._handle_front({"event": "indexed"})  # on_indexed registers callbacks: not for the browser
+    panel._handle_front({"event": "__init__"})
+    panel._handle_front({"event": ["reindex"]})
+    assert panel._listeners == listeners and panel.status != "error" and not panel.running
+    assert IndexPanel.events == {"reindex"} and SearchPanel.events == {"commit"}
+    assert ImageGallery.events == {"page"}
+
+
+def test_search_panel_kind_menu_comes_from_the_hub(hub):
+    panel = SearchPanel(hub)
+    assert panel.kinds == list(hub.kinds()) == ["all", "code", "image", "model"]
+    assert 'model.get("kinds")' in panel._esm
+    panel.set_state({"kind": "audio", "query": "attention"})
+    assert panel.status == "error" and "unknown kind 'audio'" in panel.message
+
+
 def test_static_assets_are_offline():
     files = sorted(STATIC.glob("*.js")) + sorted(STATIC.glob("*.css"))
     assert {f.name for f in files} >= {"frame.js", "frame.css", "search.js", "gallery.js", "index_panel.js"}
@@ -264,3 +286,32 @@ def test_panels_accept_precomputed_results(hub):
     assert [i["id"] for i in gallery.items] == [h.id for h in images] and gallery.total == len(images)
     gallery.set_state({"query": "foggy pine forest"})  # a new query searches the hub again
     assert gallery.items[0]["name"] == "foggy_forest.png"
+
+
+def test_a_served_dashboard_is_read_only_or_limited_to_its_roots(hub, empty_hub, monkeypatch, tmp_path):
+    """Served by Voilà, a viewer cannot make the dashboard index (and so read) any folder they name."""
+    monkeypatch.setenv("VOILA_SERVER_URL", "http://127.0.0.1:8866/")
+    monkeypatch.delenv("MODELHUB_DASHBOARD_ROOTS", raising=False)
+    panel = Dashboard(hub).index_panel
+    assert panel.read_only
+    panel._handle_front({"event": "reindex", "path": str(tmp_path)})
+    assert panel.status == "error" and "read-only" in panel.message and not panel.running
+
+    allowed, outside = tmp_path / "allowed", tmp_path / "outside"
+    (allowed / "ws").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.py").write_text("API_KEY = 'sk-live-123'\n")
+    (allowed / "escape").symlink_to(outside)
+    (allowed / "ws" / "model.py").write_text("import torch\n\n\nclass Net(torch.nn.Module):\n    pass\n")
+    monkeypatch.setenv("MODELHUB_DASHBOARD_ROOTS", str(allowed))
+    panel = Dashboard(empty_hub).index_panel
+    assert not panel.read_only and panel.allowed_roots == [str(allowed.resolve())]
+    for bad in (outside, allowed / "escape", allowed / ".." / "outside"):
+        panel._handle_front({"event": "reindex", "path": str(bad)})
+        assert panel.status == "error" and "not inside a folder this dashboard may index" in panel.message
+        assert not panel.running
+    panel._handle_front({"event": "reindex", "path": str(allowed / "ws")})
+    panel._thread.join(120)
+    assert panel.report["indexed"] == 1 and panel.status != "error"
+    monkeypatch.delenv("VOILA_SERVER_URL")
+    assert not Dashboard(hub, allowed_roots=[]).index_panel.read_only  # in a notebook: the user's own kernel

@@ -287,18 +287,19 @@ def user_comment_exif(text: str, big_endian: bool = True, date: str | None = Non
     return exif.tobytes()
 
 
-def comfy_graph(spec: dict[str, tuple[str, dict[str, Any], dict[str, tuple[str, int]]]]) -> tuple[str, str]:
+def comfy_graph(spec: dict[str, Any]) -> tuple[str, str]:
     """``(prompt, workflow)`` JSON from ``{id: (class_type, widgets, links)}``.
 
     ``widgets`` are in UI order; a key of ``None``/"control_after_generate" is UI-only.
     """
-    api = {}
+    api: dict[str, Any] = {}
     for nid, (ctype, widgets, links) in spec.items():
         inputs = {k: v for k, v in widgets.items() if k not in (None, "control_after_generate")}
         inputs.update({k: [src, slot] for k, (src, slot) in links.items()})
         api[nid] = {"inputs": inputs, "class_type": ctype, "_meta": {"title": ctype}}
     ids = {nid: i + 1 for i, nid in enumerate(spec)}
-    nodes, wf_links = [], []
+    nodes: list[dict[str, Any]] = []
+    wf_links: list[list[Any]] = []
     outputs: dict[tuple[str, int], list[int]] = {}
     for nid, (_, _, links) in spec.items():
         for name, (src, slot) in links.items():
@@ -307,7 +308,7 @@ def comfy_graph(spec: dict[str, tuple[str, dict[str, Any], dict[str, tuple[str, 
             )
             outputs.setdefault((src, slot), []).append(len(wf_links))
     for order, (nid, (ctype, widgets, links)) in enumerate(spec.items()):
-        inputs = [
+        wf_inputs = [
             {"name": name, "type": _slot_type(name), "link": _link_id(wf_links, ids[src], slot, ids[nid], i)}
             for i, (name, (src, slot)) in enumerate(links.items())
         ]
@@ -316,7 +317,7 @@ def comfy_graph(spec: dict[str, tuple[str, dict[str, Any], dict[str, tuple[str, 
         ]
         nodes.append({
             "id": ids[nid], "type": ctype, "pos": [100 + 320 * (order % 4), 100 + 260 * (order // 4)],
-            "size": [315, 160], "flags": {}, "order": order, "mode": 0, "inputs": inputs, "outputs": outs,
+            "size": [315, 160], "flags": {}, "order": order, "mode": 0, "inputs": wf_inputs, "outputs": outs,
             "properties": {"Node name for S&R": ctype}, "widgets_values": list(widgets.values()),
         })  # fmt: skip
     workflow = {
@@ -530,7 +531,7 @@ def build(out: Path = OUT) -> list[Path]:
     for key, value in (("Title", "AI generated image"), ("Description", NOVELAI_COMMENT["prompt"]),
                        ("Software", "NovelAI"), ("Source", "Stable Diffusion XL C1E1DE52"),
                        ("Generation time", "4.21"), ("Comment", json.dumps(NOVELAI_COMMENT))):  # fmt: skip
-        info.add_text(key, value)
+        info.add_text(key, str(value))
     save("novelai_fox_spirit.png", draw_at(fox_spirit, (832, 1216)), pnginfo=info, optimize=True)
 
     exif = user_comment_exif(SNOWY_VILLAGE, big_endian=True, date="2024:05:18 19:42:07")

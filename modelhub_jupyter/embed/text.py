@@ -7,10 +7,11 @@ import ctypes.util
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,7 +20,9 @@ class Embedder(Protocol):
     """What the indexer and the search need from any embedder."""
 
     name: str
-    dim: int
+
+    @property
+    def dim(self) -> int: ...
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
@@ -112,11 +115,17 @@ class TextEmbedder:
         self.batch_size = batch_size
         self.device = device
         self.precision = resolve_precision(precision)
-        self._model = None
+        self._model: Any = None
         self._dim: int | None = None
         self._trim = _release_memory()
+        # One call at a time: the thread-count switch is process-wide and a batch already uses the cores.
+        self._lock = threading.RLock()
 
     def _load(self):
+        with self._lock:
+            return self._load_once()
+
+    def _load_once(self):
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -154,7 +163,7 @@ class TextEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        with _threads(1 if len(texts) <= FEW else None):
+        with self._lock, _threads(1 if len(texts) <= FEW else None):
             vectors = model.encode(
                 texts,
                 batch_size=self.batch_size,

@@ -1,24 +1,29 @@
 """One scanned file -> validated documents ready to embed and store.
 
-Dispatches on the scanner's kind to the right parser, adds the file facts (git
-history, paths), validates each document against its schema, and turns every
-failure into a one-line reason instead of an exception.
+Picks the parser of the file's kind from the parser table (:mod:`.parsers`), adds the
+file facts (git history, paths), validates each document against its schema, and turns
+every failure into a one-line reason instead of an exception.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import schemas
+from ..errors import ParseError, one_line
+from ..vocabulary import KIND_OF_TYPE
 from .git_history import GitInfo, combine, file_info
+from .parsers import parser_for, read_text
 from .scanner import ScannedFile
-from .types import Extracted, ParseError
+from .types import Extracted
 
-KIND_OF_DOC = {"model_script": "code", "generated_image": "image", "model_dir": "model"}
-TEXT_KINDS = ("python", "notebook", "config")
+log = logging.getLogger(__name__)
+
+__all__ = ["Doc", "FileOutcome", "build", "content_hash", "extract", "file_facts", "history", "read_text"]
 
 
 @dataclass
@@ -44,13 +49,21 @@ class FileOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
+FULL_HASH_LIMIT = 256 * 1024 * 1024  # bigger files are fingerprinted: size, mtime, first and last MB
+_BLOCK = 1 << 20
+
+
 def content_hash(file: ScannedFile, root: Path) -> str:
-    """Identity of a file's content: sha256 of the bytes; header fingerprints for weights."""
+    """Identity of a file's content: sha256 of the bytes; header fingerprints for weights.
+
+    Reads are bounded: only regular files are opened, and a member of a model directory over
+    :data:`FULL_HASH_LIMIT` (a 30 GB ``vocab.txt``) is fingerprinted, not read.
+    """
     from .weights import fingerprint
 
-    if file.kind == "weights":
+    if file.file_kind == "weights":
         return fingerprint(file.path)
-    if file.kind == "model_dir":
+    if file.file_kind == "model_dir":
         digest = hashlib.sha256()
         for rel in file.members:
             member = file.path / rel
@@ -62,13 +75,25 @@ def content_hash(file: ScannedFile, root: Path) -> str:
             if member.suffix in _weight_suffixes():
                 digest.update(fingerprint(member).encode())
             else:
-                digest.update(hashlib.sha256(member.read_bytes()).digest())
+                digest.update(_file_digest(member, stat.st_size, stat.st_mtime_ns))
         return digest.hexdigest()
+    return _file_digest(file.path, file.size, file.mtime_ns).hex()
+
+
+def _file_digest(path: Path, size: int, mtime_ns: int) -> bytes:
+    from .scanner import open_regular
+
     digest = hashlib.sha256()
-    with open(file.path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    with open(open_regular(str(path)), "rb") as fh:
+        if size <= FULL_HASH_LIMIT:
+            for block in iter(lambda: fh.read(_BLOCK), b""):
+                digest.update(block)
+        else:
+            digest.update(f"fingerprint\0{size}\0{mtime_ns}\0".encode())
+            digest.update(fh.read(_BLOCK))
+            fh.seek(max(size - _BLOCK, _BLOCK))
+            digest.update(fh.read(_BLOCK))
+    return digest.digest()
 
 
 def _weight_suffixes() -> frozenset[str]:
@@ -77,51 +102,14 @@ def _weight_suffixes() -> frozenset[str]:
     return WEIGHT_SUFFIXES
 
 
-def read_text(path: Path) -> str:
-    """Read a text file, with one-line errors for binary and non-UTF-8 content."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise ParseError("empty file")
-    if b"\x00" in data[:8192]:
-        raise ParseError("binary file, not text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ParseError(f"not UTF-8 text (invalid byte at offset {err.start})") from None
-
-
 def extract(file: ScannedFile) -> Extracted:
-    """Run the parser for the file's kind. Raises ParseError with a one-line reason."""
-    if file.kind == "python":
-        from .python_code import parse_python
-
-        return parse_python(read_text(file.path), file.relpath)
-    if file.kind == "notebook":
-        from .notebooks import parse_notebook
-
-        return parse_notebook(read_text(file.path), file.relpath)
-    if file.kind == "config":
-        from .config_files import parse_config
-
-        return parse_config(read_text(file.path), file.relpath, file.path.suffix.lower())
-    if file.kind == "image":
-        from .images import read_image
-
-        return read_image(file.path, file.relpath)
-    if file.kind == "model_dir":
-        from .model_dir import read_model_dir
-
-        return read_model_dir(file.path, file.relpath)
-    if file.kind == "weights":
-        from .weights import read_weight_file
-
-        return read_weight_file(file.path, file.relpath)
-    raise ParseError(f"unsupported file kind {file.kind}")
+    """Run the parser of the file's kind. Raises ParseError with a one-line reason."""
+    return parser_for(file.file_kind).read(file.path, file.relpath)
 
 
 def history(file: ScannedFile, root: Path, repo: dict[str, GitInfo]) -> GitInfo:
     """Git (or filesystem) history of a file; a model directory's is that of its member files."""
-    if file.kind == "model_dir" and file.members:
+    if file.file_kind == "model_dir" and file.members:
         prefix = "" if file.relpath == "." else f"{file.relpath}/"
         merged = combine([file_info(root, prefix + m, repo) for m in file.members])
         if merged is not None:
@@ -147,39 +135,46 @@ def file_facts(file: ScannedFile, root: Path, git: GitInfo) -> dict[str, Any]:
     return facts
 
 
-def _doc_type(file: ScannedFile) -> str:
-    if file.kind in TEXT_KINDS:
-        return "model_script"
-    return "generated_image" if file.kind == "image" else "model_dir"
-
-
 def build(file: ScannedFile, root: Path, git: GitInfo, thumbnails: Path | None = None) -> FileOutcome:
-    """Parse one file into validated documents; never raises for bad input."""
-    outcome = FileOutcome()
+    """Parse one file into validated documents; never raises for bad input.
+
+    Whatever goes wrong inside (a parser's ``ParseError``, or any other exception from a file
+    nobody foresaw) becomes ``outcome.error``: one line, without the file's path.
+    """
     try:
-        extracted = extract(file)
+        return _build(file, root, git, thumbnails)
     except ParseError as err:
-        outcome.error = str(err)
-        return outcome
-    except (OSError, ValueError, RecursionError, MemoryError) as err:
-        outcome.error = f"{type(err).__name__}: {err}".splitlines()[0][:300]
-        return outcome
+        return FileOutcome(error=one_line(err))
+    except MemoryError:
+        return FileOutcome(error="ran out of memory while parsing; file skipped")
+    except (OSError, ValueError, RecursionError) as err:
+        return FileOutcome(error=f"{type(err).__name__}: {one_line(err, strip=(file.path,))}"[:300])
+    except Exception as err:  # noqa: BLE001 - a bug meets a hostile file: that file's error, not the run's
+        log.debug("modelhub: parsing %s failed", file.relpath, exc_info=err)
+        return FileOutcome(
+            error=f"cannot parse ({type(err).__name__}): {one_line(err, strip=(file.path,))}"[:300]
+        )
+
+
+def _build(file: ScannedFile, root: Path, git: GitInfo, thumbnails: Path | None) -> FileOutcome:
+    outcome = FileOutcome()
+    extracted = extract(file)
     outcome.warnings.extend(extracted.warnings)
     source = "git log" if git.source == "git" else "file system times"
     for key in ("creation_date", "last_modified_date", "authors", "commit_count", "last_commit_message"):
         extracted.provenance.setdefault(key, source)
-    doc_type = _doc_type(file)
+    doc_type = parser_for(file.file_kind).doc_type
     base = {**file_facts(file, root, git), **extracted.metadata, "type": doc_type}
-    if file.kind in TEXT_KINDS and file.kind != "python":
+    if doc_type == "model_script" and file.file_kind != "python":
         base.setdefault(
-            "language", "python" if file.kind == "notebook" else file.path.suffix.lstrip(".").lower()
+            "language", "python" if file.file_kind == "notebook" else file.path.suffix.lstrip(".").lower()
         )
     if doc_type == "generated_image":
         base["image_path"] = str(file.path)
         if thumbnails is not None:
             base.update(_thumbnail(file, thumbnails, outcome))
     if doc_type == "model_dir":
-        base.setdefault("model_id", file.path.stem if file.kind == "weights" else file.path.name)
+        base.setdefault("model_id", file.path.stem if file.file_kind == "weights" else file.path.name)
     chunks = extracted.chunks or []
     if not chunks:
         outcome.error = "nothing to index (no text found)"
@@ -206,7 +201,7 @@ def build(file: ScannedFile, root: Path, git: GitInfo, thumbnails: Path | None =
             Doc(
                 id=f"{file.path}#{index}",
                 doc_type=doc_type,
-                kind=KIND_OF_DOC[doc_type],
+                kind=KIND_OF_TYPE[doc_type],
                 content=chunk.content,
                 metadata=clean,
                 provenance=extracted.provenance,

@@ -6,6 +6,12 @@ files and user excludes. It never raises for anything inside the tree: unreadabl
 files, broken symlinks, symlink loops and oversized files become one-line
 ``errors``. Only a bad root (missing, not a directory, unreadable) raises.
 
+The tree is hostile (DESIGN.md, "Safety"). A symlink whose fully resolved target leaves
+the root is not followed (a ``warnings`` entry says so) unless
+``ScanOptions.follow_external_links``; only regular files are ever opened, and then with
+``O_NONBLOCK`` and a check of what was opened, so a FIFO, a device or a file swapped for
+one between listing and reading never blocks the scan.
+
 Model directories (Hugging Face, diffusers, sentence-transformers, a folder of
 weights with its card) are yielded once, as kind ``"model_dir"``, with their member
 files listed relative to the directory.
@@ -23,9 +29,12 @@ from pathlib import Path
 
 import pathspec
 
+from ..errors import one_line
+from ..vocabulary import FILE_KINDS
+
 WEIGHT_SUFFIXES = frozenset({".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onnx", ".gguf"})
 
-KINDS = ("python", "notebook", "config", "image", "model_dir", "weights")
+KINDS = FILE_KINDS  # the file kinds scan() yields (see vocabulary)
 
 #: Directories never descended into (tool caches, VCS data, environments).
 SKIP_DIRS = frozenset(
@@ -70,6 +79,7 @@ _MARKER_READ_LIMIT = 1024 * 1024
 _MARKER_RE = re.compile(rb'"(architectures|model_type|_class_name)"\s*:')
 _MODEL_CARDS = frozenset({"readme.md", "model_card.md"})
 _MEMBER_DEPTH = 2  # subfolder levels of a model dir whose files are members (unet/, 1_Pooling/, ...)
+_IGNORE_READ_LIMIT = 1024 * 1024  # an ignore file over 1 MB is not used
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,7 @@ class ScannedFile:
 
     path: Path  # absolute
     relpath: str  # posix, relative to the root ("." for a root that is itself a model dir)
-    kind: str  # "python" | "notebook" | "config" | "image" | "model_dir" | "weights"
+    file_kind: str  # one of vocabulary.FILE_KINDS (or a third-party parser's)
     size: int  # bytes (for a model_dir: sum of member files)
     mtime_ns: int  # for a model_dir: max over member files
     members: tuple[str, ...] = ()  # model_dir only: member files, posix, relative to the model dir
@@ -92,6 +102,8 @@ class ScanResult:
     files: list[ScannedFile]
     errors: list[tuple[str, str]]  # (relpath, one-line reason)
     skipped: int  # files ignored by rules (gitignore, excludes, unknown types)
+    # (relpath, one-line reason): things deliberately not read, e.g. links out of the root
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -101,7 +113,8 @@ class ScanOptions:
     exclude: tuple[str, ...] = ()  # gitignore-style patterns, relative to the root
     max_depth: int | None = None  # directories below the root; None = unlimited
     max_file_size: int = 20 * 1024 * 1024  # for files read in full; weights and model-dir members are exempt
-    follow_symlinks: bool = True
+    follow_symlinks: bool = True  # False: no link is followed (each counts as skipped)
+    follow_external_links: bool = False  # follow links whose resolved target leaves the root
 
 
 # One ignore file's patterns: a probe path p (relative to the scan root) is tested as
@@ -141,9 +154,11 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
 
 def _drop_image_sidecars(result: ScanResult) -> ScanResult:
     """``castle.json`` next to ``castle.png`` is the image's metadata, read with the image, not a config."""
-    images = {f.relpath.rsplit(".", 1)[0] for f in result.files if f.kind == "image"}
-    images |= {f.relpath for f in result.files if f.kind == "image"}
-    kept = [f for f in result.files if not (f.kind == "config" and f.relpath.rsplit(".", 1)[0] in images)]
+    images = {f.relpath.rsplit(".", 1)[0] for f in result.files if f.file_kind == "image"}
+    images |= {f.relpath for f in result.files if f.file_kind == "image"}
+    kept = [
+        f for f in result.files if not (f.file_kind == "config" and f.relpath.rsplit(".", 1)[0] in images)
+    ]
     result.skipped += len(result.files) - len(kept)
     result.files = kept
     return result
@@ -162,7 +177,15 @@ def human_size(size: int) -> str:
 
 
 def classify(name: str) -> str | None:
-    """Kind of a file by its name alone (outside a model dir), or None if not indexed."""
+    """File kind of a file by its name alone (outside a model dir), or None if not indexed.
+
+    Suffixes claimed by parser plugins come first (see :mod:`.parsers`).
+    """
+    from .parsers import kind_for_name
+
+    claimed = kind_for_name(name)
+    if claimed is not None:
+        return claimed
     lower = name.lower()
     suffix = os.path.splitext(lower)[1]
     if suffix == ".py":
@@ -185,6 +208,12 @@ def _is_weight(lower: str) -> bool:
     return os.path.splitext(lower)[1] in WEIGHT_SUFFIXES
 
 
+def _might_index(name: str) -> bool:
+    """Could a file of this name be indexed, on its own or as a model-dir member?"""
+    lower = name.lower()
+    return classify(name) is not None or _is_weight(lower) or _is_companion(lower)
+
+
 def _is_companion(lower: str) -> bool:
     """A model-dir member that is not a weight file (configs, tokenizer files, cards)."""
     return (
@@ -196,17 +225,15 @@ def _is_companion(lower: str) -> bool:
     )
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 class _Scanner:
     def __init__(self, root: Path, options: ScanOptions) -> None:
         self.root = root
         self.opts = options
         self.files: list[ScannedFile | _ModelDir] = []
         self.errors: list[tuple[str, str]] = []
+        self.warnings: list[tuple[str, str]] = []
         self.skipped = 0
+        self.real_root = os.path.realpath(root)  # the boundary links may not leave
         self.visited: set[tuple[int, int]] = set()
         self.exclude = pathspec.GitIgnoreSpec.from_lines(options.exclude) if options.exclude else None
 
@@ -242,7 +269,8 @@ class _Scanner:
         out = [f if isinstance(f, ScannedFile) else self._finish_model_dir(f) for f in self.files]
         files = sorted((f for f in out if f is not None), key=lambda f: f.relpath.split("/"))
         errors = sorted(self.errors, key=lambda e: e[0].split("/"))
-        return ScanResult(root=root, files=files, errors=errors, skipped=self.skipped)
+        warnings = sorted(self.warnings, key=lambda e: e[0].split("/"))
+        return ScanResult(root=root, files=files, errors=errors, skipped=self.skipped, warnings=warnings)
 
     def _ancestor_ignores(self) -> tuple[_Ignore, ...]:
         """``.gitignore`` files between the enclosing git work tree's top and the root."""
@@ -258,8 +286,9 @@ class _Scanner:
             return ()  # not inside a work tree: folders above the root are none of our business
         out: list[_Ignore] = []
         ignored = None
+        top = os.path.realpath(chain[-1])  # their links may not leave the enclosing work tree
         for folder in reversed(chain):
-            spec = self._load_ignore_file(folder / ".gitignore", None)
+            spec = self._load_ignore_file(folder / ".gitignore", None, top)
             if spec is not None:
                 prefix = root.relative_to(folder).as_posix() + "/"
                 out.append(("", prefix, spec))
@@ -276,16 +305,16 @@ class _Scanner:
             parent_real = os.path.realpath(os.path.dirname(d.path))
             target_real = os.path.realpath(d.path)
         except OSError as exc:
-            self.errors.append((d.rel, f"cannot read directory: {_one_line(exc.strerror or exc)}"))
+            self.errors.append((d.rel, f"cannot read directory: {one_line(exc.strerror or exc)}"))
             return False
         key = (st.st_dev, st.st_ino)
         inside = parent_real == target_real or parent_real.startswith(target_real.rstrip(os.sep) + os.sep)
         if key in d.ancestors or inside:
-            self.errors.append((d.rel, f"symlink loop: {name} -> {_one_line(d.link or '')}"))
+            self.errors.append((d.rel, f"symlink loop: {name} -> {one_line(d.link or '')}"))
             return False
         if key in self.visited:
             self.errors.append(
-                (d.rel, f"symlink to a directory already scanned: {name} -> {_one_line(d.link or '')}")
+                (d.rel, f"symlink to a directory already scanned: {name} -> {one_line(d.link or '')}")
             )
             return False
         return True
@@ -301,7 +330,7 @@ class _Scanner:
             self.errors.append((shown, "permission denied"))
             return
         except OSError as exc:
-            self.errors.append((shown, f"cannot read directory: {_one_line(exc.strerror or exc)}"))
+            self.errors.append((shown, f"cannot read directory: {one_line(exc.strerror or exc)}"))
             return
         key = (st.st_dev, st.st_ino)
         self.visited.add(key)
@@ -314,44 +343,12 @@ class _Scanner:
         base = d.rel + "/" if d.rel else ""
         for ignore_name in IGNORE_FILES:
             if ignore_name in names:
-                spec = self._load_ignore_file(Path(d.path) / ignore_name, base + ignore_name)
+                spec = self._load_ignore_file(Path(d.path) / ignore_name, base + ignore_name, self.real_root)
                 if spec is not None:
                     ignores = (*ignores, (base, "", spec))
 
         # Resolve each entry once: (entry, rel, stat or None, is_dir).
-        resolved: list[tuple[os.DirEntry[str], str, os.stat_result | None, bool]] = []
-        for entry in entries:
-            rel = base + entry.name
-            try:
-                is_link = entry.is_symlink()
-            except OSError:
-                is_link = False
-            if is_link:
-                if not self.opts.follow_symlinks:
-                    self.skipped += 1
-                    continue
-                try:
-                    est: os.stat_result | None = os.stat(entry.path)
-                except OSError as exc:
-                    if self._ignored(rel, False, ignores):
-                        self.skipped += 1
-                    else:
-                        self._link_error(entry, rel, exc)
-                    continue
-                is_dir = stat.S_ISDIR(est.st_mode)
-            else:
-                est = None
-                try:
-                    is_dir = entry.is_dir(follow_symlinks=False)
-                except OSError:
-                    is_dir = False
-            if is_dir and entry.name in SKIP_DIRS:
-                continue
-            if self._ignored(rel, is_dir, ignores):
-                if not is_dir:
-                    self.skipped += 1
-                continue
-            resolved.append((entry, rel, est, is_dir))
+        resolved = [r for r in (self._resolve(entry, base + entry.name, ignores) for entry in entries) if r]
 
         owner, owner_depth = d.owner, d.owner_depth
         if owner is None and not d.members_only:
@@ -365,6 +362,67 @@ class _Scanner:
                     (deferred if child.link is not None else stack).append(child)
             else:
                 self._file(d, entry, rel, est, owner)
+
+    def _resolve(
+        self, entry: os.DirEntry[str], rel: str, ignores: tuple[_Ignore, ...]
+    ) -> tuple[os.DirEntry[str], str, os.stat_result | None, bool] | None:
+        """``(entry, rel, stat of a link's target or None, is_dir)``, or None when it is not walked."""
+        try:
+            is_link = entry.is_symlink()
+        except OSError:
+            is_link = False
+        est: os.stat_result | None = None
+        if is_link:
+            if not self.opts.follow_symlinks:
+                self.skipped += 1
+                return None
+            try:
+                est = os.stat(entry.path)
+            except OSError as exc:
+                if self._ignored(rel, False, ignores):
+                    self.skipped += 1
+                else:
+                    self._link_error(entry, rel, exc)
+                return None
+            is_dir = stat.S_ISDIR(est.st_mode)
+        else:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+        if is_dir and entry.name in SKIP_DIRS:
+            return None
+        if self._ignored(rel, is_dir, ignores):
+            if not is_dir:
+                self.skipped += 1
+            return None
+        if is_link and not self._link_allowed(entry, rel, is_dir):
+            return None
+        return entry, rel, est, is_dir
+
+    def _link_allowed(self, entry: os.DirEntry[str], rel: str, is_dir: bool) -> bool:
+        """May this link be followed? Not when its resolved target leaves the root (a warning).
+
+        A folder link to an ancestor of itself is left to :meth:`_enter_link`, which
+        reports it as a loop. ``follow_external_links`` allows everything.
+        """
+        if self.opts.follow_external_links:
+            return True
+        target = os.path.realpath(entry.path)
+        if _within(target, self.real_root):
+            return True
+        if is_dir and _within(os.path.realpath(os.path.dirname(entry.path)), target):
+            return True  # a loop: reported as one when the folder is entered
+        if not is_dir and not _might_index(entry.name):
+            self.skipped += 1  # never indexed whatever it points at (an ignore file warns on its own)
+            return False
+        self.warnings.append(
+            (
+                rel,
+                f"symlink leaves the indexed folder: {entry.name} -> {_link_text(entry.path)} (not followed)",
+            )
+        )
+        return False
 
     def _child(
         self,
@@ -416,7 +474,7 @@ class _Scanner:
             self.errors.append((rel, "permission denied"))
             return
         except OSError as exc:
-            self.errors.append((rel, f"cannot stat: {_one_line(exc.strerror or exc)}"))
+            self.errors.append((rel, f"cannot stat: {one_line(exc.strerror or exc)}"))
             return
         if not stat.S_ISREG(st.st_mode):
             if not d.members_only:
@@ -448,26 +506,26 @@ class _Scanner:
 
     # -- helpers --------------------------------------------------------------------------
     def _readable(self, path: str, rel: str, st: os.stat_result) -> bool:
-        """Non-empty and opens for reading; otherwise record why not."""
+        """Non-empty and opens for reading as a regular file; otherwise record why not.
+
+        ``st`` (from the listing) already says it is a regular file; the open checks again,
+        without blocking, in case it was swapped for a FIFO or a device since.
+        """
         if st.st_size == 0:
             self.errors.append((rel, "empty file (0 bytes)"))
             return False
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            os.close(open_regular(path))
         except PermissionError:
             self.errors.append((rel, "permission denied"))
             return False
         except OSError as exc:
-            self.errors.append((rel, f"cannot open: {_one_line(exc.strerror or exc)}"))
+            self.errors.append((rel, f"cannot open: {one_line(exc.strerror or exc)}"))
             return False
-        os.close(fd)
         return True
 
     def _link_error(self, entry: os.DirEntry[str], rel: str, exc: OSError) -> None:
-        try:
-            target = _one_line(os.readlink(entry.path))
-        except OSError:
-            target = "?"
+        target = _link_text(entry.path)
         if exc.errno == errno.ELOOP:
             self.errors.append((rel, f"symlink loop: {entry.name} -> {target}"))
         elif isinstance(exc, PermissionError):
@@ -486,15 +544,30 @@ class _Scanner:
                 result = verdict  # deeper files and later patterns win
         return bool(result)
 
-    def _load_ignore_file(self, path: Path, rel: str | None) -> pathspec.GitIgnoreSpec | None:
+    def _load_ignore_file(self, path: Path, rel: str | None, boundary: str) -> pathspec.GitIgnoreSpec | None:
+        """The patterns of one ignore file; None (and, for ``rel``, an error) when it cannot be used.
+
+        A link out of ``boundary`` is not read (a warning for ``rel``) unless
+        ``follow_external_links``; only a regular file under 1 MB is read.
+        """
+        if os.path.islink(path) and not self.opts.follow_external_links:
+            if not _within(os.path.realpath(path), boundary):
+                if rel is not None:
+                    self.warnings.append(
+                        (
+                            rel,
+                            f"ignore file not used: symlink leaves the indexed folder: "
+                            f"{path.name} -> {_link_text(str(path))} (not followed)",
+                        )
+                    )
+                return None
         try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                lines = fh.read().splitlines()
+            text = _read_regular(str(path), _IGNORE_READ_LIMIT).decode("utf-8", errors="replace")
+            lines = text.splitlines()
             return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
         except (OSError, ValueError) as exc:
             if rel is not None:
-                reason = "permission denied" if isinstance(exc, PermissionError) else _one_line(exc)
-                self.errors.append((rel, f"ignore file not used: {reason}"))
+                self.errors.append((rel, f"ignore file not used: {_reason(exc)}"))
             return None
 
     def _detect_model_dir(self, d: _Dir, resolved) -> _ModelDir | None:
@@ -522,7 +595,7 @@ class _Scanner:
         return ScannedFile(
             path=model.path,
             relpath=model.rel or ".",
-            kind="model_dir",
+            file_kind="model_dir",
             size=sum(m[1] for m in members),
             mtime_ns=max(m[2] for m in members),
             members=tuple(m[0] for m in members),
@@ -532,14 +605,74 @@ class _Scanner:
 def _config_marker(path: str) -> tuple[bool, str | None]:
     """Does this config.json describe a model? Returns (marker, problem)."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(_MARKER_READ_LIMIT + 1)
+        data = _read_head(path, _MARKER_READ_LIMIT + 1)
     except OSError:
-        return False, None  # reported when it is visited as a file
+        return False, None  # reported when it is visited as a file (a FIFO or device: skipped)
     if len(data) > _MARKER_READ_LIMIT:
         return bool(_MARKER_RE.search(data[:_MARKER_READ_LIMIT])), None
     try:
         obj = json.loads(data)
     except (ValueError, RecursionError) as exc:
-        return False, f"invalid JSON: {_one_line(exc)}"
+        return False, f"invalid JSON: {one_line(exc)}"
     return isinstance(obj, dict) and any(key in obj for key in _MARKER_KEYS), None
+
+
+# -- opening hostile files ------------------------------------------------------------------------
+
+
+def _within(path: str, folder: str) -> bool:
+    """Is the (resolved) ``path`` ``folder`` itself or below it?"""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _reason(exc: Exception) -> str:
+    """One line for a failed read, without the path (the entry names it)."""
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, OSError) and exc.strerror:
+        return one_line(exc.strerror)
+    return one_line(exc)
+
+
+def _link_text(path: str) -> str:
+    """A link's target as written (one line), for messages; ``?`` when it cannot be read."""
+    try:
+        return one_line(os.readlink(path))
+    except OSError:
+        return "?"
+
+
+def open_regular(path: str) -> int:
+    """A read-only descriptor of the regular file at ``path``; ``OSError`` for anything else.
+
+    ``O_NONBLOCK`` makes opening a FIFO return at once, ``O_NOCTTY`` keeps a terminal from
+    becoming ours, and ``fstat`` then checks what was really opened (the listing may be stale).
+    Callers stat first, so a device is normally never opened at all.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", path)
+    return fd
+
+
+def _read_head(path: str, limit: int) -> bytes:
+    """Up to ``limit`` bytes of a regular file (stat first: a FIFO or device is never opened)."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", path)
+    fd = open_regular(path)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(limit)
+
+
+def _read_regular(path: str, limit: int) -> bytes:
+    """The whole of a regular file of at most ``limit`` bytes; ``ValueError`` when it is larger."""
+    data = _read_head(path, limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"file is over the {human_size(limit)} limit")
+    return data

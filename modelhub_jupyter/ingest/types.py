@@ -11,12 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SECTION_TYPES = ("model_definition", "training_loop", "data_loading", "config", "evaluation", "utility")
-ARCHITECTURE_TYPES = ("transformer", "cnn", "rnn", "mlp", "diffusion", "gan", "other")
+from ..errors import ParseError
+from ..vocabulary import ARCHITECTURE_TYPES, SECTION_TYPES, flatten, unflatten
 
-
-class ParseError(Exception):
-    """A file could not be read; ``str(err)`` is a one-line reason without the path."""
+__all__ = [
+    "ARCHITECTURE_TYPES",
+    "SECTION_TYPES",
+    "Chunk",
+    "Extracted",
+    "ParseError",
+    "flatten",
+    "unflatten",
+]
 
 
 @dataclass
@@ -75,27 +81,3 @@ class Extracted:
             self.set(key, value, other.provenance.get(key, ""), overwrite=overwrite)
         self.chunks.extend(other.chunks)
         self.warnings.extend(other.warnings)
-
-
-def flatten(metadata: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dict -> ``{"a.b.c": value}``; lists and scalars are leaves."""
-    out: dict[str, Any] = {}
-    for key, value in metadata.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(flatten(value, dotted + "."))
-        else:
-            out[dotted] = value
-    return out
-
-
-def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
-    """``{"a.b": 1}`` -> ``{"a": {"b": 1}}``."""
-    out: dict[str, Any] = {}
-    for key, value in flat.items():
-        node = out
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..errors import SchemaError
 from .documents import (
     GeneratedImageMetadata,
     ModelDirMetadata,
@@ -18,14 +19,6 @@ from .documents import (
 )
 
 REGISTRY_NAME = "modelhub_document_schemas"
-
-
-class SchemaError(ValueError):
-    """A document does not match its schema; the message names the field and the reason."""
-
-    def __init__(self, message: str, loc: tuple[str | int, ...] = ()) -> None:
-        super().__init__(message)
-        self.loc = loc
 
 
 @dataclass(frozen=True)
@@ -92,7 +85,7 @@ def _info(doc_type: str) -> SchemaInfo:
         raise SchemaError(f"unknown document type {doc_type!r}") from None
 
 
-def _one_line(doc_type: str, version: str, err: ValidationError) -> str:
+def _describe(doc_type: str, version: str, err: ValidationError) -> str:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"])
     got = first.get("input")
@@ -109,7 +102,7 @@ def validate(metadata: dict[str, Any]) -> dict[str, Any]:
         model = info.model.model_validate(metadata)
     except ValidationError as err:
         loc = tuple(err.errors()[0]["loc"])
-        raise SchemaError(_one_line(info.schema_id, info.version, err), loc) from None
+        raise SchemaError(_describe(info.schema_id, info.version, err), loc) from None
     return model.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
 
 

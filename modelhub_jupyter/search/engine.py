@@ -7,30 +7,30 @@ filtered one is exact cosine over the matching documents' cached vectors.
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from ..embed.text import Embedder
+from ..errors import NotFoundError, QueryError
 from ..results import Hit, SearchResults
-from ..store import KINDS, Catalog, DocRow, VectorStore
+from ..store import Catalog, DocRow, VectorStore
+from ..vocabulary import KINDS, SUGGEST_KEYS
 from . import filters
 from .keyword import KeywordIndex
+from .suggest import Suggestion, suggest
+
+Vector = npt.NDArray[np.float32]
+Mask = npt.NDArray[np.bool_]
 
 RRF_K = 60
 CHANNEL_DEPTH = 100
 CHANNELS = ("dense", "keyword")  # the rankings RRF fuses; search(channels=...) can pick one
 SNIPPET_CHARS = 1200  # chunks stay within ~900 characters: show them whole
-VOCABULARY_KEYS = (
-    "framework.name", "architecture_type", "section_type", "dataset.name", "training_config.optimizer",
-    "model_id", "model_family", "symbol", "sampler", "model_checkpoint", "generator", "style_tags",
-    "license", "tags", "authors",
-)  # fmt: skip
-
-
-class QueryError(ValueError):
-    """A query that cannot be run; the message says why in one line."""
 
 
 @dataclass
@@ -42,13 +42,40 @@ class _KindIndex:
 
 
 class SearchEngine:
-    """Answers ``search`` calls over one catalog + vector store."""
+    """Answers ``search`` calls over one catalog + vector store; safe to call from several threads.
+
+    Per-kind indexes (documents, BM25, the vector matrix) are rebuilt when the catalog's
+    generation moves, so a reader sees what any process wrote.
+    """
 
     def __init__(self, catalog: Catalog, vectors: Callable[[], VectorStore], embedder: Embedder) -> None:
         self.catalog = catalog
         self._open_vectors = vectors  # opened on the first dense query: browsing needs only the catalog
         self.embedder = embedder
         self._kinds: dict[str, _KindIndex] = {}
+        self._vocabulary: tuple[int, dict[str, list[tuple[str, int]]]] | None = None
+        self._lock = threading.RLock()
+        # The catalog generation the vector store is known to hold; None until checked. An
+        # embedded Chroma client does not see what another process adds, so once the catalog
+        # moves past this, dense search is exact over the catalog's vectors instead.
+        self._vectors_generation: int | None = None
+        self._vectors_checked = False
+
+    def vectors_written(self, generation: int | None = None) -> None:
+        """This process has brought the vector store up to catalog ``generation`` (default: now)."""
+        self._vectors_checked = True
+        self._vectors_generation = self.catalog.generation() if generation is None else generation
+
+    def _vectors_current(self) -> bool:
+        generation = self.catalog.generation()
+        if not self._vectors_checked:
+            with self._lock:
+                if not self._vectors_checked:
+                    self.vectors  # noqa: B018 - open it now: what it holds is what is on disk now
+                    if not self.catalog.unsynced(1) and not self.catalog.tombstones():
+                        self._vectors_generation = generation
+                    self._vectors_checked = True
+        return self._vectors_generation == generation
 
     @property
     def vectors(self) -> VectorStore:
@@ -57,13 +84,21 @@ class SearchEngine:
     def _index(self, kind: str) -> _KindIndex:
         generation = self.catalog.generation()
         cached = self._kinds.get(kind)
-        if cached is None or cached.generation != generation:
-            docs = self.catalog.documents(kind=kind)
-            keyword = KeywordIndex([d.id for d in docs], [_keyword_text(d) for d in docs])
-            cached = self._kinds[kind] = _KindIndex(generation, docs, keyword)
-        return cached
+        if cached is not None and cached.generation == generation:
+            return cached
+        with self._lock:
+            cached = self._kinds.get(kind)
+            if cached is None or cached.generation != generation:
+                docs = self.catalog.documents(kind=kind)
+                keyword = KeywordIndex([d.id for d in docs], [_keyword_text(d) for d in docs])
+                cached = self._kinds[kind] = _KindIndex(generation, docs, keyword)
+            return cached
 
     def _matrix(self, index: _KindIndex) -> np.ndarray:
+        with self._lock:
+            return self._load_matrix(index)
+
+    def _load_matrix(self, index: _KindIndex) -> np.ndarray:
         if index.matrix is None:
             hashes = [d.text_hash or "" for d in index.docs]
             found = self.catalog.cached_vectors(self.embedder.name, hashes)
@@ -109,7 +144,9 @@ class SearchEngine:
         hits = [_hit(doc, score) for score, doc in scored[:limit]]
         return SearchResults(query=query, hits=hits, filters=[str(c) for c in clauses], kind=kind)
 
-    def browse(self, kind: str, *, where=None, offset: int = 0, limit: int = 60) -> SearchResults:
+    def browse(
+        self, kind: str, *, where: list[str] | str | None = None, offset: int = 0, limit: int = 60
+    ) -> SearchResults:
         """A page of documents of ``kind`` in path order, filtered by ``where``."""
         if kind not in KINDS:
             raise QueryError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
@@ -124,21 +161,40 @@ class SearchEngine:
             total=len(docs),
         )
 
+    def has_documents(self) -> bool:
+        return any(self.catalog.document_counts().values())
+
+    def document(self, doc_id: str) -> Hit:
+        """One document as a hit (score 1); ``NotFoundError`` if there is no such id."""
+        docs = self.catalog.documents(doc_id=doc_id)
+        if not docs:
+            raise NotFoundError(f"no document {doc_id!r}")
+        return _hit(docs[0], 1.0)
+
+    def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+        """Completions of the last word of ``text`` from the catalog's terms."""
+        return suggest(self.vocabulary(), text, limit)
+
     def vocabulary(self, per_key: int = 50) -> dict[str, list[tuple[str, int]]]:
         """Distinct values (with document counts) of the keys people filter and search by."""
-        from collections import Counter
+        generation = self.catalog.generation()
+        cached = self._vocabulary
+        if cached is None or cached[0] != generation:
+            cached = self._vocabulary = (generation, self._count_terms())
+        return {key: values[:per_key] for key, values in cached[1].items()}
 
-        counters: dict[str, Counter] = {key: Counter() for key in VOCABULARY_KEYS}
+    def _count_terms(self) -> dict[str, list[tuple[str, int]]]:
+        counters: dict[str, Counter[str]] = {key: Counter() for key in SUGGEST_KEYS}
         for kind in KINDS:
             for doc in self._index(kind).docs:
-                for key in VOCABULARY_KEYS:
+                for key in SUGGEST_KEYS:
                     value = filters.lookup(doc.metadata, key)
                     for item in value if isinstance(value, list) else [value]:
                         if isinstance(item, str | int) and not isinstance(item, bool) and str(item).strip():
                             counters[key][str(item)] += 1
-        return {key: c.most_common(per_key) for key, c in counters.items() if c}
+        return {key: c.most_common() for key, c in counters.items() if c}
 
-    def _allowed(self, index: _KindIndex, clauses) -> np.ndarray | None:
+    def _allowed(self, index: _KindIndex, clauses: list[filters.Clause]) -> Mask | None:
         """Boolean mask of ``index.docs`` matching ``clauses`` (None: no filter)."""
         return (
             np.array([filters.matches(d.metadata, clauses) for d in index.docs], dtype=bool)
@@ -146,7 +202,7 @@ class SearchEngine:
             else None
         )
 
-    def _matching(self, kind: str, clauses) -> list[DocRow]:
+    def _matching(self, kind: str, clauses: list[filters.Clause]) -> list[DocRow]:
         index = self._index(kind)
         allowed = self._allowed(index, clauses)
         return (
@@ -155,7 +211,14 @@ class SearchEngine:
             else [d for d, ok in zip(index.docs, allowed, strict=True) if ok]
         )
 
-    def _fused(self, kinds, query, qvec, clauses, channels) -> list[tuple[float, DocRow]]:
+    def _fused(
+        self,
+        kinds: Collection[str],
+        query: str,
+        qvec: Vector | None,
+        clauses: list[filters.Clause],
+        channels: Collection[str],
+    ) -> list[tuple[float, DocRow]]:
         """RRF over one dense and one keyword ranking spanning all ``kinds``.
 
         Each channel's lists are merged across kinds by their scores (cosines of one embedder;
@@ -185,8 +248,12 @@ class SearchEngine:
                     fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + rank)
         return [(score, by_id[i]) for i, score in fused.items()]
 
-    def _dense(self, kind, index: _KindIndex, qvec, allowed) -> list[tuple[str, float]]:
-        if allowed is None:
+    def _dense(
+        self, kind: str, index: _KindIndex, qvec: Vector | None, allowed: Mask | None
+    ) -> list[tuple[str, float]]:
+        if qvec is None:
+            return []
+        if allowed is None and self._vectors_current():
             try:
                 return self.vectors.query(kind, qvec, CHANNEL_DEPTH)
             except Exception:  # noqa: BLE001 - a damaged vector store must not stop search
@@ -208,7 +275,7 @@ def _keyword_text(doc: DocRow) -> str:
 
 
 def _hit(doc: DocRow, score: float) -> Hit:
-    md = {k: v for k, v in doc.metadata.items() if k != "raw_metadata"}
+    md = {k: v for k, v in doc.metadata.items() if k != "raw_metadata"}  # bulky; `show` has it
     lines = None
     if doc.kind != "image" and "start_line" in md:
         lines = (int(md["start_line"]), int(md.get("end_line", md["start_line"])))

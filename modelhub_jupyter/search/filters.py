@@ -8,41 +8,20 @@ Strings compare case-insensitively; a list value matches when any element does.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-ALIASES = {
-    "framework": "framework.name",
-    "arch": "architecture_type",
-    "architecture": "architecture_type",
-    "params": "model_dimensions.total_parameters",
-    "parameters": "model_dimensions.total_parameters",
-    "hidden_size": "model_dimensions.hidden_size",
-    "num_layers": "model_dimensions.num_layers",
-    "layers": "model_dimensions.num_layers",
-    "heads": "model_dimensions.num_attention_heads",
-    "dataset": "dataset.name",
-    "optimizer": "training_config.optimizer",
-    "lr": "training_config.learning_rate",
-    "learning_rate": "training_config.learning_rate",
-    "batch_size": "training_config.batch_size",
-    "steps": "num_inference_steps",
-    "cfg": "guidance_scale",
-    "width": "resolution.width",
-    "height": "resolution.height",
-    "model": "model_checkpoint",
-    "section": "section_type",
-    "path": "filepath",
-    "author": "authors",
-}
+from ..errors import FilterError
+from ..vocabulary import FILTER_ALIASES as ALIASES
+from ..vocabulary import canonical_key, lookup
+
+__all__ = ["ALIASES", "Clause", "FilterError", "form_clauses", "lookup", "matches", "number", "parse"]
+
 _CLAUSE = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(!=|>=|<=|=|>|<|~)\s*(.*?)\s*$")
 _NUMBER = re.compile(r"^([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*([kmbt])?$", re.IGNORECASE)
 _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
-
-
-class FilterError(ValueError):
-    """A ``--where`` clause that cannot be understood; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +46,7 @@ def parse(clauses: list[str] | tuple[str, ...] | str | None) -> list[Clause]:
         if not match or not match.group(3):
             raise FilterError(f"bad filter {text!r}: expected KEY=VALUE (or != > >= < <= ~)")
         key, op, value = match.groups()
-        out.append(Clause(ALIASES.get(key, key), op, value.strip("'\"")))
+        out.append(Clause(canonical_key(key), op, value.strip("'\"")))
     return out
 
 
@@ -77,15 +56,6 @@ def number(text: str) -> float | None:
     if not match:
         return None
     return float(match.group(1)) * _SCALE.get((match.group(2) or "").lower(), 1.0)
-
-
-def lookup(metadata: dict[str, Any], key: str) -> Any:
-    node: Any = metadata
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _compare(actual: Any, op: str, wanted: str) -> bool:
@@ -101,9 +71,15 @@ def _compare(actual: Any, op: str, wanted: str) -> bool:
         equal = any(_equal(actual, w) for w in options)
         return equal if op == "=" else not equal
     left, right = _orderable(actual), _orderable_like(wanted, actual)
-    if left is None or right is None or type(left) is not type(right):
-        return False
-    return {">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op]
+    if isinstance(left, float) and isinstance(right, float):
+        return _ordered(left, op, right)
+    if isinstance(left, str) and isinstance(right, str):
+        return _ordered(left, op, right)
+    return False
+
+
+def _ordered(left: Any, op: str, right: Any) -> bool:
+    return bool({">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op])
 
 
 def _equal(actual: Any, wanted: str) -> bool:
@@ -156,3 +132,21 @@ def matches(metadata: dict[str, Any], clauses: list[Clause]) -> bool:
         if not _compare(actual, clause.op, clause.value):
             return False
     return True
+
+
+def form_clauses(
+    equal: Mapping[str, Any] | None = None,
+    at_least: Mapping[str, Any] | None = None,
+    at_most: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """``where`` clauses from a filter form: ``key=value`` for each non-empty ``equal`` field,
+    ``key>=n`` / ``key<=n`` for the numeric bounds. A bound that is not a number is a ``FilterError``."""
+    out = [f"{key}={value}" for key, value in (equal or {}).items() if str(value or "").strip()]
+    for bounds, op in ((at_least or {}, ">="), (at_most or {}, "<=")):
+        for key, value in bounds.items():
+            if value is None or str(value).strip() == "":
+                continue
+            if number(str(value)) is None:
+                raise FilterError(f"{key}{op}{value}: {value!r} is not a number")
+            out.append(f"{key}{op}{str(value).strip()}")
+    return out

@@ -4,14 +4,20 @@ Chroma holds a copy of the vectors for fast kNN; everything needed to rebuild it
 (documents, metadata, cached embeddings) lives here. Each document row has a
 ``synced`` flag and deleted ids go to ``tombstones`` until Chroma has applied them,
 so a run killed half-way is completed by the next one.
+
+Tables change through numbered migrations (:data:`MIGRATIONS`, recorded in
+``PRAGMA user_version``). Each thread gets its own connection (WAL: readers never wait
+for the writer, and one writer at a time is SQLite's own rule), so a kernel, a panel's
+index thread and a server's request threads can share one ``Catalog``.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +26,11 @@ from typing import Any
 import numpy as np
 
 from .. import schemas
+from ..errors import ModelHubError
 
-SCHEMA = """
+# The tables as the first releases created them (``CREATE TABLE IF NOT EXISTS``, no version
+# recorded): a catalog with user_version 0 either is empty or has exactly these.
+_V1_TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, added_at REAL, last_indexed_at REAL);
 CREATE TABLE IF NOT EXISTS files (
@@ -47,12 +56,52 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+def _v1_tables(db: sqlite3.Connection) -> None:
+    """Version 1: the original tables (a catalog written before versions were recorded has them)."""
+    for statement in _V1_TABLES.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _v2_file_kind(db: sqlite3.Connection) -> None:
+    """Version 2: ``files.kind`` is the scanner's *file kind*; name it so (``documents.kind`` stays)."""
+    db.execute("ALTER TABLE files RENAME COLUMN kind TO file_kind")
+
+
+#: Step ``i`` brings a catalog from ``user_version`` i to i + 1. Append; never edit a released step.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_tables, _v2_file_kind)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the catalog behind ``db`` to :data:`SCHEMA_VERSION`; returns the version it had.
+
+    Runs in one write transaction, so two processes opening an old catalog migrate it once.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        found = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
+            raise ModelHubError(
+                f"the catalog has schema version {found}, newer than this modelhub understands "
+                f"({SCHEMA_VERSION}); upgrade modelhub-jupyter"
+            )
+        for version in range(found, SCHEMA_VERSION):
+            MIGRATIONS[version](db)
+            db.execute(f"PRAGMA user_version = {version + 1}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return found
+
+
 @dataclass
 class FileRow:
     path: str
     root: str
     relpath: str
-    kind: str
+    file_kind: str
     size: int
     mtime_ns: int
     sha256: str | None
@@ -75,18 +124,40 @@ class DocRow:
 
 
 class Catalog:
-    """Thin typed access to the catalog database (WAL mode, one connection per Catalog)."""
+    """Typed access to the catalog database: WAL mode, one connection per thread."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(str(path), timeout=60, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.migrated_from = migrate(self.db)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
-        self.db.close()
+        """Close every thread's connection."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for db in connections:
+            db.close()
+        self._local = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -129,7 +200,7 @@ class Catalog:
 
     def files_under(self, root: str) -> dict[str, FileRow]:
         rows = self.db.execute(
-            "SELECT path, root, relpath, kind, size, mtime_ns, sha256, status, error, warnings "
+            "SELECT path, root, relpath, file_kind, size, mtime_ns, sha256, status, error, warnings "
             "FROM files WHERE root=?",
             (root,),
         ).fetchall()
@@ -137,7 +208,7 @@ class Catalog:
 
     def file(self, path: str) -> FileRow | None:
         row = self.db.execute(
-            "SELECT path, root, relpath, kind, size, mtime_ns, sha256, status, error, warnings "
+            "SELECT path, root, relpath, file_kind, size, mtime_ns, sha256, status, error, warnings "
             "FROM files WHERE path=?",
             (path,),
         ).fetchone()
@@ -147,7 +218,7 @@ class Catalog:
         self.db.execute(
             "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                row.path, row.root, row.relpath, row.kind, row.size, row.mtime_ns, row.sha256,
+                row.path, row.root, row.relpath, row.file_kind, row.size, row.mtime_ns, row.sha256,
                 row.status, row.error, json.dumps(row.warnings or []), time.time(), run_id,
             ),
         )  # fmt: skip
@@ -280,7 +351,7 @@ class Catalog:
         cur = self.db.execute(
             "INSERT INTO runs (root, started_at, status) VALUES (?, ?, 'running')", (root, time.time())
         )
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, stats: dict[str, Any]) -> None:
         self.db.execute(
@@ -302,11 +373,11 @@ class Catalog:
         ]  # fmt: skip
 
 
-def _file_row(r: tuple) -> FileRow:
+def _file_row(r: tuple[Any, ...]) -> FileRow:
     return FileRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9] or "[]"))
 
 
-def _doc_row(r: tuple) -> DocRow:
+def _doc_row(r: tuple[Any, ...]) -> DocRow:
     row = DocRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), json.loads(r[8]))
     if row.schema_version != schemas.current_version(row.doc_type):
         # written by an older release: migrate on read, so callers only ever see the current form

@@ -17,17 +17,14 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ..ingest.types import flatten
-
-KINDS = ("code", "image", "model")
-_SKIP_KEYS = ("raw_metadata", "weights")
+from ..vocabulary import KINDS, UNINDEXED_KEYS, flatten
 
 
 def chroma_metadata(metadata: dict[str, Any]) -> dict[str, str | int | float | bool]:
     """Flatten nested metadata into Chroma's scalar-only form (lists joined, dates as epoch ints)."""
     out: dict[str, str | int | float | bool] = {}
     for key, value in flatten(metadata).items():
-        if key.split(".")[0] in _SKIP_KEYS or value is None or value == [] or value == {}:
+        if key.split(".")[0] in UNINDEXED_KEYS or value is None or value == [] or value == {}:
             continue
         if isinstance(value, bool | int | float):
             out[key] = value
@@ -73,7 +70,7 @@ class VectorStore:
     def collection_name(self, kind: str) -> str:
         return f"{kind}-{self.model_name}"[:63]
 
-    def collection(self, kind: str):
+    def collection(self, kind: str) -> Any:
         if kind not in self._collections:
             self._collections[kind] = self.client.get_or_create_collection(
                 self.collection_name(kind), metadata={"hnsw:space": "cosine"}

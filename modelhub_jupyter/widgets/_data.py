@@ -1,48 +1,26 @@
-"""Plain-data helpers the panels share: flattening, display values, thumbnails, highlighting."""
+"""Presentation helpers the panels share: metadata rows, thumbnails as data URLs, code highlighting.
+
+What is shown and how a value reads come from :mod:`modelhub_jupyter.vocabulary`; this module
+only turns them into what the front end draws.
+"""
 
 from __future__ import annotations
 
 import base64
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 
-HIDDEN_KEYS = {"root", "raw_metadata", "thumbnail_path", "image_path", "embedding_type", "chunk_id"}
+from ..protocols import HubLike
+from ..vocabulary import display, rows
+
+__all__ = ["data_url", "display", "highlight", "lines_label", "meta_rows", "pygments_css", "strip_breadcrumb"]
 
 
-def flatten(metadata: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (lists stay values)."""
-    out: dict[str, Any] = {}
-    for key, value in metadata.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(flatten(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
-
-
-def display(value: Any) -> str:
-    """One value as short display text."""
-    if value is None:
-        return ""
-    if isinstance(value, dict) and {"width", "height"} <= set(value):
-        return f"{value['width']}×{value['height']}"
-    if isinstance(value, list | tuple):
-        return ", ".join(display(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def meta_rows(metadata: dict[str, Any], provenance: dict[str, str]) -> list[dict[str, str]]:
-    """``[{"key", "value", "source"}]`` for a metadata section, provenance where known."""
-    rows = []
-    for key, value in flatten(metadata).items():
-        if key in HIDDEN_KEYS or value in (None, "", [], {}):
-            continue
-        rows.append({"key": key, "value": display(value)[:500], "source": provenance.get(key, "")})
-    return rows
+def meta_rows(metadata: Mapping[str, Any], provenance: Mapping[str, str]) -> list[dict[str, str]]:
+    """``[{"key", "value", "source"}]`` for the visible metadata, provenance where known."""
+    return [row.to_dict() for row in rows(metadata, provenance)]
 
 
 def data_url(webp: bytes | None) -> str:
@@ -55,7 +33,7 @@ def data_url(webp: bytes | None) -> str:
     return f"data:{mime};base64,{base64.b64encode(webp).decode('ascii')}"
 
 
-def thumbnail_url(hub: Any, doc_id: str) -> str:
+def thumbnail_url(hub: HubLike, doc_id: str) -> str:
     try:
         return data_url(hub.thumbnail(doc_id))
     except Exception:  # noqa: BLE001 - a missing thumbnail is a placeholder, not an error
@@ -70,9 +48,11 @@ def highlight(code: str, filename: str, chunk_type: str = "") -> str:
     """
     from pygments import highlight as _highlight
     from pygments.formatters import HtmlFormatter
+    from pygments.lexer import Lexer
     from pygments.lexers import MarkdownLexer, PythonLexer, TextLexer, YamlLexer, get_lexer_for_filename
     from pygments.util import ClassNotFound
 
+    lexer: Lexer
     if chunk_type == "card":
         lexer = MarkdownLexer(stripnl=False)
     elif chunk_type == "config":
@@ -85,7 +65,7 @@ def highlight(code: str, filename: str, chunk_type: str = "") -> str:
             lexer = get_lexer_for_filename(filename, stripnl=False)
         except ClassNotFound:
             lexer = TextLexer(stripnl=False)
-    return _highlight(code, lexer, HtmlFormatter(nowrap=True))
+    return str(_highlight(code, lexer, HtmlFormatter(nowrap=True)))
 
 
 @functools.cache

@@ -7,6 +7,9 @@ A new panel is three files: ``static/<name>.js`` (an ES module whose ``render`` 
         _esm = esm("registry.js")
         _css = css("registry.css")
         panel = Unicode("registry").tag(sync=True)
+        events = frozenset({"activate"})      # model.send({event: "activate"}) -> on_activate
+
+        def __init__(self, hub: HubLike) -> None: ...
 
 ``frame.js`` and ``frame.css`` are prepended by :func:`esm`/:func:`css`, so helpers such
 as ``mhFrame``, ``h``, ``debounce`` and ``mhStatus`` are available to every panel without
@@ -20,10 +23,12 @@ import logging
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import anywidget
 from traitlets import Unicode
+
+from ..errors import one_line
 
 STATIC = Path(__file__).parent / "static"
 NOTHING_INDEXED = "Nothing indexed yet — run %modelhub index PATH"
@@ -45,14 +50,6 @@ def css(*names: str, extra: str = "") -> str:
     return "\n".join([_read("frame.css"), *(_read(n) for n in names), extra])
 
 
-def one_line(exc: BaseException) -> str:
-    """A one-line, user-facing description of ``exc`` (never a traceback)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if isinstance(exc, FileNotFoundError | ValueError | KeyError | PermissionError):
-        return text[:300]
-    return f"{type(exc).__name__}: {text}"[:300]
-
-
 class Panel(anywidget.AnyWidget):
     """Base class of the modelhub panels.
 
@@ -62,6 +59,8 @@ class Panel(anywidget.AnyWidget):
     """
 
     _esm = "export default { render({ el }) { el.textContent = 'modelhub panel'; } };"
+    #: The front-end messages this panel accepts: ``{"event": name}`` calls ``on_<name>``; any other is dropped.
+    events: ClassVar[frozenset[str]] = frozenset()
     panel = Unicode("panel").tag(sync=True)
     status = Unicode("idle").tag(sync=True)
     message = Unicode("").tag(sync=True)
@@ -96,10 +95,17 @@ class Panel(anywidget.AnyWidget):
 
     # -- messages from the front end -------------------------------------------------------
     def _dispatch_msg(self, _widget: Any, content: Any, _buffers: Any = None) -> None:
-        """``model.send({event: "name", ...})`` calls ``self.on_<name>(content)``."""
+        """``model.send({event: "name", ...})`` calls ``self.on_<name>(content)`` for names in ``events``.
+
+        The browser is not trusted: any other message (``on_indexed``, ``__init__``, ...) is ignored.
+        """
         if not isinstance(content, dict):
             return
-        handler = getattr(self, f"on_{content.get('event', '')}", None)
+        event = content.get("event")
+        if not isinstance(event, str) or event not in self.events:
+            log.debug("modelhub panel %s: ignored front-end event %r", self.panel, event)
+            return
+        handler = getattr(self, f"on_{event}", None)
         if callable(handler):
             self._guard(handler, content)
 

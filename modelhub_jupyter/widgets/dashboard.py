@@ -2,30 +2,55 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets
 
+from ..protocols import HubLike
 from .gallery import ImageGallery
 from .index_panel import IndexPanel
 from .search import SearchPanel
 
 
-class Dashboard(ipywidgets.Tab):
-    """``Dashboard(hub=None)``: Search, Images and Index tabs over one hub (``Hub()`` by default).
+def served() -> bool:
+    """Whether this kernel runs behind a Voilà server (its pages are for other people)."""
+    return any(name in os.environ for name in ("VOILA_SERVER_URL", "VOILA_BASE_URL", "VOILA_KERNEL_ID"))
 
-    A finished index run in the Index tab refreshes the other two.
+
+def dashboard_roots() -> list[str]:
+    """``MODELHUB_DASHBOARD_ROOTS``: the folders a served dashboard may index (``:``-separated)."""
+    return [p for p in os.environ.get("MODELHUB_DASHBOARD_ROOTS", "").split(os.pathsep) if p.strip()]
+
+
+class Dashboard(ipywidgets.Tab):
+    """``Dashboard(hub=None)``: Search, Images and Index tabs over one hub (the shared ``open_hub()``).
+
+    A finished index run in the Index tab refreshes the other two. Served by Voilà, the
+    dashboard is read-only unless ``MODELHUB_DASHBOARD_ROOTS`` names the folders its viewers
+    may index (``read_only`` and ``allowed_roots`` override both).
     """
 
-    def __init__(self, hub: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        hub: HubLike | None = None,
+        *,
+        read_only: bool | None = None,
+        allowed_roots: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         if hub is None:
-            from ..hub import Hub
+            from ..hub import open_hub
 
-            hub = Hub()  # respects $MODELHUB_HOME
+            hub = open_hub()  # respects $MODELHUB_HOME; shared with the magics
         self.hub = hub
         self.search = SearchPanel(hub)
         self.gallery = ImageGallery(hub)
-        self.index_panel = IndexPanel(hub)
+        roots = list(allowed_roots) if allowed_roots is not None else dashboard_roots()
+        if read_only is None:
+            read_only = served() and not roots
+        self.index_panel = IndexPanel(hub, read_only=read_only, allowed_roots=roots)
         super().__init__(children=[self.search, self.gallery, self.index_panel], **kwargs)
         self.titles = ("Search", "Images", "Index")
         self.add_class("mh-dashboard")

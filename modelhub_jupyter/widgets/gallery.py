@@ -7,41 +7,14 @@ from typing import Any
 
 from traitlets import Dict, Int, List, Unicode, observe
 
+from ..protocols import HubLike
+from ..vocabulary import IMAGE_SETTINGS
 from . import _data
 from ._frame import NOTHING_INDEXED, Panel, css, esm
 
-PARAM_KEYS = (
-    "prompt",
-    "negative_prompt",
-    "num_inference_steps",
-    "sampler",
-    "scheduler",
-    "guidance_scale",
-    "seed",
-    "resolution",
-    "model_checkpoint",
-    "model_hash",
-    "generator",
-    "loras",
-    "path",
-)
-FILTER_KEYS = ("sampler", "model_checkpoint", "generator")
+PARAM_KEYS = (*IMAGE_SETTINGS, "path")  # the detail view's rows, in order
+FILTER_KEYS = ("sampler", "model_checkpoint", "generator")  # the filter bar's dropdowns
 MAX_QUERY_HITS = 1000
-
-
-def filter_clauses(filters: dict[str, Any]) -> list[str]:
-    """The filter bar as ``where`` clauses: dropdowns ``key=value``, steps ≥, cfg range."""
-    out = [f"{key}={filters[key]}" for key in FILTER_KEYS if str(filters.get(key) or "").strip()]
-    for name, clause in (
-        ("min_steps", "num_inference_steps>={}"),
-        ("cfg_min", "guidance_scale>={}"),
-        ("cfg_max", "guidance_scale<={}"),
-    ):
-        value = filters.get(name)
-        if value not in (None, ""):
-            float(value)  # raises ValueError with a clear message on junk
-            out.append(clause.format(value))
-    return out
 
 
 class ImageGallery(Panel):
@@ -54,6 +27,7 @@ class ImageGallery(Panel):
     _esm = esm("gallery.js")
     _css = css("gallery.css")
     panel = Unicode("gallery").tag(sync=True)
+    events = frozenset({"page"})
 
     query = Unicode("").tag(sync=True)
     where = List(Unicode()).tag(sync=True)
@@ -71,7 +45,7 @@ class ImageGallery(Panel):
 
     def __init__(
         self,
-        hub: Any,
+        hub: HubLike,
         *,
         query: str = "",
         where: list[str] | tuple[str, ...] = (),
@@ -160,7 +134,13 @@ class ImageGallery(Panel):
         return getattr(self, "_quiet", True)
 
     def _clauses(self) -> list[str]:
-        return list(self.where) + filter_clauses(dict(self.filters))
+        """The ``where`` list plus the filter bar (dropdowns, minimum steps, cfg range)."""
+        bar = dict(self.filters)
+        return list(self.where) + self.hub.filter_clauses(
+            equal={key: bar.get(key) for key in FILTER_KEYS},
+            at_least={"num_inference_steps": bar.get("min_steps"), "guidance_scale": bar.get("cfg_min")},
+            at_most={"guidance_scale": bar.get("cfg_max")},
+        )
 
     def _page_hits(self) -> tuple[list[Any], int]:
         start, size = self.page * self.page_size, self.page_size
@@ -179,8 +159,8 @@ class ImageGallery(Panel):
 
     def _nothing_indexed(self) -> bool:
         try:
-            return not self.hub.status().get("documents")
-        except Exception:  # noqa: BLE001
+            return not self.hub.has_documents()
+        except Exception:  # noqa: BLE001 - the hint is a nicety; the error is shown anyway
             return False
 
     def _load_options(self) -> None:
@@ -236,28 +216,10 @@ class ImageGallery(Panel):
         }
 
     def _compare(self, ids: list[str]) -> dict[str, Any]:
-        hits = [self._hit(i) for i in ids]
-        values = [
-            {
-                key: _data.display(h.path if key == "path" else (h.metadata or {}).get(key))
-                for key in PARAM_KEYS
-            }
-            for h in hits
-        ]
-        rows = []
-        for key in PARAM_KEYS:
-            column = [v[key] for v in values]
-            rows.append({"key": key, "values": column, "diff": len(set(column)) > 1})
-        return {
-            "ids": ids,
-            "images": [
-                {
-                    "id": h.id,
-                    "name": str((h.metadata or {}).get("filename") or Path(h.path).name),
-                    "thumbnail": _data.thumbnail_url(self.hub, h.id),
-                }
-                for h in hits
-            ],
-            "rows": rows,
-            "differing": [r["key"] for r in rows if r["diff"]],
-        }
+        """The hub's comparison of images this gallery has shown, with their thumbnails."""
+        for doc_id in ids:
+            self._hit(doc_id)
+        comparison = self.hub.compare_images(ids).to_dict()
+        for image in comparison["images"]:
+            image["thumbnail"] = _data.thumbnail_url(self.hub, image["id"])
+        return comparison

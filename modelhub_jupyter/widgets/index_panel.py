@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from traitlets import Bool, Dict, Int, List, Unicode
 
-from ._frame import NOTHING_INDEXED, Panel, css, esm, one_line
+from ..errors import one_line
+from ..protocols import HubLike
+from ._frame import NOTHING_INDEXED, Panel, css, esm
 
 NOTHING_HINT = f"{NOTHING_INDEXED} or enter a folder above"
+READ_ONLY = "This dashboard is read-only: its owner indexes folders (modelhub index PATH)"
 
 
 def _when(ts: Any) -> str:
@@ -27,11 +30,15 @@ class IndexPanel(Panel):
 
     ``reindex(path)`` (or the front end's button) runs ``hub.index(path, progress=False)`` in a
     thread; ``running`` is true meanwhile and ``report`` holds the finished run's summary.
+
+    A panel that other people use (a served dashboard) is ``read_only`` (no indexing at all) or
+    limited to ``allowed_roots``: a viewer cannot make it index, and so read, any other folder.
     """
 
     _esm = esm("index_panel.js")
     _css = css("index_panel.css")
     panel = Unicode("index").tag(sync=True)
+    events = frozenset({"reindex"})
 
     path = Unicode("").tag(sync=True)
     summary = Dict().tag(sync=True)
@@ -41,10 +48,21 @@ class IndexPanel(Panel):
     done = Int(0).tag(sync=True)  # files processed so far in the running index run
     total = Int(0).tag(sync=True)  # new or changed files the run will process
     report = Dict().tag(sync=True)
+    read_only = Bool(False).tag(sync=True)
+    allowed_roots = List(Unicode()).tag(sync=True)
 
-    def __init__(self, hub: Any, *, path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        hub: HubLike,
+        *,
+        path: str | Path | None = None,
+        read_only: bool = False,
+        allowed_roots: Sequence[str | Path] = (),
+    ) -> None:
         super().__init__()
         self.hub = hub
+        self.read_only = read_only
+        self.allowed_roots = [str(Path(r).expanduser().resolve()) for r in allowed_roots]
         self.path = str(path) if path is not None else ""
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -80,12 +98,22 @@ class IndexPanel(Panel):
 
     def reindex(self, path: str | Path | None = None) -> threading.Thread | None:
         """Index ``path`` (default: ``self.path``) in a background thread; returns the thread."""
+        if self.read_only:
+            self._fail(READ_ONLY)
+            return None
         if self.running:
             self.message = "Indexing is already running"
             return self._thread
         target = Path(str(path or self.path).strip()).expanduser() if str(path or self.path).strip() else None
         if target is None:
             self._fail("Enter a folder to index")
+            return None
+        if self.allowed_roots and not any(
+            target.resolve().is_relative_to(root) for root in self.allowed_roots
+        ):
+            self._fail(
+                f"{target} is not inside a folder this dashboard may index: {', '.join(self.allowed_roots)}"
+            )
             return None
         if not target.exists():
             self._fail(f"{target}: no such file or folder")

@@ -6,10 +6,10 @@ from typing import Any
 
 from traitlets import Dict, Int, List, Unicode, observe
 
+from ..protocols import HubLike
 from . import _data
 from ._frame import NOTHING_INDEXED, Panel, css, esm
 
-KINDS = ("all", "code", "image", "model")
 HISTORY_SIZE = 20
 EMPTY_HINT = "Type a query (e.g. causal self attention) or add a filter such as framework=pytorch"
 
@@ -25,9 +25,11 @@ class SearchPanel(Panel):
     _esm = esm("search.js")
     _css = css("search.css", extra=_data.pygments_css())
     panel = Unicode("search").tag(sync=True)
+    events = frozenset({"commit"})
 
     query = Unicode("").tag(sync=True)
     kind = Unicode("all").tag(sync=True)
+    kinds = List(Unicode()).tag(sync=True)  # the kind menu, from the hub
     where = List(Unicode()).tag(sync=True)
     limit = Int(10).tag(sync=True)
     results = List(Dict()).tag(sync=True)
@@ -37,7 +39,7 @@ class SearchPanel(Panel):
 
     def __init__(
         self,
-        hub: Any,
+        hub: HubLike,
         *,
         query: str = "",
         kind: str = "all",
@@ -47,7 +49,7 @@ class SearchPanel(Panel):
     ) -> None:
         super().__init__()
         self.hub = hub
-        self._vocab: list[tuple[str, str, int]] | None = None
+        self.kinds = list(hub.kinds())
         self._quiet = True
         self.query, self.kind, self.where, self.limit = query, kind, list(where), limit
         self._quiet = False
@@ -66,9 +68,9 @@ class SearchPanel(Panel):
             self.results = []
             self._empty(NOTHING_INDEXED if self._nothing_indexed() else EMPTY_HINT)
             return
-        if self.kind not in KINDS:
+        if self.kind not in self.kinds:
             self.results = []
-            self._fail(f"unknown kind {self.kind!r}: use one of {', '.join(KINDS)}")
+            self._fail(f"unknown kind {self.kind!r}: use one of {', '.join(self.kinds)}")
             return
         self._loading(f"Searching for {query!r}…" if query else "Filtering…")
         try:
@@ -89,8 +91,7 @@ class SearchPanel(Panel):
             )
 
     def refresh(self) -> None:
-        """Reload the vocabulary and re-run (after indexing)."""
-        self._vocab = None
+        """Reload the filter terms and re-run (after indexing)."""
         self._guard(self._load_terms)
         self.run()
 
@@ -112,8 +113,8 @@ class SearchPanel(Panel):
     # -- internals ------------------------------------------------------------------------
     def _nothing_indexed(self) -> bool:
         try:
-            return not self.hub.status().get("documents")
-        except Exception:  # noqa: BLE001
+            return not self.hub.has_documents()
+        except Exception:  # noqa: BLE001 - the hint is a nicety; the search error is shown anyway
             return False
 
     def _remember(self, query: str) -> None:
@@ -129,27 +130,10 @@ class SearchPanel(Panel):
 
     def _load_terms(self) -> None:
         vocab = self.hub.vocabulary()
-        self._vocab = [(key, value, count) for key, values in vocab.items() for value, count in values]
-        self.filter_terms = sorted({f"{key}={value}" for key, value, _ in self._vocab})
+        self.filter_terms = sorted({f"{key}={value}" for key, values in vocab.items() for value, _ in values})
 
     def _suggest(self) -> None:
-        word = self.query.rsplit(" ", 1)[-1].strip().lower() if self.query else ""
-        if len(word) < 2 or not self._vocab:
-            self.suggestions = []
-            return
-        starts = [t for t in self._vocab if t[1].lower().startswith(word) and t[1].lower() != word]
-        inside = [t for t in self._vocab if word in t[1].lower() and t not in starts and t[1].lower() != word]
-        ranked = sorted(starts, key=lambda t: -t[2]) + sorted(inside, key=lambda t: -t[2])
-        seen: set[str] = set()
-        out = []
-        for key, value, count in ranked:
-            if value in seen:
-                continue
-            seen.add(value)
-            out.append({"term": value, "key": key, "count": count, "clause": f"{key}={value}"})
-            if len(out) == 8:
-                break
-        self.suggestions = out
+        self.suggestions = [s.to_dict() for s in self.hub.suggest(self.query)]
 
     def _card(self, hit: Any) -> dict[str, Any]:
         md = dict(hit.metadata or {})

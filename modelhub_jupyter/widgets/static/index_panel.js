@@ -18,7 +18,23 @@ function render({ model, el }) {
   const runs = h("div", { class: "mh-runs" });
   const errors = h("div", { class: "mh-errors-box" });
 
-  body.append(h("div", { class: "mh-toolbar" }, path, button, progress), summary, runs, errors);
+  const rootsId = `mh-roots-${Math.random().toString(36).slice(2)}`;
+  const roots = h("datalist", { id: rootsId });
+  path.setAttribute("list", rootsId);
+  const note = h("div", { class: "mh-note" });
+  const toolbar = h("div", { class: "mh-toolbar" }, path, button, progress, roots);
+  body.append(toolbar, note, summary, runs, errors);
+
+  const drawAccess = () => {
+    const readOnly = model.get("read_only");
+    const allowed = model.get("allowed_roots") || [];
+    toolbar.hidden = readOnly;
+    roots.replaceChildren(...allowed.map((r) => h("option", { value: r })));
+    note.textContent = readOnly
+      ? "Read-only dashboard: its owner indexes folders (modelhub index PATH)."
+      : allowed.length ? `Folders this dashboard may index: ${allowed.join(", ")}` : "";
+    note.hidden = !note.textContent;
+  };
 
   const drawRunning = () => {
     const running = model.get("running");
@@ -77,8 +93,10 @@ function render({ model, el }) {
   model.on("change:summary", drawSummary);
   model.on("change:runs", drawRuns);
   model.on("change:errors", drawErrors);
+  model.on("change:read_only", drawAccess);
+  model.on("change:allowed_roots", drawAccess);
   model.on("change:path", () => { if (document.activeElement !== path) path.value = model.get("path"); });
-  drawRunning(); drawSummary(); drawRuns(); drawErrors();
+  drawAccess(); drawRunning(); drawSummary(); drawRuns(); drawErrors();
 }
 
 export default { render };

@@ -17,7 +17,7 @@ function render({ model, el }) {
   });
 
   const kind = h("select", { class: "mh-kind", "aria-label": "kind" },
-    ["all", "code", "image", "model"].map((k) => h("option", { value: k }, k)));
+    (model.get("kinds") || ["all"]).map((k) => h("option", { value: k }, k)));
   kind.value = model.get("kind");
   kind.addEventListener("change", () => mhSet(model, { kind: kind.value }));
 

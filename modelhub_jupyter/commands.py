@@ -1,0 +1,229 @@
+"""Every command, defined once: its parameters (click) and what it runs (one ``Hub`` call).
+
+The ``modelhub`` CLI (:mod:`.cli`) and the ``%modelhub`` / ``%modelsearch`` magics
+(:mod:`.magics`) are both built from :data:`COMMANDS`, so a command has the same options,
+types, defaults and help everywhere; each surface only decides how to show the result.
+Adding a command is one :class:`Command` here (plus, if the default rendering is not
+enough, a renderer in the surface).
+
+Options left at ``None`` mean "the surface's default": ``all``/10 in the CLI, the
+``%config ModelHubMagics`` values in a notebook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .vocabulary import SEARCH_KINDS
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+MB = 1024 * 1024
+CLI, MAGIC = "cli", "magic"
+
+
+@dataclass
+class Env:
+    """What a command runs with: the hub (opened on first use) and the surface's defaults."""
+
+    open_hub: Callable[[], Hub]
+    progress: bool = True
+    default_kind: str = "all"
+    default_limit: int = 10
+    _hub: Hub | None = field(default=None, repr=False)
+
+    @property
+    def hub(self) -> Hub:
+        if self._hub is None:
+            self._hub = self.open_hub()
+        return self._hub
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command: ``run(env, **params)`` returns a result object; ``params`` are click decorators."""
+
+    name: str
+    run: Callable[..., Any]
+    params: tuple[Decorator, ...] = ()
+    surfaces: frozenset[str] = frozenset({CLI, MAGIC})
+    group: str | None = None  # a subcommand of this group ("schemas export")
+    examples: str = ""  # shown under the help in notebooks
+
+    @property
+    def help(self) -> str:
+        return (self.run.__doc__ or "").strip()
+
+    def apply_params(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """``func`` with this command's click parameters attached (first listed = first shown)."""
+        for decorate in reversed(self.params):
+            func = decorate(func)
+        return func
+
+
+# -- parameters (each defined once) --------------------------------------------------------------
+FOLDER = click.argument("path", type=click.Path())
+FILE = click.argument("file", type=click.Path())
+EXCLUDE = click.option(
+    "--exclude", multiple=True, metavar="PATTERN", help="gitignore-style pattern to skip (repeatable)."
+)
+MAX_DEPTH = click.option(
+    "--max-depth", type=click.IntRange(0), default=None, help="Directory levels below PATH to descend."
+)
+MAX_FILE_SIZE = click.option(
+    "--max-file-size",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    metavar="MB",
+    help="Largest code/config/image file to read in full, in MB (default 20).",
+)
+NO_PROGRESS = click.option("--no-progress", is_flag=True, help="No progress bar.")
+QUERY = click.argument("query", nargs=-1)
+KIND = click.option(
+    "-k",
+    "--kind",
+    type=click.Choice(SEARCH_KINDS),
+    default=None,
+    help="What to search (default: all; in a notebook %config ModelHubMagics.default_kind).",
+)
+LIMIT = click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Number of results (default: 10; in a notebook %config ModelHubMagics.default_limit).",
+)
+WHERE = click.option(
+    "-w",
+    "--where",
+    multiple=True,
+    metavar="FILTER",
+    help="Filter KEY=VALUE (also != > >= < <= ~), e.g. framework=pytorch or 'params>100M'; repeatable.",
+)
+DIRECTORY = click.argument("directory", type=click.Path(file_okay=False))
+DEST = click.option(
+    "--dest", type=click.Path(file_okay=False), default=None, help="Where to build the example workspace."
+)
+
+
+# -- what each command runs ----------------------------------------------------------------------
+def index(
+    env: Env,
+    path: str,
+    exclude: tuple[str, ...] = (),
+    max_depth: int | None = None,
+    max_file_size: float | None = None,
+    no_progress: bool = False,
+) -> Any:
+    """Index (incrementally) the workspace at PATH, with a progress bar; returns the run's report."""
+    return env.hub.index(
+        path,
+        progress=env.progress and not no_progress,
+        exclude=exclude,
+        max_depth=max_depth,
+        max_file_size=int(max_file_size * MB) if max_file_size else None,
+    )
+
+
+def status(env: Env) -> dict[str, Any]:
+    """What is indexed, where the store is, which model embeds, the last run."""
+    return env.hub.status()
+
+
+def show(env: Env, file: str) -> Any:
+    """What the hub knows about FILE, each value with where it came from."""
+    return env.hub.show(file)
+
+
+def search(
+    env: Env,
+    query: tuple[str, ...] = (),
+    kind: str | None = None,
+    limit: int | None = None,
+    where: tuple[str, ...] = (),
+) -> Any:
+    """Search code, images and models for QUERY (dense + keyword, fused); filters alone list what matches."""
+    hub = env.hub
+    args: dict[str, Any] = {
+        "kind": kind or env.default_kind,
+        "where": list(where),
+        "limit": limit or env.default_limit,
+    }
+    text = " ".join(query).strip()
+    if not hub.has_documents():
+        hub.search(text, channels=("keyword",), **args)  # says what is wrong with the query, embeds nothing
+        hub.require_documents()  # then "nothing indexed yet", rather than "no results"
+    return hub.search(text, **args)
+
+
+def rebuild(env: Env) -> dict[str, int]:
+    """Recreate the vector store from the catalog (after a crash or a damaged store), without re-embedding."""
+    return env.hub.rebuild()
+
+
+def relationships(env: Env) -> list[dict[str, str]]:
+    """Lineage and links: predecessor_of, generated_by, defined_in, trained_on."""
+    return env.hub.relationships()
+
+
+def schemas_export(env: Env, directory: str) -> list[Path]:
+    """Write the JSON Schema of every document type into DIRECTORY."""
+    from . import schemas
+
+    return schemas.export(Path(directory))
+
+
+def demo(env: Env, dest: str | None = None) -> dict[str, Any]:
+    """Build the example workspace (with git history), index it and run a few searches."""
+    from .demo import build_workspace
+
+    hub = env.hub
+    target = Path(dest) if dest else hub.settings.home / "example-workspace"
+    if not (target / ".git").exists():
+        build_workspace(target)
+    report = hub.index(target, progress=env.progress)
+    searches = []
+    for query, kind, where in DEMO_SEARCHES:
+        label = f"{query!r} --kind {kind}" + "".join(f" --where {w}" for w in where)
+        searches.append((label, hub.search(query, kind=kind, where=list(where), limit=3)))
+    return {"workspace": target, "report": report, "searches": searches}
+
+
+DEMO_SEARCHES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("causal self attention", "code", ()),
+    ("training loop with AdamW", "code", ("framework=pytorch",)),
+    ("castle at sunset", "image", ()),
+    ("small GPT model trained on wikitext", "model", ()),
+)
+
+SEARCH_EXAMPLES = """\b
+%modelsearch causal self attention
+%modelsearch -k image -n 12 castle at sunset
+res = %modelsearch -k code -w framework=pytorch -w 'params>100M' {my_query}
+res.to_frame()"""
+
+COMMANDS: dict[str, Command] = {
+    c.name if c.group is None else f"{c.group} {c.name}": c
+    for c in (
+        Command("index", index, (FOLDER, EXCLUDE, MAX_DEPTH, MAX_FILE_SIZE, NO_PROGRESS)),
+        Command("show", show, (FILE,)),
+        Command("search", search, (QUERY, KIND, LIMIT, WHERE), examples=SEARCH_EXAMPLES),
+        Command("status", status),
+        Command("rebuild", rebuild),
+        Command("relationships", relationships),
+        Command("export", schemas_export, (DIRECTORY,), surfaces=frozenset({CLI}), group="schemas"),
+        Command("demo", demo, (DEST,), surfaces=frozenset({CLI})),
+    )
+}
+
+
+def for_surface(surface: str) -> list[Command]:
+    """The commands a surface offers, in definition order."""
+    return [c for c in COMMANDS.values() if surface in c.surfaces]

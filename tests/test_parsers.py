@@ -1,0 +1,90 @@
+"""The parser table: built-ins by file kind, and a third-party parser found through its entry point."""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+
+import pytest
+
+from modelhub_jupyter import Hub
+from modelhub_jupyter.ingest import parsers
+from modelhub_jupyter.ingest.scanner import classify
+from modelhub_jupyter.vocabulary import FILE_KINDS, TYPE_OF_FILE_KIND
+
+from .conftest import install_plugin
+
+PLUGIN = """
+from modelhub_jupyter.ingest.parsers import Parser, read_text
+from modelhub_jupyter.ingest.types import Chunk, Extracted
+
+
+def _read(path, relpath):
+    text = read_text(path)
+    ex = Extracted()
+    ex.set("framework.name", "caffe", f"{relpath}:1")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("name:"):
+            ex.set("model_id", line.split(":", 1)[1].strip().strip('"'), f"{relpath}:{number}")
+    ex.chunks.append(Chunk(text, 1, len(text.splitlines()), relpath, "model_definition", "config"))
+    return ex
+
+
+parser = Parser("prototxt", _read, suffixes=(".prototxt",))
+"""
+
+LENET = textwrap.dedent(
+    """\
+    name: "LeNet"
+    layer { name: "conv1" type: "Convolution" convolution_param { num_output: 20 kernel_size: 5 } }
+    layer { name: "pool1" type: "Pooling" pooling_param { pool: MAX kernel_size: 2 stride: 2 } }
+    """
+)
+
+
+@pytest.fixture
+def caffe_plugin(tmp_path, monkeypatch):
+    """An installed distribution (dist-info + module on sys.path) registering a parser and a broken one."""
+    site = tmp_path / "site"
+    install_plugin(
+        site,
+        "modelhub_test_caffe",
+        PLUGIN,
+        {"caffe": "modelhub_test_caffe:parser", "broken": "modelhub_test_caffe:no_such_parser"},
+    )
+    monkeypatch.syspath_prepend(str(site))
+    parsers.refresh()
+    yield
+    monkeypatch.undo()
+    parsers.refresh()
+
+
+def test_builtin_table_covers_every_file_kind():
+    table = parsers.parsers()
+    assert set(FILE_KINDS) <= set(table)
+    assert {kind: p.doc_type for kind, p in table.items() if kind in FILE_KINDS} == TYPE_OF_FILE_KIND
+
+
+def test_a_plugin_parser_is_found_and_its_files_indexed(caffe_plugin, tmp_path, shared_embedder, caplog):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "lenet.prototxt").write_text(LENET)
+    (ws / "train.py").write_text("import torch\n\n\ndef train(model):\n    return model\n")
+    with caplog.at_level(logging.WARNING, logger="modelhub_jupyter.ingest.parsers"):
+        assert classify("lenet.prototxt") == "prototxt"
+    assert "parser plugin 'broken' not loaded" in caplog.text
+
+    with Hub(tmp_path / "home", embedder=shared_embedder) as hub:
+        report = hub.index(ws, progress=False)
+        assert report.indexed == 2 and not report.errors
+        hit = hub.search("LeNet convolution pooling layers", kind="code", limit=1)[0]
+        assert hit.path == "lenet.prototxt"
+        view = hub.show(ws / "lenet.prototxt")
+        assert view.file_kind == "prototxt" and view.metadata["framework"]["name"] == "caffe"
+        assert view.metadata["model_id"] == "LeNet" and view.provenance["model_id"] == "lenet.prototxt:1"
+        assert hub.search("", where=["framework=caffe"]).hits[0].path == "lenet.prototxt"
+
+
+def test_without_the_plugin_the_file_is_not_indexed(tmp_path):
+    parsers.refresh()
+    assert classify("lenet.prototxt") is None
