@@ -4,6 +4,13 @@
 decoded (so truncated files are caught), and the generation settings are read from PNG text
 chunks (A1111, ComfyUI, InvokeAI, NovelAI), EXIF (UserComment, ComfyUI WebP tags) and a
 same-stem ``.json``/``.txt`` sidecar. The text parsers live in :mod:`.sd_metadata`.
+
+Every file is treated as hostile: the size, the pixel count (checked by us after every open,
+whatever ``Image.MAX_IMAGE_PIXELS`` is set to) and the PNG chunk table (how many text chunks,
+how big) are checked before Pillow decodes anything; each metadata source is parsed on its
+own, so one that cannot be read becomes a warning and the others still count; any failure of
+the image itself is a one-line :class:`ParseError`. No XML is parsed (XMP is not read) and the
+alpha-channel "stealth" metadata is not read.
 """
 
 from __future__ import annotations
@@ -13,24 +20,32 @@ import posixpath
 import re
 import struct
 import warnings
-import zlib
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from modelhub_jupyter.errors import one_line
 from modelhub_jupyter.ingest import sd_metadata as sd
+from modelhub_jupyter.ingest.confine import present
 from modelhub_jupyter.ingest.types import Chunk, Extracted, ParseError
 
 __all__ = ["PIXEL_LIMIT", "make_thumbnail", "read_image"]
 
 PIXEL_LIMIT = 89_478_485  # Pillow's default MAX_IMAGE_PIXELS
-RAW_TEXT_LIMIT = 20_000
+IMAGE_MAX_BYTES = 512 * 1024 * 1024  # larger files are refused before Pillow sees them
+PNG_MAX_CHUNKS = 200_000  # chunks of any type (a 20 MB PNG has a few thousand IDATs)
+PNG_MAX_TEXT_CHUNKS = 4_096  # tEXt/zTXt/iTXt chunks (generators write a handful)
+PNG_TEXT_CHUNK_LIMIT = 8 * 1024 * 1024  # bytes in one text chunk (big ComfyUI workflows: ~1 MB)
+PNG_TEXT_TOTAL_LIMIT = 32 * 1024 * 1024  # bytes in all text chunks (Pillow's own cap is 64 MB)
+JSON_TEXT_LIMIT = 8 * 1024 * 1024  # characters of one JSON text that are parsed at all
+RAW_TEXT_LIMIT = 20_000  # characters kept of each raw text and of each prompt
+RAW_KEYS_LIMIT = 64  # raw text chunks / EXIF texts kept in ``raw_metadata``
+SETTING_TEXT_LIMIT = 1_000  # characters kept of other text settings (sampler, model, ...)
 SIDECAR_MAX_BYTES = 2_000_000
 _FORMATS = {"PNG": "png", "JPEG": "jpg", "MPO": "jpg", "WEBP": "webp"}
 _FORMAT_NAMES = {"png": "PNG", "jpg": "JPEG", "webp": "WebP"}
 _THUMB_FORMATS = {".webp": "WEBP", ".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
 _EXIF_KEY_JSON = re.compile(r"^(\w[\w ]{0,30}):\s*([\[{].*)$", re.DOTALL)
 _TAG_USER_COMMENT = 0x9286
 _CORRUPT_EXIF = "EXIF data is corrupt; some EXIF fields were ignored"
@@ -58,9 +73,19 @@ class _Embedded(NamedTuple):
 def read_image(path: Path, relpath: str) -> Extracted:
     """Read one generated image: format, displayed size, generation settings and one text chunk.
 
-    Raises :class:`ParseError` for empty, truncated, corrupt, non-image or oversized files.
+    Raises :class:`ParseError` for empty, truncated, corrupt, non-image or oversized files;
+    never any other exception.
     """
     path = Path(path)
+    try:
+        return _read_image(path, relpath)
+    except ParseError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a bug must still end as this file's one-line error
+        raise ParseError(f"cannot read image: {one_line(err, strip=(path,))}") from None
+
+
+def _read_image(path: Path, relpath: str) -> Extracted:
     img, problems = _open_image(path)
     with img:
         problems += _load_pixels(img, path)
@@ -80,11 +105,16 @@ def read_image(path: Path, relpath: str) -> Extracted:
         params = dict(source.params)
         generation_size = generation_size or params.pop("generation_size", None)
         for key, value in params.items():
-            ex.set(key, value, source.where, overwrite=False)
+            ex.set(key, _bounded(key, value, ex.warnings), source.where, overwrite=False)
     ex.set("generator", _generator(sources), sources[0].where if sources else header)
     if ex.get("prompt"):
         ex.set("style_tags", sd.style_tags(ex.get("prompt")) or None, ex.provenance["prompt"])
-    raw = {k.replace(".", "_"): v[:RAW_TEXT_LIMIT] for k, v in {**found.texts, **found.exif_texts}.items()}
+    raw = {
+        k.replace(".", "_")[:80]: v[:RAW_TEXT_LIMIT] for k, v in {**found.texts, **found.exif_texts}.items()
+    }
+    if len(raw) > RAW_KEYS_LIMIT:
+        ex.warnings.append(f"{len(raw):,} embedded texts; only the first {RAW_KEYS_LIMIT} were kept")
+        raw = dict(list(raw.items())[:RAW_KEYS_LIMIT])
     ex.set("raw_metadata", raw or None, f"{relpath} (embedded text)")
     content = _chunk_text(ex, relpath, generation_size)
     ex.chunks.append(Chunk(content, 1, 1, relpath, section_type="utility", chunk_type="image"))
@@ -97,17 +127,20 @@ def make_thumbnail(path: Path, dest: Path, size: int = 256) -> Path:
     path, dest = Path(path), Path(dest)
     if size < 1:
         raise ParseError("thumbnail size must be at least 1 pixel")
-    img, _ = _open_image(path)
+    img, _ = _open_image(path)  # the same size, pixel and chunk checks as read_image
     with img:
-        if img.format == "JPEG":
-            img.draft("RGB", (size, size))  # decode at reduced scale: much faster for big JPEGs
+        try:
+            if img.format == "JPEG":
+                img.draft("RGB", (size, size))  # decode at reduced scale: much faster for big JPEGs
+        except Exception:  # noqa: BLE001 - no draft mode just means a full-size decode
+            pass
         _load_pixels(img, path)
         try:
             picture = _to_rgb(_upright(img))
             picture.thumbnail((size, size), Image.Resampling.LANCZOS)
             dest.parent.mkdir(parents=True, exist_ok=True)
             picture.save(dest, _THUMB_FORMATS.get(dest.suffix.lower(), "JPEG"), quality=85)
-        except (*_DECODE_ERRORS, KeyError) as err:
+        except Exception as err:  # noqa: BLE001 - any Pillow failure is this thumbnail's one-line error
             raise ParseError(f"cannot write thumbnail: {_one_line(err, path, dest)}") from None
     return dest
 
@@ -116,10 +149,21 @@ def make_thumbnail(path: Path, dest: Path, size: int = 256) -> Path:
 
 
 def _open_image(path: Path) -> tuple[Image.Image, list[str]]:
-    """Open (header only) with the pixel limit enforced; also return Pillow's warnings as lines."""
+    """Open (header only) with the size, chunk and pixel limits enforced; also return Pillow's
+    warnings as lines. Our own pixel check runs after every open, so a caller that set
+    ``Image.MAX_IMAGE_PIXELS = None`` does not switch the limit off."""
     try:
-        if path.stat().st_size == 0:
-            raise ParseError("empty file (0 bytes)")
+        file_size = path.stat().st_size
+    except OSError as err:
+        raise ParseError(f"cannot read file: {err.strerror or type(err).__name__}") from None
+    if file_size == 0:
+        raise ParseError("empty file (0 bytes)")
+    if file_size > IMAGE_MAX_BYTES:
+        raise ParseError(
+            f"file is {_size_text(file_size)}, over the {_size_text(IMAGE_MAX_BYTES)} limit for images"
+        )
+    _check_png_chunks(path, file_size)
+    try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -130,7 +174,7 @@ def _open_image(path: Path) -> tuple[Image.Image, list[str]]:
         raise ParseError(_unidentified(path)) from None
     except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
         raise ParseError(f"cannot read file: {err.strerror or type(err).__name__}") from None
-    except _DECODE_ERRORS as err:  # formats that decode while opening (WebP)
+    except Exception as err:  # noqa: BLE001 - plugins raise many types on hostile headers (WebP decodes here)
         raise ParseError(_open_failure(path, err)) from None
     if img.format not in _FORMATS:
         name = img.format
@@ -152,11 +196,62 @@ def _load_pixels(img: Image.Image, path: Path) -> list[str]:
             img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ParseError(_too_large(img.size)) from None
-    except _DECODE_ERRORS as err:
+    except Exception as err:  # noqa: BLE001 - decoders raise OSError, ValueError, IndexError, ...
         if isinstance(err, EOFError | struct.error) or "truncated" in str(err).lower():
             raise ParseError(f"truncated {name}: image data ends early") from None
         raise ParseError(f"corrupt {name}: {_one_line(err, path)}") from None
     return _problems(caught)
+
+
+def _size_text(size: int) -> str:
+    """``8.0 MB``-style size (binary units, as the scanner writes them)."""
+    if size < 1024:
+        return f"{size} bytes"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+def _check_png_chunks(path: Path, file_size: int) -> None:
+    """Walk a PNG's chunk table (8-byte headers, seeking over the data) before Pillow reads it:
+    too many chunks, too many text chunks or too much text is a :class:`ParseError`, so a
+    hostile file never makes Pillow hold 64 MB of text or parse 10^5 chunks."""
+    try:
+        with path.open("rb") as fp:
+            if fp.read(8) != b"\x89PNG\r\n\x1a\n":
+                return
+            chunks = text_chunks = text_bytes = 0
+            while True:
+                head = fp.read(8)
+                if len(head) < 8:
+                    return  # a truncated file: Pillow says so in its own words
+                length, kind = struct.unpack(">I4s", head)
+                if fp.tell() + length > file_size:
+                    return  # a damaged length or a cut-off file: Pillow says which
+                chunks += 1
+                if chunks > PNG_MAX_CHUNKS:
+                    raise ParseError(f"corrupt PNG: more than {PNG_MAX_CHUNKS:,} chunks")
+                if kind in (b"tEXt", b"zTXt", b"iTXt"):
+                    text_chunks += 1
+                    text_bytes += length
+                    if length > PNG_TEXT_CHUNK_LIMIT:
+                        raise ParseError(
+                            f"PNG text chunk is {_size_text(length)}, over the {_size_text(PNG_TEXT_CHUNK_LIMIT)} limit"
+                        )
+                    if text_chunks > PNG_MAX_TEXT_CHUNKS:
+                        raise ParseError(f"PNG has more than {PNG_MAX_TEXT_CHUNKS:,} text chunks")
+                    if text_bytes > PNG_TEXT_TOTAL_LIMIT:
+                        raise ParseError(
+                            f"PNG text chunks hold more than {_size_text(PNG_TEXT_TOTAL_LIMIT)} in all"
+                        )
+                if kind == b"IEND":
+                    return
+                fp.seek(length + 4, 1)  # data and CRC
+    except OSError:
+        return  # unreadable: _open_image reports it
 
 
 def _problems(caught: list[warnings.WarningMessage]) -> list[str]:
@@ -291,16 +386,28 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 def _embedded(img: Image.Image) -> _Embedded:
     fmt = _FORMATS[img.format or ""]
     texts: dict[str, str] = {}
-    for key, value in (getattr(img, "text", None) or {}).items():
+    problems: list[str] = []
+    try:
+        chunks = getattr(img, "text", None) or {}
+    except Exception as err:  # noqa: BLE001 - text chunks after the image data that Pillow cannot read
+        chunks = {}
+        problems.append(f"PNG text chunks could not be read ({_one_line(err)})")
+    for key, value in chunks.items() if isinstance(chunks, dict) else ():
         if isinstance(value, str):
             # tEXt/zTXt come back as Latin-1 str; iTXt (a str subclass) is real UTF-8
             texts[str(key)] = str(value) if type(value) is not str else sd.fix_mojibake(value)
-    exif, exif_ifd, problems = _read_exif(img)
+    exif, exif_ifd, exif_problems = _read_exif(img)
+    problems += exif_problems
     width, height = img.size
-    if exif.get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
-        width, height = height, width
-    exif_texts = _exif_texts(img, exif, exif_ifd)
-    return _Embedded(fmt, width, height, texts, exif_texts, _created(exif, exif_ifd, texts), problems)
+    try:  # Pillow reads some EXIF values lazily: a damaged IFD can still fail here
+        if exif.get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
+            width, height = height, width
+        exif_texts = _exif_texts(img, exif, exif_ifd)
+        created = _created(exif, exif_ifd, texts)
+    except Exception:  # noqa: BLE001 - broken EXIF must not hide the image or its PNG texts
+        exif_texts, created = {}, _created(Image.Exif(), {}, texts)
+        problems.append(_CORRUPT_EXIF)
+    return _Embedded(fmt, width, height, texts, exif_texts, created, _unique(problems))
 
 
 def _read_exif(img: Image.Image) -> tuple[Image.Exif, dict[int, Any], list[str]]:
@@ -338,7 +445,7 @@ def _created(exif: Image.Exif, sub: dict[int, Any], texts: dict[str, str]) -> tu
         (texts.get("Creation Time"), "PNG Creation Time chunk"),
         (texts.get("date:create"), "PNG date:create chunk"),
     ):
-        if isinstance(value, str) and value.strip("\0 "):
+        if isinstance(value, str) and value.strip("\0 ") and len(value) <= 64:
             text = value.strip("\0 ")
             match = re.match(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}:\d{2}:\d{2})", text)
             return (f"{match[1]}-{match[2]}-{match[3]}T{match[4]}" if match else text), where
@@ -349,33 +456,56 @@ def _embedded_sources(found: _Embedded, relpath: str, warns: list[str]) -> list[
     """Parsed settings from every embedded source, most trusted first."""
     texts, exif = found.texts, found.exif_texts
     where = {key: f"{relpath} (PNG {key} chunk)" for key in texts}
-    sources: list[_Source] = []
     label = {key: f"PNG {key} chunk" for key in texts}
     sources: list[_Source] = []
     if "parameters" in texts:
-        params = _parse_text(texts["parameters"], label["parameters"], warns)
+        params = _guarded(
+            label["parameters"], warns, _parse_text, texts["parameters"], label["parameters"], warns
+        )
         sources.append(_Source("a1111", where["parameters"], params))
     if (meta := _json_object(texts, "invokeai_metadata", label, warns)) is not None:
-        sources.append(_Source("invokeai", where["invokeai_metadata"], sd.parse_invokeai(meta)))
+        params = _guarded(label["invokeai_metadata"], warns, sd.parse_invokeai, meta)
+        sources.append(_Source("invokeai", where["invokeai_metadata"], params))
     if (meta := _json_object(texts, "sd-metadata", label, warns)) is not None:
-        sources.append(_Source("invokeai", where["sd-metadata"], sd.parse_invokeai_legacy(meta)))
+        params = _guarded(label["sd-metadata"], warns, sd.parse_invokeai_legacy, meta)
+        sources.append(_Source("invokeai", where["sd-metadata"], params))
     if texts.get("Software", "").startswith("NovelAI"):
         comment = _json_object(texts, "Comment", label, warns)
-        sources.append(
-            _Source(
-                "novelai",
-                f"{relpath} (PNG {'Comment' if comment else 'Description'} chunk)",
-                sd.parse_novelai(texts, comment),
-            )
-        )
-    sources += _comfy_sources(texts, "PNG {} chunk", relpath, warns)
+        name = "Comment" if comment else "Description"
+        params = _guarded(f"PNG {name} chunk", warns, sd.parse_novelai, texts, comment)
+        sources.append(_Source("novelai", f"{relpath} (PNG {name} chunk)", params))
+    sources += _guarded("ComfyUI graph", warns, _comfy_sources, texts, "PNG {} chunk", relpath, warns) or []
     for key, text in (("UserComment", "EXIF UserComment"), ("comment", "JPEG comment")):
         if key in exif:
-            params = _parse_text(exif[key], text, warns)
+            params = _guarded(text, warns, _parse_text, exif[key], text, warns)
             gen = "comfyui" if params.pop("_comfy", False) else "a1111"
             sources.append(_Source(gen, f"{relpath} ({text})", params))
-    sources += _comfy_sources(exif, "EXIF {} tag", relpath, warns)  # ComfyUI WebP
+    sources += (
+        _guarded("ComfyUI graph", warns, _comfy_sources, exif, "EXIF {} tag", relpath, warns) or []
+    )  # WebP
     return [s for s in sources if s.params]
+
+
+def _guarded(label: str, warns: list[str], parse: Any, *args: Any) -> Any:
+    """``parse(*args)``; an unexpected failure drops this one source with a one-line warning."""
+    try:
+        return parse(*args)
+    except Exception as err:  # noqa: BLE001 - one unreadable source must not lose the others
+        warns.append(f"{label} could not be read ({one_line(err)}); ignored")
+        return {}
+
+
+def _bounded(key: str, value: Any, warns: list[str]) -> Any:
+    """Long texts from a file are cut: prompts at RAW_TEXT_LIMIT, other settings at SETTING_TEXT_LIMIT."""
+    if not isinstance(value, str):
+        return value
+    limit = RAW_TEXT_LIMIT if key in ("prompt", "negative_prompt") else SETTING_TEXT_LIMIT
+    if len(value) <= limit:
+        return value
+    line = f"{key} is {len(value):,} characters; kept the first {limit:,}"
+    if line not in warns:
+        warns.append(line)
+    return value[:limit]
 
 
 def _comfy_sources(texts: dict[str, str], pattern: str, relpath: str, warns: list[str]) -> list[_Source]:
@@ -383,11 +513,13 @@ def _comfy_sources(texts: dict[str, str], pattern: str, relpath: str, warns: lis
     label = {key: pattern.format(key) for key in ("prompt", "workflow")}
     graph = _json(texts, "prompt", label, warns)
     if sd.looks_like_comfy_graph(graph):
-        return [_Source("comfyui", f"{relpath} ({label['prompt']})", sd.parse_comfyui(graph))]
+        return [_Source("comfyui", f"{relpath} ({label['prompt']})", sd.parse_comfyui(graph, warns))]
     workflow = _json(texts, "workflow", label, warns)
-    if isinstance(workflow, dict) and workflow.get("nodes"):
-        params = sd.parse_comfyui(sd.workflow_to_api(workflow))
+    if isinstance(workflow, dict) and isinstance(workflow.get("nodes"), list) and workflow["nodes"]:
+        params = sd.parse_comfyui(sd.workflow_to_api(workflow, warns), warns)
         return [_Source("comfyui", f"{relpath} ({label['workflow']})", params)]
+    if isinstance(workflow, dict) and workflow.get("nodes"):
+        warns.append(f'{label["workflow"]}: "nodes" is not a list; ignored')
     return []
 
 
@@ -402,7 +534,7 @@ def _parse_text(text: str, label: str, warns: list[str]) -> dict[str, Any]:
     if isinstance(graph, str) and graph.lstrip().startswith("{"):  # SaveImage-Plus: JSON in a string
         graph = _json({"prompt": graph}, "prompt", {"prompt": f"{label} prompt"}, warns)
     if sd.looks_like_comfy_graph(graph):
-        return {**sd.parse_comfyui(graph), "_comfy": True}
+        return {**sd.parse_comfyui(graph, warns), "_comfy": True}
     return sd.parse_generic_json(data)
 
 
@@ -410,10 +542,23 @@ def _json(texts: dict[str, str], key: str, labels: dict[str, str], warns: list[s
     """``json.loads(texts[key])``, or None with a one-line warning when it is not valid JSON."""
     if key not in texts:
         return None
+    text = texts[key]
+    if len(text) > JSON_TEXT_LIMIT:
+        warns.append(
+            f"{labels.get(key, key)} is {len(text):,} characters of JSON, over the {JSON_TEXT_LIMIT:,} limit; ignored"
+        )
+        return None
     try:
-        return json.loads(texts[key])
-    except (json.JSONDecodeError, RecursionError) as err:
-        reason = getattr(err, "msg", "too deeply nested")
+        return json.loads(text)
+    except (ValueError, RecursionError) as err:  # also a 5,000-digit number (a ValueError)
+        if isinstance(err, json.JSONDecodeError):
+            reason = err.msg
+        elif isinstance(err, RecursionError):
+            reason = "too deeply nested"
+        elif "integer string conversion" in str(err):
+            reason = "a number has too many digits"
+        else:
+            reason = _one_line(err)[:80]
         warns.append(f"{labels.get(key, key)} is not valid JSON ({reason}); ignored")
         return None
 
@@ -432,18 +577,23 @@ def _sidecar_sources(path: Path, relpath: str, warns: list[str]) -> list[_Source
     folder = posixpath.dirname(relpath)
     for sidecar in (path.with_suffix(".json"), path.with_name(path.name + ".json"), path.with_suffix(".txt")):
         try:
-            if not sidecar.is_file() or sidecar.stat().st_size > SIDECAR_MAX_BYTES:
+            if not present(sidecar) or sidecar.stat().st_size > SIDECAR_MAX_BYTES:
                 continue
-            text = sd.decode_bytes(sidecar.read_bytes())
-        except OSError:
+            with sidecar.open("rb") as fp:
+                data = fp.read(SIDECAR_MAX_BYTES + 1)  # the file may have grown since stat()
+            if len(data) > SIDECAR_MAX_BYTES:
+                continue
+            text = sd.decode_bytes(data)
+        except (OSError, ValueError):
             continue
         where = f"{posixpath.join(folder, sidecar.name)} (sidecar)"
+        label = f"sidecar {sidecar.name}"
         if sidecar.suffix == ".txt":
-            params = sd.parse_a1111(text)
+            params = _guarded(label, warns, sd.parse_a1111, text)
             if not {"num_inference_steps", "seed", "sampler"} & params.keys():
                 continue  # a note that merely shares the name, not infotext
         else:
-            params = _parse_text(text, f"sidecar {sidecar.name}", warns) if text.strip() else {}
+            params = _guarded(label, warns, _parse_text, text, label, warns) if text.strip() else {}
             params.pop("_comfy", None)
         if params:
             return [_Source("sidecar", where, params)]

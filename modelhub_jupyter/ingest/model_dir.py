@@ -4,17 +4,28 @@ Sources are read in precedence order and the first evidence for a key wins:
 ``metadata.json`` (the owner's own words) > ``README.md`` front matter > ``config.json`` /
 ``model_index.json`` > ``tokenizer_config.json`` > weight headers. Tags are merged from all.
 A broken file inside the directory becomes a one-line warning; the rest is still read.
+
+Everything in the folder is hostile, so every read is bounded: JSON files over
+:data:`JSON_MAX_BYTES` are skipped with a warning, only the first :data:`CARD_MAX_BYTES` of the
+card are read, its YAML front matter is checked (size, nesting, aliases and the node count
+after alias expansion) before it is built, ``vocab.txt`` is only counted when small, and
+values of the wrong type are ignored at every level.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import math
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..errors import one_line
+from .confine import allowed, present
 from .types import Chunk, Extracted, ParseError
 from .weights import (
     CHUNK_CHARS,
@@ -22,8 +33,21 @@ from .weights import (
     WeightInfo,
     architecture_type_of,
     inspect_weight_file,
+    size_text,
     summary_chunk,
+    value_error_reason,
 )
+
+JSON_MAX_BYTES = 20 * 1024 * 1024  # config.json, *.index.json, ... (as the scanner's file limit)
+CARD_MAX_BYTES = 1024 * 1024  # README.md: only this much is read (the rest is not chunked)
+FRONT_MATTER_MAX_BYTES = 512 * 1024  # YAML front matter larger than this is not parsed
+YAML_MAX_DEPTH = 64  # nesting levels of the front matter
+YAML_MAX_ALIASES = 1_000  # "*alias" references (real cards use none)
+YAML_MAX_NODES = 100_000  # nodes of the front matter with every alias expanded (alias bombs)
+CARD_MAX_METRICS = 200  # model-index metrics looked at
+VOCAB_MAX_BYTES = 16 * 1024 * 1024  # vocab.txt is counted only up to this size
+MAX_DIMENSION = 10**15  # a config dimension above this is not a dimension
+MAX_NAME_CHARS = 256  # model_type, architectures, class names, licences, ...
 
 # huggingface_hub repocard.py
 REGEX_YAML_BLOCK = re.compile(r"^(\s*---(?:\r\n|\r|\n))([\S\s]*?)((?:\r\n|\r|\n)---[ \t]*(\r\n|\n|$))")
@@ -51,29 +75,45 @@ _PREDECESSOR_KEYS = ("predecessor_models", "predecessor_model", "predecessor", "
 
 
 def _str_list(value: Any) -> list[str] | None:
+    """A string or a list of plain values as a list of strings (at most 200 of 1,000 characters)."""
     if isinstance(value, str) and value.strip():
-        return [value.strip()]
+        return [value.strip()[:1000]]
     if isinstance(value, list):
-        out = [str(v).strip() for v in value if isinstance(v, (str, int, float)) and str(v).strip()]
+        out = [
+            str(v).strip()[:1000]
+            for v in value[:200]
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v).strip()
+        ]
         return out or None
     return None
 
 
 def _pos_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_DIMENSION
+    return value if ok else None
+
+
+def _name(value: Any) -> str | None:
+    """A short, non-empty identifier-like string (model_type, a class name, a licence id), else None."""
+    if isinstance(value, str) and value.strip() and len(value) <= MAX_NAME_CHARS:
+        return value.strip()
+    return None
 
 
 def _number(value: Any) -> float | int | None:
     """A metric value: numbers as they are, strings like "20.0 ± 1.2" -> 20.0, anything else -> None."""
     if isinstance(value, bool):
         return None
+    number: float | int | None = None
     if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, str) and len(value) <= 100:
         m = re.match(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)", value)
         if m:
-            return float(m.group(1))
-    return None
+            number = float(m.group(1))
+    if number is None or abs(number) > MAX_DIMENSION or not math.isfinite(number):
+        return None  # NaN, infinities and 400-digit integers are not metric values
+    return number
 
 
 def _metric_key(name: str) -> str:
@@ -84,7 +124,7 @@ def _metric_key(name: str) -> str:
 def _set_metric(ex: Extracted, name: Any, value: Any, where: str) -> bool:
     """Set ``performance.<name>`` unless already known; True when it was set."""
     number = _number(value)
-    key = _metric_key(name) if isinstance(name, str) else ""
+    key = _metric_key(name) if isinstance(name, str) and len(name) <= 100 else ""
     if number is None or not key or key == "eval_dataset" or f"performance.{key}" in ex.provenance:
         return False
     if key == "accuracy" and 1 < number <= 100:  # a percentage: the schema keeps accuracy in [0, 1]
@@ -93,27 +133,58 @@ def _set_metric(ex: Extracted, name: Any, value: Any, where: str) -> bool:
     return True
 
 
-def _one_line(err: Exception) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
+def _read_prefix(path: Path, limit: int, *, skip_over: int | None = None) -> tuple[str, int]:
+    """At most ``limit`` bytes of a text file (decoded, newlines normalised) and the file's size.
+
+    With ``skip_over``, a file whose size is larger is not read at all (the text is empty).
+    """
+    if not allowed(path):
+        raise OSError(errno.EACCES, "symlink leaves the indexed folder")
+    with path.open("rb") as fp:
+        size = os.fstat(fp.fileno()).st_size
+        if skip_over is not None and size > skip_over:
+            return "", size
+        data = fp.read(min(limit, size + 1) if size else limit)  # read(n) allocates n bytes first
+    text = data.decode("utf-8", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), max(size, len(data))
 
 
-def _read_text(path: Path) -> str:
-    return path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+def _count_newlines(path: Path, limit: int) -> tuple[int, bool]:
+    """Newlines in the first ``limit`` bytes of a file, read in 1 MB blocks (never the whole
+    file), and whether the last byte read is a newline."""
+    count, last, left = 0, b"", limit
+    if not allowed(path):
+        raise OSError(errno.EACCES, "symlink leaves the indexed folder")
+    with path.open("rb") as fp:
+        while left > 0 and (block := fp.read(min(left, 1 << 20))):
+            count += block.count(b"\n")
+            last, left = block, left - len(block)
+    return count, last.endswith(b"\n")
 
 
 def _load_json(path: Path, ex: Extracted) -> dict | None:
-    """Parse a JSON object; problems become warnings naming the file."""
-    if not path.is_file():
+    """Parse a JSON object; problems (and files over :data:`JSON_MAX_BYTES`) become warnings."""
+    if not present(path):
         return None
     try:
-        data = json.loads(_read_text(path))
+        text, size = _read_prefix(path, JSON_MAX_BYTES + 1, skip_over=JSON_MAX_BYTES)
+    except OSError as err:
+        ex.warnings.append(f"{path.name}: cannot read ({err.strerror or type(err).__name__})")
+        return None
+    if size > JSON_MAX_BYTES:
+        ex.warnings.append(
+            f"{path.name} is {size_text(size)}, over the {size_text(JSON_MAX_BYTES)} limit; not read"
+        )
+        return None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         ex.warnings.append(
             f"{path.name}: not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})"
         )
         return None
-    except OSError as err:
-        ex.warnings.append(f"{path.name}: cannot read ({err.strerror or err})")
+    except (ValueError, RecursionError) as err:  # a 5,000-digit number, 100,000 nested lists
+        ex.warnings.append(f"{path.name}: not valid JSON ({value_error_reason(err)})")
         return None
     if not isinstance(data, dict):
         ex.warnings.append(f"{path.name}: expected a JSON object, found {type(data).__name__}")
@@ -138,21 +209,31 @@ def _apply_metadata_json(ex: Extracted, meta: dict, file: str, tags: list[tuple[
     for key in ("display_name", "description", "version", "license", "author"):
         value = meta.get(key)
         if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
-            ex.set(key, str(value).strip(), w(key), overwrite=False)
+            ex.set(key, str(value).strip()[:2000], w(key), overwrite=False)
     for key in ("use_cases", "specialized_domains", "language_support"):
         ex.set(key, _str_list(meta.get(key)), w(key), overwrite=False)
     if _str_list(meta.get("tags")):
         tags.append((_str_list(meta.get("tags")) or [], w("tags")))
     metrics = meta.get("performance_metrics")
     if isinstance(metrics, dict):
-        for name, value in metrics.items():
+        for name, value in list(metrics.items())[:CARD_MAX_METRICS]:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 _set_metric(ex, name, value, w(f"performance_metrics.{name}"))
     for group in ("resource_requirements", "optimization_settings"):
         block = meta.get(group)
         if isinstance(block, dict):
-            for name, value in block.items():
-                if isinstance(value, (str, int, float, bool, list)) and str(name).strip():
+            for name, value in list(block.items())[:CARD_MAX_METRICS]:
+                if isinstance(value, list) and not all(isinstance(v, (str, int, float, bool)) for v in value):
+                    continue  # only flat lists of plain values
+                if isinstance(value, str):
+                    value = value[:1000]
+                elif isinstance(value, list):
+                    value = value[:200]
+                elif (
+                    isinstance(value, (int, float)) and not isinstance(value, bool) and _number(value) is None
+                ):
+                    continue  # NaN, infinities, 400-digit integers
+                if isinstance(value, (str, int, float, bool, list)) and 0 < len(str(name).strip()) <= 100:
                     ex.set(f"{group}.{_metric_key(str(name))}", value, w(f"{group}.{name}"), overwrite=False)
     for key in _PREDECESSOR_KEYS:
         found = _str_list(meta.get(key))
@@ -162,6 +243,60 @@ def _apply_metadata_json(ex: Extracted, meta: dict, file: str, tags: list[tuple[
 
 
 # --------------------------------------------------------------------------- model card
+
+
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _YamlRefused(Exception):
+    """Front matter that is valid YAML but too big, too deep or too aliased to build."""
+
+
+def _load_front_matter(text: str) -> Any:
+    """``yaml.safe_load`` with bounds, checked on the event stream before anything is built.
+
+    Refuses (:class:`_YamlRefused`) more than :data:`YAML_MAX_DEPTH` nesting levels, more than
+    :data:`YAML_MAX_ALIASES` aliases, or more than :data:`YAML_MAX_NODES` nodes once every alias
+    is expanded: ``&a [x, x, ...]`` / ``&b [*a, *a, ...]`` "billion laughs" chains are cheap to
+    build (aliases share objects) but every later walk over them would pay for the expansion.
+    """
+    if len(text) > FRONT_MATTER_MAX_BYTES:
+        raise _YamlRefused(f"{size_text(len(text))}, over the {size_text(FRONT_MATTER_MAX_BYTES)} limit")
+    anchored: dict[str, int] = {}  # anchor -> size of its node with aliases expanded
+    open_nodes: list[list[Any]] = []  # [expanded size so far, anchor] of each open collection
+    expanded = aliases = 0
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(open_nodes) >= YAML_MAX_DEPTH:
+                raise _YamlRefused(f"nested more than {YAML_MAX_DEPTH} levels deep")
+            open_nodes.append([1, event.anchor])
+            size = 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            total, anchor = open_nodes.pop()
+            if anchor is not None:
+                anchored[anchor] = total
+            if open_nodes:
+                open_nodes[-1][0] += total
+            continue
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > YAML_MAX_ALIASES:
+                raise _YamlRefused(f"more than {YAML_MAX_ALIASES:,} aliases")
+            size = anchored.get(event.anchor, 1)
+            if open_nodes:
+                open_nodes[-1][0] += size
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor is not None:
+                anchored[event.anchor] = 1
+            if open_nodes:
+                open_nodes[-1][0] += size
+        else:
+            continue
+        expanded += size
+        if expanded > YAML_MAX_NODES:
+            raise _YamlRefused(f"more than {YAML_MAX_NODES:,} nodes once aliases are expanded")
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
 
 
 class _Card:
@@ -180,12 +315,21 @@ class _Card:
         self.fm_last = self.fm_first + m.group(2).count("\n")
         self.body_first = text[: m.end()].count("\n") + 1 + (0 if m.group(0).endswith("\n") else 1)
         try:
-            data = yaml.safe_load(m.group(2))
+            data = _load_front_matter(m.group(2))
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             problem = getattr(err, "problem", None) or "cannot parse"
-            at = f" at line {self.fm_first + mark.line}" if mark is not None else ""
-            self.front_error = f"README.md: front matter is not valid YAML ({problem}{at})"
+            last = m.group(2).count("\n")  # libyaml puts "end of stream" on a line past the text
+            at = f" at line {self.fm_first + min(mark.line, last)}" if mark is not None else ""
+            self.front_error = (
+                f"README.md: front matter is not valid YAML ({one_line(str(problem))[:120]}{at})"
+            )
+            return
+        except _YamlRefused as err:
+            self.front_error = f"README.md: front matter not read ({err})"
+            return
+        except (ValueError, TypeError, OverflowError, RecursionError) as err:  # e.g. int() of 5,000 digits
+            self.front_error = f"README.md: front matter is not valid YAML ({value_error_reason(err)})"
             return
         if data is None:
             return
@@ -214,11 +358,11 @@ def _apply_card(ex: Extracted, card: _Card, file: str, tags: list[tuple[list[str
     def w(key: str) -> str:
         return f"{file}:{card.key_line(key)}"
 
-    license_ = fm.get("license")
-    if license_ == "other" and isinstance(fm.get("license_name"), str):
-        ex.set("license", fm["license_name"], w("license_name"), overwrite=False)
-    elif isinstance(license_, str) and license_.strip():
-        ex.set("license", license_.strip(), w("license"), overwrite=False)
+    license_ = _name(fm.get("license"))
+    if license_ == "other" and _name(fm.get("license_name")):
+        ex.set("license", _name(fm.get("license_name")), w("license_name"), overwrite=False)
+    elif license_:
+        ex.set("license", license_, w("license"), overwrite=False)
     if _str_list(fm.get("tags")):
         tags.append((_str_list(fm.get("tags")) or [], w("tags")))
     datasets = _str_list(fm.get("datasets"))
@@ -226,31 +370,37 @@ def _apply_card(ex: Extracted, card: _Card, file: str, tags: list[tuple[list[str
     if datasets:
         ex.set("dataset.name", datasets[0], w("datasets"), overwrite=False)
     base = fm.get("base_model")
-    if isinstance(base, str) and base.strip():
-        ex.set("base_model", base.strip(), w("base_model"), overwrite=False)
+    if _name(base):
+        ex.set("base_model", _name(base), w("base_model"), overwrite=False)
     elif _str_list(base):
         ex.set("base_model", _str_list(base), w("base_model"), overwrite=False)
     ex.set("predecessor_models", _str_list(base), w("base_model"), overwrite=False)
     for key in ("pipeline_tag", "library_name"):
-        if isinstance(fm.get(key), str) and fm[key].strip():
-            ex.set(key, fm[key].strip(), w(key), overwrite=False)
-    if isinstance(fm.get("library_name"), str) and fm["library_name"].strip():
-        ex.set("framework.name", fm["library_name"].strip(), w("library_name"), overwrite=False)
+        if _name(fm.get(key)):
+            ex.set(key, _name(fm.get(key)), w(key), overwrite=False)
+    if _name(fm.get("library_name")):
+        ex.set("framework.name", _name(fm.get("library_name")), w("library_name"), overwrite=False)
     ex.set("language", _str_list(fm.get("language")), w("language"), overwrite=False)
     index = fm.get("model-index")
     if isinstance(index, list):
         start = card.key_line("model-index")
+        seen = 0
         for entry in index:
-            for result in (entry.get("results") if isinstance(entry, dict) else None) or []:
+            results = entry.get("results") if isinstance(entry, dict) else None
+            for result in results if isinstance(results, list) else []:
                 if not isinstance(result, dict):
                     continue
                 ds = result.get("dataset") if isinstance(result.get("dataset"), dict) else {}
-                ds_name = ds.get("name") or ds.get("type")
-                for metric in result.get("metrics") or []:
+                ds_name = _name(ds.get("name")) or _name(ds.get("type"))
+                metrics = result.get("metrics")
+                for metric in metrics if isinstance(metrics, list) else []:
+                    seen += 1
+                    if seen > CARD_MAX_METRICS:
+                        return _apply_card_body(ex, card, file)
                     if not isinstance(metric, dict):
                         continue
-                    mtype = metric.get("type") or metric.get("name")
-                    line = card.find_after(start, f"type: {mtype}") if isinstance(mtype, str) else start
+                    mtype = _name(metric.get("type")) or _name(metric.get("name"))
+                    line = card.find_after(start, f"type: {mtype}") if mtype else start
                     if _set_metric(ex, mtype, metric.get("value"), f"{file}:{line}") and isinstance(
                         ds_name, str
                     ):
@@ -258,8 +408,23 @@ def _apply_card(ex: Extracted, card: _Card, file: str, tags: list[tuple[list[str
     _apply_card_body(ex, card, file)
 
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _heading(line: str) -> tuple[int, str] | None:
+    r"""``(level, text)`` of an ATX heading, as ``^(#{1,6})\s+(.+?)\s*#*\s*$`` would match it.
+
+    That regex backtracks quadratically on ``"# a" + " " * 40_000 + "b"``; this is linear.
+    """
+    level = len(line) - len(line.lstrip("#"))
+    rest = line[level:]
+    if not 1 <= level <= 6 or len(rest) < 2 or not rest[0].isspace():
+        return None
+    body = rest.lstrip()
+    if not body:
+        return level, rest[-1]  # only whitespace after the hashes: the regex keeps one space
+    text = body.rstrip().rstrip("#").rstrip()  # a closing "###" and the spaces around it
+    return level, text or body[0]
 
 
 def _sections(card: _Card) -> list[tuple[int, str | None, list[str], int, int]]:
@@ -271,11 +436,11 @@ def _sections(card: _Card) -> list[tuple[int, str | None, list[str], int, int]]:
         line = card.lines[lineno - 1]
         if _FENCE.match(line):
             in_fence = not in_fence
-        m = None if in_fence else _HEADING.match(line)
-        if m:
+        found = None if in_fence else _heading(line)
+        if found:
             if buf:
                 sections.append((level, heading, buf, start, lineno - 1))
-            level, heading, buf, start = len(m.group(1)), m.group(2).strip(), [line], lineno
+            level, heading, buf, start = found[0], found[1].strip(), [line], lineno
         else:
             buf.append(line)
     if buf:
@@ -370,7 +535,7 @@ def _apply_card_body(ex: Extracted, card: _Card, file: str) -> None:
 def _description_from(ex: Extracted, body: list[str], first: int, file: str) -> None:
     """The first prose paragraph of the card (no code, tables, images, HTML) as a short description."""
     for lines, start in _paragraphs(body, first):
-        text = " ".join(line.strip() for line in lines)
+        text = " ".join(line.strip() for line in lines)[:2000]  # enough for 300 characters of prose
         if not text or text[0] in "`|<!#>-*[" or text.startswith("```"):
             continue
         text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
@@ -396,10 +561,11 @@ def _apply_config(ex: Extracted, config: dict, file: str, *, diffusers_index: bo
         return f"{file} ({key})"
 
     text_config = config.get("text_config") if isinstance(config.get("text_config"), dict) else {}
-    model_type = config.get("model_type") or text_config.get("model_type")
-    model_type = model_type if isinstance(model_type, str) and model_type else None
-    architectures = [a for a in config.get("architectures") or [] if isinstance(a, str)]
-    class_name = config.get("_class_name") if isinstance(config.get("_class_name"), str) else None
+    model_type = _name(config.get("model_type")) or _name(text_config.get("model_type"))
+    found = config.get("architectures")
+    found = [found] if isinstance(found, str) else found if isinstance(found, list) else []
+    architectures = [a for a in (_name(a) for a in found[:100]) if a]
+    class_name = _name(config.get("_class_name"))
     ex.set("model_family", model_type, w("model_type"), overwrite=False)
     if architectures:
         ex.set("architecture", architectures[0], w("architectures"), overwrite=False)
@@ -426,8 +592,13 @@ def _apply_config(ex: Extracted, config: dict, file: str, *, diffusers_index: bo
         ex.set("model_dimensions.intermediate_size", 4 * config["n_embd"], w("n_inner = null → 4 × n_embd"),
                overwrite=False)  # fmt: skip
     quant = config.get("quantization_config")
-    if isinstance(quant, dict) and isinstance(quant.get("quant_method"), str):
-        ex.set("quantization", quant["quant_method"], w("quantization_config.quant_method"), overwrite=False)
+    if isinstance(quant, dict) and _name(quant.get("quant_method")):
+        ex.set(
+            "quantization",
+            _name(quant["quant_method"]),
+            w("quantization_config.quant_method"),
+            overwrite=False,
+        )
     return isinstance(config.get("vision_config"), dict)
 
 
@@ -437,8 +608,8 @@ def _apply_tokenizer(ex: Extracted, tok: dict | None, dir_path: Path, file: str)
 
     has_template = False
     if tok is not None:
-        if isinstance(tok.get("tokenizer_class"), str):
-            ex.set("tokenizer.class", tok["tokenizer_class"], w("tokenizer_class"), overwrite=False)
+        if _name(tok.get("tokenizer_class")):
+            ex.set("tokenizer.class", _name(tok["tokenizer_class"]), w("tokenizer_class"), overwrite=False)
         length = _pos_int(tok.get("model_max_length"))
         if length and length < _HF_MAX_LENGTH_SENTINEL:
             ex.set("tokenizer.model_max_length", length, w("model_max_length"), overwrite=False)
@@ -446,7 +617,7 @@ def _apply_tokenizer(ex: Extracted, tok: dict | None, dir_path: Path, file: str)
         if has_template:
             ex.set("tokenizer.has_chat_template", True, w("chat_template"), overwrite=False)
     for name in ("chat_template.jinja", "chat_template.json"):
-        if (dir_path / name).is_file():
+        if present(dir_path / name):
             has_template = True
             ex.set("tokenizer.has_chat_template", True, str(Path(file).with_name(name)), overwrite=False)
     if tok is not None and not has_template:
@@ -468,7 +639,7 @@ def _weight_files(path: Path) -> list[Path]:
         for p in entries:
             if len(found) >= _MAX_WEIGHT_FILES or p.name.startswith("."):
                 continue
-            if p.is_file() and p.suffix.lower() in WEIGHT_SUFFIXES:
+            if present(p) and p.suffix.lower() in WEIGHT_SUFFIXES:
                 if p.name not in _NOT_MODEL_WEIGHTS and not p.name.startswith("rng_state"):
                     found.append(p)
         if depth < 2:
@@ -488,7 +659,7 @@ def _counted(infos: list[tuple[Path, WeightInfo]], path: Path, ex: Extracted) ->
     safetensors = [(p, i) for p, i in pool if i.entry["format"] == "safetensors"]
     index = _load_json(path / "model.safetensors.index.json", ex)
     if index and isinstance(index.get("weight_map"), dict):
-        shards = {str(v) for v in index["weight_map"].values()}
+        shards = {v for v in index["weight_map"].values() if isinstance(v, str) and len(v) <= MAX_NAME_CHARS}
         present = {p.name for p, _ in safetensors}
         missing = sorted(shards - present)
         if missing:
@@ -519,12 +690,17 @@ def _apply_weights(ex: Extracted, path: Path, rp: Any) -> None:
         rel = rp(p.relative_to(path).as_posix())
         try:
             info = inspect_weight_file(p, rel)
-        except ParseError as err:
-            ex.warnings.append(f"{p.relative_to(path).as_posix()}: {err}")
+        except Exception as err:  # noqa: BLE001 - ParseError, or a bug: either way one file's warning
+            reason = one_line(err, strip=(p,))
+            ex.warnings.append(f"{p.relative_to(path).as_posix()}: {reason}")
             fmt = p.suffix.lower().lstrip(".")
             fmt = {"bin": "pytorch", "pt": "pytorch", "pth": "pytorch"}.get(fmt, fmt)
-            entries.append({"file": rel, "format": fmt, "size_bytes": p.stat().st_size, "parameters": None,
-                            "dtypes": [], "error": str(err)})  # fmt: skip
+            try:
+                size = p.stat().st_size
+            except OSError:
+                size = 0
+            entries.append({"file": rel, "format": fmt, "size_bytes": size, "parameters": None,
+                            "dtypes": [], "error": reason})  # fmt: skip
             continue
         infos.append((p, info))
         entries.append(info.entry)
@@ -556,6 +732,15 @@ def read_model_dir(path: Path, relpath: str) -> Extracted:
     path = Path(path)
     if not path.is_dir():
         raise ParseError("not a directory")
+    try:
+        return _read_model_dir(path, relpath)
+    except ParseError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a bug must still end as this folder's one-line error
+        raise ParseError(f"cannot read model directory: {one_line(err, strip=(path,))}") from None
+
+
+def _read_model_dir(path: Path, relpath: str) -> Extracted:
     base = relpath.strip("/")
     base = "" if base in ("", ".") else base
 
@@ -570,11 +755,19 @@ def read_model_dir(path: Path, relpath: str) -> Extracted:
     if meta is not None:
         _apply_metadata_json(ex, meta, rp("metadata.json"), tags)
     readme = path / "README.md"
-    if readme.is_file():
+    if present(readme):
         try:
-            card = _Card(_read_text(readme))
+            text, size = _read_prefix(readme, CARD_MAX_BYTES)
+            if size > CARD_MAX_BYTES:
+                ex.warnings.append(
+                    f"README.md is {size_text(size)}; only the first {size_text(CARD_MAX_BYTES)} were read"
+                )
+            if "\0" in text:  # binary data (or a sparse hole): the text ends there
+                text = text[: text.index("\0")]
+                ex.warnings.append(f"README.md: binary data after character {len(text):,}; ignored")
+            card = _Card(text)
         except OSError as err:
-            ex.warnings.append(f"README.md: cannot read ({err.strerror or err})")
+            ex.warnings.append(f"README.md: cannot read ({err.strerror or type(err).__name__})")
         else:
             if card.front_error:
                 ex.warnings.append(card.front_error)
@@ -591,10 +784,34 @@ def read_model_dir(path: Path, relpath: str) -> Extracted:
         dtype, dtype_where = None, ""
     _apply_tokenizer(ex, _load_json(path / "tokenizer_config.json", ex), path, rp("tokenizer_config.json"))
     _apply_weights(ex, path, rp)
-    if isinstance(dtype, str):
-        ex.set("dtype", dtype, dtype_where, overwrite=False)
+    if _name(dtype):
+        ex.set("dtype", _name(dtype), dtype_where, overwrite=False)
+    _apply_vocab(ex, path, rp)
     _finish(ex, path, rp, tags, vision)
     return ex
+
+
+def _apply_vocab(ex: Extracted, path: Path, rp: Any) -> None:
+    """``vocab.txt`` (one token a line) gives the vocabulary size when nothing else did.
+
+    Counted in blocks, and only when the file is at most :data:`VOCAB_MAX_BYTES`.
+    """
+    vocab = path / "vocab.txt"
+    if ex.get("model_dimensions.vocab_size") is not None or not present(vocab):
+        return
+    try:
+        size = vocab.stat().st_size
+        if size > VOCAB_MAX_BYTES:
+            ex.warnings.append(
+                f"vocab.txt is {size_text(size)}, over the {size_text(VOCAB_MAX_BYTES)} limit; not counted"
+            )
+            return
+        newlines, ends_with_newline = _count_newlines(vocab, VOCAB_MAX_BYTES)
+        count = newlines + (0 if ends_with_newline or size == 0 else 1)
+    except OSError as err:
+        ex.warnings.append(f"vocab.txt: cannot read ({err.strerror or type(err).__name__})")
+        return
+    ex.set("model_dimensions.vocab_size", count or None, f"{rp('vocab.txt')} (lines)")
 
 
 def _finish(ex: Extracted, path: Path, rp: Any, tags: list[tuple[list[str], str]], vision: bool) -> None:
@@ -607,10 +824,10 @@ def _finish(ex: Extracted, path: Path, rp: Any, tags: list[tuple[list[str], str]
     # capabilities
     caps = list(ex.get("capabilities") or [])
     cap_where = [ex.provenance["capabilities"]] if caps else []
-    if (path / "modules.json").is_file() or (path / "config_sentence_transformers.json").is_file():
+    if present(path / "modules.json") or present(path / "config_sentence_transformers.json"):
         caps.append("embedding")
         cap_where.append(
-            rp("modules.json" if (path / "modules.json").is_file() else "config_sentence_transformers.json")
+            rp("modules.json" if present(path / "modules.json") else "config_sentence_transformers.json")
         )
     elif ex.get("pipeline_tag") in ("sentence-similarity", "feature-extraction"):
         caps.append("embedding")
@@ -628,9 +845,10 @@ def _finish(ex: Extracted, path: Path, rp: Any, tags: list[tuple[list[str], str]
     # the summary chunk points at the first real file that describes the model
     for name in ("config.json", "model_index.json", "metadata.json", "README.md"):
         p = path / name
-        if p.is_file():
+        if present(p):
             try:
-                n_lines = max(1, _read_text(p).count("\n") + 1)
+                limit = CARD_MAX_BYTES if name == "README.md" else JSON_MAX_BYTES
+                n_lines = _count_newlines(p, limit)[0] + 1
             except OSError:
                 continue
             ex.chunks.insert(0, summary_chunk(ex, rp(name), 1, n_lines))

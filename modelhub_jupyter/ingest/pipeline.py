@@ -16,6 +16,7 @@ from typing import Any
 from .. import schemas
 from ..errors import ParseError, one_line
 from ..vocabulary import KIND_OF_TYPE
+from . import confine
 from .git_history import GitInfo, combine, file_info
 from .parsers import parser_for, read_text
 from .scanner import ScannedFile
@@ -103,8 +104,23 @@ def _weight_suffixes() -> frozenset[str]:
 
 
 def extract(file: ScannedFile) -> Extracted:
-    """Run the parser of the file's kind. Raises ParseError with a one-line reason."""
-    return parser_for(file.file_kind).read(file.path, file.relpath)
+    """Run the parser of the file's kind. Raises ParseError with a one-line reason.
+
+    Neighbours the parser opens (a model directory's card, an image's sidecar) must lie inside
+    the indexed folder, unless the scan followed links out of it (:mod:`.confine`).
+    """
+    root = None if file.follow_external_links else indexed_root(file)
+    with confine.within(root):
+        return parser_for(file.file_kind).read(file.path, file.relpath)
+
+
+def indexed_root(file: ScannedFile) -> Path:
+    """The folder ``file`` was scanned from (its path less its relative path)."""
+    depth = 0 if file.relpath in ("", ".") else len(file.relpath.split("/"))
+    root = file.path
+    for _ in range(depth):
+        root = root.parent
+    return root
 
 
 def history(file: ScannedFile, root: Path, repo: dict[str, GitInfo]) -> GitInfo:

@@ -92,6 +92,7 @@ class ScannedFile:
     size: int  # bytes (for a model_dir: sum of member files)
     mtime_ns: int  # for a model_dir: max over member files
     members: tuple[str, ...] = ()  # model_dir only: member files, posix, relative to the model dir
+    follow_external_links: bool = False  # parsers may read neighbours outside the root too
 
 
 @dataclass
@@ -502,7 +503,12 @@ class _Scanner:
             )
             return
         if self._readable(entry.path, rel, st):
-            self.files.append(ScannedFile(self.root / rel, rel, kind, st.st_size, st.st_mtime_ns))
+            self.files.append(
+                ScannedFile(
+                    self.root / rel, rel, kind, st.st_size, st.st_mtime_ns,
+                    follow_external_links=self.opts.follow_external_links,
+                )  # fmt: skip
+            )
 
     # -- helpers --------------------------------------------------------------------------
     def _readable(self, path: str, rel: str, st: os.stat_result) -> bool:
@@ -599,6 +605,7 @@ class _Scanner:
             size=sum(m[1] for m in members),
             mtime_ns=max(m[2] for m in members),
             members=tuple(m[0] for m in members),
+            follow_external_links=self.opts.follow_external_links,
         )
 
 

@@ -5,11 +5,19 @@ Every ``parse_*`` function returns a flat ``Params`` dict using the image-docume
 ``sampler``, ``scheduler``, ``model_checkpoint``, ``model_hash``, ``denoising_strength``,
 ``loras``) plus ``generation_size`` ("WxH" as the generator recorded it). Missing values are
 left out; nothing here raises on odd input.
+
+Every value comes from a file someone else wrote, so every walk is bounded: the settings
+line is split by a linear scanner (not the backtracking regex A1111 uses), tag regexes have
+bounded repetitions, lists are de-duplicated in linear time, and ComfyUI graph walks share
+one step budget (:data:`COMFY_STEP_BUDGET`) and see at most :data:`COMFY_MAX_NODES` nodes.
+Functions that drop something they could not use append a one-line reason to ``warnings``
+when the caller passes a list.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -32,10 +40,25 @@ __all__ = [
 
 Params = dict[str, Any]
 
+# A1111's own settings-line regex (modules/infotext_utils.py). It backtracks quadratically on
+# long lines without a colon, so it is documentation here: _settings_pairs() returns exactly
+# what ``A1111_PARAM_RE.findall(line)`` returns, in linear time.
 A1111_PARAM_RE = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
-_SIZE_RE = re.compile(r"(\d+)\s*[x×,]\s*(\d+)")
-_LORA_TAG_RE = re.compile(r"<(?:lora|lyco):([^:>]+)(?::[^>]*)?>", re.IGNORECASE)
+_WS_RUN = re.compile(r"\s*")
+_KEY_RUN = re.compile(r"[\w \-/]*")
+_QUOTED_VALUE = re.compile(r'("(?:\\.|[^\\"])+")(?:,|$)')
+_PLAIN_VALUE = re.compile(r"([^,]*)(?:,|$)")
+_SIZE_RE = re.compile(r"(?<!\d)(\d{1,9})\s{0,8}[x×,]\s{0,8}(\d{1,9})")
+# Tags are short; bounded repetitions (and no "<" inside) keep a run of "<lora:" linear.
+_LORA_TAG_RE = re.compile(r"<(?:lora|lyco):([^:<>]{1,256})(?::[^<>]{0,256})?>", re.IGNORECASE)
 _HEX_RE = re.compile(r"^[0-9A-Fa-f]{8,64}$")
+
+MAX_INT = 2**64  # larger "whole numbers" (seeds are u64 at most) are not kept
+MAX_LORAS = 200  # LoRA names kept per image
+MAX_SIZE_TEXT = 64  # a "512x768" value longer than this is not a size
+MAX_WRAPPER_DEPTH = 8  # {"sui_image_params": {...}} wrappers followed
+COMFY_MAX_NODES = 10_000  # ComfyUI nodes read from one graph (real graphs have a few hundred)
+COMFY_STEP_BUDGET = 50_000  # node visits for all walks over one graph together (~0.5 s at worst)
 
 _BASE_SAMPLERS = {
     "euler": "Euler", "euler_ancestral": "Euler a", "euler_a": "Euler a", "heun": "Heun",
@@ -79,23 +102,26 @@ def to_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if -MAX_INT <= value <= MAX_INT else None
     number = to_float(value)
-    return int(number) if number is not None and number.is_integer() else None
+    if number is None or not number.is_integer() or abs(number) > MAX_INT:
+        return None
+    return int(number)
 
 
 def to_float(value: Any) -> float | None:
-    """``value`` as a float (``"7.5"``, ``7``), else None."""
+    """``value`` as a finite float (``"7.5"``, ``7``), else None (also for NaN, ``1e999``, 10**400)."""
     if isinstance(value, bool) or value is None:
         return None
+    number = None
     if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+        number = float(value) if not isinstance(value, int) or abs(value) <= MAX_INT else None
+    elif isinstance(value, str) and len(value) <= 64:
         try:
-            return float(value.strip())
+            number = float(value.strip())
         except ValueError:
             return None
-    return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def to_text(value: Any) -> str | None:
@@ -165,7 +191,8 @@ def parse_size(value: Any) -> str | None:
     if isinstance(value, list | tuple) and len(value) == 2:
         w, h = to_int(value[0]), to_int(value[1])
         return f"{w}x{h}" if w and h else None
-    match = _SIZE_RE.search(value) if isinstance(value, str) else None
+    ok = isinstance(value, str) and len(value) <= MAX_SIZE_TEXT
+    match = _SIZE_RE.search(value) if ok else None
     return f"{match.group(1)}x{match.group(2)}" if match else None
 
 
@@ -224,8 +251,8 @@ def is_known_sampler(name: Any) -> bool:
 
 
 def loras_in_prompt(prompt: str) -> list[str]:
-    """Names from A1111 ``<lora:name:weight>`` / ``<lyco:...>`` tags."""
-    return _unique(m.strip() for m in _LORA_TAG_RE.findall(prompt or ""))
+    """Names from A1111 ``<lora:name:weight>`` / ``<lyco:...>`` tags (at most :data:`MAX_LORAS`)."""
+    return _unique((m.strip() for m in _LORA_TAG_RE.findall(prompt or "")), MAX_LORAS)
 
 
 def style_tags(prompt: str | None, limit: int = 8) -> list[str]:
@@ -245,12 +272,15 @@ def style_tags(prompt: str | None, limit: int = 8) -> list[str]:
     return tags
 
 
-def _unique(items: Any) -> list[str]:
-    out: list[str] = []
+def _unique(items: Any, limit: int | None = None) -> list[str]:
+    """Truthy items in first-seen order without repeats (linear time), at most ``limit``."""
+    seen: dict[Any, None] = {}
     for item in items:
-        if item and item not in out:
-            out.append(item)
-    return out
+        if item and isinstance(item, str) and item not in seen:
+            seen[item] = None
+            if limit is not None and len(seen) >= limit:
+                break
+    return list(seen)
 
 
 # ----------------------------------------------------------------------------- A1111 infotext
@@ -260,7 +290,7 @@ def parse_a1111(text: str) -> Params:
     """Parse A1111/Forge infotext: prompt lines, ``Negative prompt:`` lines, settings line."""
     lines = text.strip().replace("\r\n", "\n").split("\n")
     settings: dict[str, str] = {}
-    if lines and len(A1111_PARAM_RE.findall(lines[-1])) >= 3:
+    if lines and len(_settings_pairs(lines[-1])) >= 3:
         settings = a1111_settings(lines.pop())
     prompt: list[str] = []
     negative: list[str] = []
@@ -274,22 +304,52 @@ def parse_a1111(text: str) -> Params:
             prompt.append(line)
     out: Params = {"prompt": "\n".join(prompt).strip(), "negative_prompt": "\n".join(negative).strip()}
     out.update(_from_settings(settings))
-    out["loras"] = _unique([*loras_in_prompt(out["prompt"]), *out.get("loras", [])])
+    out["loras"] = _unique([*loras_in_prompt(out["prompt"]), *out.get("loras", [])], MAX_LORAS)
     return clean(out)
 
 
 def a1111_settings(line: str) -> dict[str, str]:
     """``"Steps: 20, Sampler: Euler a, ..."`` -> ``{"Steps": "20", ...}``; quoted values unquoted."""
     out: dict[str, str] = {}
-    for key, value in A1111_PARAM_RE.findall(line):
+    for key, value in _settings_pairs(line):
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             try:
                 value = str(json.loads(value))
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 value = value[1:-1]
         out[key.strip()] = value
     return out
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # what re's \w matches in a str pattern
+
+
+def _settings_pairs(line: str) -> list[tuple[str, str]]:
+    r"""``A1111_PARAM_RE.findall(line)``, computed in linear time.
+
+    The regex fails at a start position when the run of key characters (``[\w \-/]``) that
+    follows is not ended by ``:``; every later start inside that run ends at the same place
+    and fails too, so the scan jumps to the end of the run instead of retrying each position.
+    """
+    pairs: list[tuple[str, str]] = []
+    pos, end = 0, len(line)
+    while pos < end:
+        key_start = _WS_RUN.match(line, pos).end()  # type: ignore[union-attr]
+        if key_start >= end or not _is_word(line[key_start]):
+            pos = key_start + 1
+            continue
+        key_end = _KEY_RUN.match(line, key_start).end()  # type: ignore[union-attr]
+        if key_end - key_start < 2 or key_end >= end or line[key_end] != ":":
+            pos = max(key_end, pos + 1)
+            continue
+        value_start = _WS_RUN.match(line, key_end + 1).end()  # type: ignore[union-attr]
+        found = _QUOTED_VALUE.match(line, value_start) or _PLAIN_VALUE.match(line, value_start)
+        assert found is not None  # [^,]* always matches
+        pairs.append((line[key_start:key_end], found.group(1)))
+        pos = max(found.end(), pos + 1)
+    return pairs
 
 
 def _from_settings(s: dict[str, str]) -> Params:
@@ -297,7 +357,7 @@ def _from_settings(s: dict[str, str]) -> Params:
     loras = [part.split(":")[0].strip() for part in s.get("Lora hashes", "").split(",")]
     try:
         hashes = json.loads(s.get("Hashes", "{}"))
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # bad JSON, a 5,000-digit number, deep nesting
         hashes = {}
     if isinstance(hashes, dict):
         loras += [k.split(":", 1)[1] for k in hashes if isinstance(k, str) and k.startswith("lora:")]
@@ -311,7 +371,7 @@ def _from_settings(s: dict[str, str]) -> Params:
         "model_hash": to_text(s.get("Model hash")),
         "model_checkpoint": to_text(s.get("Model")),
         "denoising_strength": to_float(s.get("Denoising strength")),
-        "loras": _unique(loras),
+        "loras": _unique(loras, MAX_LORAS),
     }
 
 
@@ -341,8 +401,10 @@ def parse_generic_json(data: dict[str, Any]) -> Params:
     """Map a flat generation-settings dict (sidecar, InvokeAI 3+, SwarmUI, Fooocus) to Params."""
     if not isinstance(data, dict):
         return {}
-    if isinstance(data.get("sui_image_params"), dict):
-        return parse_generic_json(data["sui_image_params"])
+    for _ in range(MAX_WRAPPER_DEPTH):  # SwarmUI wraps its settings (a loop: wrappers may nest)
+        if not isinstance(data.get("sui_image_params"), dict):
+            break
+        data = data["sui_image_params"]
     d = {str(k).strip().lower().replace(" ", "_").replace("-", "_"): v for k, v in data.items()}
 
     def pick(name: str) -> Any:
@@ -369,7 +431,7 @@ def parse_generic_json(data: dict[str, Any]) -> Params:
         "denoising_strength": to_float(pick("denoising_strength")),
         "generation_size": size,
         "creation_date": to_text(pick("creation_date")),
-        "loras": _unique([*_lora_names(pick("loras")), *loras_in_prompt(prompt or "")]),
+        "loras": _unique([*_lora_names(pick("loras")), *loras_in_prompt(prompt or "")], MAX_LORAS),
     }
     if isinstance(d.get("parameters"), str):  # a sidecar that wraps A1111 infotext
         out = {**parse_a1111(d["parameters"]), **clean(out)}
@@ -393,14 +455,14 @@ def _model_name(value: Any) -> tuple[str | None, str | None]:
 def _lora_names(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value] if value else []
     names: list[str] = []
-    for item in items:
+    for item in items[: MAX_LORAS * 4]:
         if isinstance(item, dict):
             inner = item.get("model") or item.get("lora") or item
             name, _ = _model_name(inner) if isinstance(inner, dict) else (to_text(inner), None)
             names.append(name or "")
         elif isinstance(item, str):
             names.append(item.strip())
-    return _unique(names)
+    return _unique(names, MAX_LORAS)
 
 
 def parse_invokeai(meta: dict[str, Any]) -> Params:
@@ -488,73 +550,156 @@ _WIDGET_NAMES: dict[str, list[str | None]] = {
 Graph = dict[str, dict[str, Any]]
 
 
-def parse_comfyui(graph: dict[str, Any]) -> Params:
+class _OutOfSteps(Exception):
+    """The graph's step budget is spent; the walk in progress is abandoned."""
+
+
+class _Nodes(dict[str, dict[str, Any]]):
+    """The readable nodes of one graph plus the step budget every walk over it draws from."""
+
+    def __init__(self, nodes: Graph, budget: int) -> None:
+        super().__init__(nodes)
+        self.left = budget
+
+    def visit(self, nid: str) -> dict[str, Any]:
+        """``self[nid]``, paying one step; raises :class:`_OutOfSteps` when the budget is spent."""
+        self.left -= 1
+        if self.left < 0:
+            raise _OutOfSteps
+        return self[nid]
+
+
+def parse_comfyui(graph: dict[str, Any], warnings: list[str] | None = None) -> Params:
     """Parse a ComfyUI API graph (the PNG ``prompt`` chunk).
 
     Starts at every sampler node (KSampler, KSamplerAdvanced, SamplerCustom[Advanced], or any
     ``*Sampler*`` node with conditioning inputs), follows ``positive``/``negative`` links through
     any intermediate nodes to the text encoders, and keeps the main pass: the one with a prompt,
-    full denoise and the most steps. Unknown node shapes are skipped, never fatal.
+    full denoise and the most steps. Unknown node shapes are skipped, never fatal. Every walk
+    draws from one budget of :data:`COMFY_STEP_BUDGET` node visits; when it runs out, what was
+    found so far is kept and a line is appended to ``warnings``.
     """
-    nodes = _nodes(graph)
+    notes: list[str] = []
+    nodes = _nodes(graph, notes)
     ranked = []
-    for nid in sorted(nodes, key=_id_key):
-        if _is_sampler(nodes[nid]):
-            params = _sampler_params(nodes, nid)
-            full = (params.get("denoising_strength") or 1.0) >= 0.999 and params.pop("_adds_noise", True)
-            ranked.append(
-                ((bool(params.get("prompt")), full, params.get("num_inference_steps") or 0), params)
-            )
-    out: Params = max(ranked, key=lambda item: item[0])[1] if ranked else {}
-    out.pop("_adds_noise", None)
-    if not out.get("prompt"):
-        texts = [
-            t for n in nodes.values() if "TextEncode" in n["class_type"] for t in _literal_texts(nodes, n, "")
-        ]
-        out["prompt"] = texts[0] if texts else None
+    out: Params = {}
+    try:
+        for nid in sorted(nodes, key=_id_key):
+            if _is_sampler(nodes[nid]):
+                params = _sampler_params(nodes, nid)
+                full = (params.get("denoising_strength") or 1.0) >= 0.999 and params.pop("_adds_noise", True)
+                ranked.append(
+                    ((bool(params.get("prompt")), full, params.get("num_inference_steps") or 0), params)
+                )
+        out = max(ranked, key=lambda item: item[0])[1] if ranked else {}
+        out.pop("_adds_noise", None)
+        if not out.get("prompt"):
+            texts = [
+                t
+                for n in nodes.values()
+                if "TextEncode" in n["class_type"]
+                for t in _literal_texts(nodes, n, "")
+            ]
+            out["prompt"] = texts[0] if texts else None
+    except _OutOfSteps:
+        if not out and ranked:
+            out = max(ranked, key=lambda item: item[0])[1]
+            out.pop("_adds_noise", None)
+        notes.append(
+            f"ComfyUI graph too large to follow fully (more than {COMFY_STEP_BUDGET:,} steps); "
+            "settings may be incomplete"
+        )
     out["model_checkpoint"] = out.get("model_checkpoint") or _any_checkpoint(nodes)
     out["generation_size"] = out.get("generation_size") or _any_latent_size(nodes)
-    out["loras"] = _unique([*out.get("loras", []), *_all_loras(nodes)])
+    out["loras"] = _unique([*out.get("loras", []), *_all_loras(nodes)], MAX_LORAS)
+    if warnings is not None:
+        warnings.extend(notes)
     return clean(out)
 
 
-def workflow_to_api(workflow: dict[str, Any]) -> Graph:
-    """Turn a ComfyUI UI ``workflow`` graph into the API shape (widgets of common nodes + links)."""
-    links: dict[Any, tuple[Any, Any]] = {}
-    for link in workflow.get("links") or []:
+def _node_id(value: Any) -> str | None:
+    """A node or link id as text: only short strings and plain ints are ids."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**18 else None
+    if isinstance(value, str) and len(value) <= 256:
+        return value
+    return None
+
+
+def workflow_to_api(workflow: dict[str, Any], warnings: list[str] | None = None) -> Graph:
+    """Turn a ComfyUI UI ``workflow`` graph into the API shape (widgets of common nodes + links).
+
+    Anything of the wrong type (``"nodes": 1``, a link that is not a list, unhashable ids) is
+    skipped; at most :data:`COMFY_MAX_NODES` nodes are read.
+    """
+    if not isinstance(workflow, dict):
+        return {}
+    links: dict[str, tuple[Any, Any]] = {}
+    raw_links = workflow.get("links")
+    for link in raw_links[: COMFY_MAX_NODES * 4] if isinstance(raw_links, list) else []:
         if isinstance(link, list) and len(link) >= 5:
-            links[link[0]] = (link[1], link[2])
+            key, origin, slot = _node_id(link[0]), link[1], link[2]
         elif isinstance(link, dict):
-            links[link.get("id")] = (link.get("origin_id"), link.get("origin_slot"))
-    graph: Graph = {}
-    for node in workflow.get("nodes") or []:
-        if not isinstance(node, dict) or "id" not in node:
+            key, origin, slot = _node_id(link.get("id")), link.get("origin_id"), link.get("origin_slot")
+        else:
             continue
-        ntype = str(node.get("type", ""))
+        if key is not None and _node_id(origin) is not None:
+            links[key] = (_node_id(origin), slot)
+    raw_nodes = workflow.get("nodes")
+    raw_nodes = raw_nodes if isinstance(raw_nodes, list) else []
+    if len(raw_nodes) > COMFY_MAX_NODES and warnings is not None:
+        warnings.append(
+            f"ComfyUI workflow has {len(raw_nodes):,} nodes; only the first {COMFY_MAX_NODES:,} were read"
+        )
+    graph: Graph = {}
+    for node in raw_nodes[:COMFY_MAX_NODES]:
+        nid = _node_id(node.get("id")) if isinstance(node, dict) else None
+        if nid is None:
+            continue
+        ntype = node.get("type") if isinstance(node.get("type"), str) else ""
         values = node.get("widgets_values")
         inputs: dict[str, Any] = {}
         if isinstance(values, list):
             for name, value in zip(_WIDGET_NAMES.get(ntype, []), values, strict=False):
                 if name:
                     inputs[name] = value
-        for slot in node.get("inputs") or []:
-            if isinstance(slot, dict) and slot.get("link") in links:
-                source, index = links[slot["link"]]
-                inputs[str(slot.get("name"))] = [str(source), index if isinstance(index, int) else 0]
-        graph[str(node["id"])] = {"class_type": ntype, "inputs": inputs}
+        slots = node.get("inputs")
+        for slot in slots[:1000] if isinstance(slots, list) else []:
+            link_id = _node_id(slot.get("link")) if isinstance(slot, dict) else None
+            if link_id is not None and link_id in links and isinstance(slot.get("name"), str):
+                source, index = links[link_id]
+                index = index if isinstance(index, int) and not isinstance(index, bool) else 0
+                inputs[slot["name"]] = [source, index]
+        graph[nid] = {"class_type": ntype, "inputs": inputs}
     return graph
 
 
-def _nodes(graph: dict[str, Any]) -> Graph:
+def _nodes(graph: dict[str, Any], warnings: list[str]) -> _Nodes:
     nodes: Graph = {}
-    for nid, node in graph.items():
-        if isinstance(node, dict) and isinstance(node.get("inputs"), dict):
-            nodes[str(nid)] = {"class_type": str(node.get("class_type", "")), "inputs": node["inputs"]}
-    return nodes
+    if isinstance(graph, dict):
+        if len(graph) > COMFY_MAX_NODES:
+            warnings.append(
+                f"ComfyUI graph has {len(graph):,} nodes; only the first {COMFY_MAX_NODES:,} were read"
+            )
+        for nid, node in graph.items():
+            if len(nodes) >= COMFY_MAX_NODES:
+                break
+            if isinstance(node, dict) and isinstance(node.get("inputs"), dict) and _node_id(nid) is not None:
+                ctype = node.get("class_type")
+                nodes[str(nid)] = {
+                    "class_type": ctype if isinstance(ctype, str) else "",
+                    "inputs": node["inputs"],
+                }
+    return _Nodes(nodes, COMFY_STEP_BUDGET)
 
 
 def _id_key(nid: str) -> tuple[int, int, str]:
-    return (0, int(nid), "") if nid.isdigit() else (1, 0, nid)
+    # isdecimal() alone accepts other scripts' digits; int() of 5,000 digits raises
+    if nid.isascii() and nid.isdigit() and len(nid) <= 18:
+        return (0, int(nid), "")
+    return (1, 0, nid)
 
 
 def _is_link(value: Any, nodes: Graph) -> bool:
@@ -563,8 +708,8 @@ def _is_link(value: Any, nodes: Graph) -> bool:
         and len(value) == 2
         and isinstance(value[1], int)
         and not isinstance(value[1], bool)
-        and isinstance(value[0], str | int)
-        and str(value[0]) in nodes
+        and (nid := _node_id(value[0])) is not None
+        and nid in nodes
     )
 
 
@@ -575,7 +720,7 @@ def _is_sampler(node: dict[str, Any]) -> bool:
     )
 
 
-def _sampler_params(nodes: Graph, nid: str) -> Params:
+def _sampler_params(nodes: _Nodes, nid: str) -> Params:
     node = nodes[nid]
     texts = {}
     for side in ("positive", "negative"):
@@ -601,24 +746,24 @@ def _sampler_params(nodes: Graph, nid: str) -> Params:
     }
 
 
-def _cond_link(nodes: Graph, node: dict[str, Any], side: str, depth: int) -> list[Any] | None:
+def _cond_link(nodes: _Nodes, node: dict[str, Any], side: str, depth: int) -> list[Any] | None:
     inputs = node["inputs"]
     for key in ("positive", "conditioning", "cond1") if side == "positive" else ("negative",):
         if _is_link(inputs.get(key), nodes):
             return inputs[key]
     guider = inputs.get("guider")
     if _is_link(guider, nodes) and depth < 5:
-        return _cond_link(nodes, nodes[str(guider[0])], side, depth + 1)
+        return _cond_link(nodes, nodes.visit(str(guider[0])), side, depth + 1)
     return None
 
 
-def _cond_texts(nodes: Graph, link: list[Any], side: str, seen: set[str]) -> list[str]:
+def _cond_texts(nodes: _Nodes, link: list[Any], side: str, seen: set[str]) -> list[str]:
     """Texts that feed one conditioning link, through any chain of intermediate nodes."""
     nid = str(link[0])
     if nid in seen or len(seen) > 200:
         return []
     seen.add(nid)
-    node = nodes[nid]
+    node = nodes.visit(nid)
     texts = _literal_texts(nodes, node, side)
     if texts:
         return texts
@@ -637,7 +782,7 @@ def _cond_texts(nodes: Graph, link: list[Any], side: str, seen: set[str]) -> lis
     return found
 
 
-def _literal_texts(nodes: Graph, node: dict[str, Any], side: str) -> list[str]:
+def _literal_texts(nodes: _Nodes, node: dict[str, Any], side: str) -> list[str]:
     inputs = node["inputs"]
     found: list[str] = []
     for key in _TEXT_KEYS:
@@ -650,12 +795,12 @@ def _literal_texts(nodes: Graph, node: dict[str, Any], side: str) -> list[str]:
     return found
 
 
-def _linked_string(nodes: Graph, link: list[Any], seen: set[str]) -> str | None:
+def _linked_string(nodes: _Nodes, link: list[Any], seen: set[str]) -> str | None:
     nid = str(link[0])
     if nid in seen or len(seen) > 50:
         return None
     seen.add(nid)
-    inputs = nodes[nid]["inputs"]
+    inputs = nodes.visit(nid)["inputs"]
     for key in (*_TEXT_KEYS, "value", "text_a"):
         if isinstance(inputs.get(key), str) and inputs[key].strip():
             return inputs[key].strip()
@@ -666,16 +811,16 @@ def _linked_string(nodes: Graph, link: list[Any], seen: set[str]) -> str | None:
 
 
 def _find_param(
-    nodes: Graph, nid: str, keys: tuple[str, ...], seen: set[str] | None = None, depth: int = 0
+    nodes: _Nodes, nid: str, keys: tuple[str, ...], seen: set[str] | None = None, depth: int = 0
 ) -> Any:
     """A literal input of the sampler, or of helper nodes it links to (guider, sigmas, noise, seed)."""
     seen = seen if seen is not None else set()
     seen.add(nid)
-    inputs = nodes[nid]["inputs"]
+    inputs = nodes.visit(nid)["inputs"]
     for key in keys:
         value = inputs.get(key)
         if _is_link(value, nodes):
-            found = _linked_scalar(nodes, value, keys, 0)
+            found = _linked_scalar(nodes, value, keys, 0, set())
             if found is not None:
                 return found
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
@@ -690,30 +835,34 @@ def _find_param(
     return None
 
 
-def _linked_scalar(nodes: Graph, link: list[Any], keys: tuple[str, ...], depth: int) -> Any:
-    inputs = nodes[str(link[0])]["inputs"]
+def _linked_scalar(nodes: _Nodes, link: list[Any], keys: tuple[str, ...], depth: int, seen: set[str]) -> Any:
+    nid = str(link[0])
+    if nid in seen:
+        return None
+    seen.add(nid)
+    inputs = nodes.visit(nid)["inputs"]
     for key in (*keys, *_VALUE_KEYS):
         value = inputs.get(key)
         if isinstance(value, str | int | float) and not isinstance(value, bool):
             return value
         if _is_link(value, nodes) and depth < 5:
-            found = _linked_scalar(nodes, value, keys, depth + 1)
+            found = _linked_scalar(nodes, value, keys, depth + 1, seen)
             if found is not None:
                 return found
     return None
 
 
-def _model_chain(nodes: Graph, node: dict[str, Any]) -> tuple[str | None, list[str]]:
+def _model_chain(nodes: _Nodes, node: dict[str, Any]) -> tuple[str | None, list[str]]:
     """Follow the sampler's ``model`` input back through LoRA/patch nodes to the loader."""
     link = node["inputs"].get("model")
     guider = node["inputs"].get("guider")
     if not _is_link(link, nodes) and _is_link(guider, nodes):
-        link = nodes[str(guider[0])]["inputs"].get("model")
+        link = nodes.visit(str(guider[0]))["inputs"].get("model")
     loras: list[str] = []
     seen: set[str] = set()
     while _is_link(link, nodes) and str(link[0]) not in seen:
         seen.add(str(link[0]))
-        inputs = nodes[str(link[0])]["inputs"]
+        inputs = nodes.visit(str(link[0]))["inputs"]
         if isinstance(inputs.get("lora_name"), str):
             loras.append(_file_stem(inputs["lora_name"]))
         name = next((_string(inputs.get(k)) for k in _MODEL_KEYS if _string(inputs.get(k))), None)
@@ -725,11 +874,11 @@ def _model_chain(nodes: Graph, node: dict[str, Any]) -> tuple[str | None, list[s
     return None, loras
 
 
-def _latent_size(nodes: Graph, node: dict[str, Any]) -> str | None:
+def _latent_size(nodes: _Nodes, node: dict[str, Any]) -> str | None:
     link, seen = node["inputs"].get("latent_image"), set()
     while _is_link(link, nodes) and str(link[0]) not in seen:
         seen.add(str(link[0]))
-        inputs = nodes[str(link[0])]["inputs"]
+        inputs = nodes.visit(str(link[0]))["inputs"]
         width, height = to_int(inputs.get("width")), to_int(inputs.get("height"))
         if width and height:
             return f"{width}x{height}"
@@ -767,6 +916,8 @@ def _all_loras(nodes: Graph) -> list[str]:
                 names.append(_file_stem(value))
             elif isinstance(value, dict) and isinstance(value.get("lora"), str) and value.get("on", True):
                 names.append(_file_stem(value["lora"]))  # rgthree Power Lora Loader rows
+        if len(names) > MAX_LORAS * 4:
+            break
     return [n for n in names if n and n.lower() != "none"]
 
 

@@ -2,7 +2,14 @@
 
 Nothing here loads tensors or unpickles: safetensors and GGUF are read up to the end of
 their headers (GGUF through a memory map, touching only the metadata pages), PyTorch
-archives are listed with :mod:`zipfile`, raw pickles are recognised by their first byte.
+archives are listed from their zip central directory, raw pickles are recognised by their
+first byte.
+
+Every header is hostile, so every count it claims is checked before it is used: the
+safetensors header length, tensor ranks, shapes and element counts; the GGUF key, tensor and
+array counts, string lengths (values kept up to :data:`GGUF_STRING_KEEP`, long arrays skipped,
+string arrays walked within :data:`GGUF_MAX_STEPS`); the zip entry count and central
+directory size. Reads never allocate more than a limit, whatever the file claims.
 """
 
 from __future__ import annotations
@@ -14,12 +21,12 @@ import mmap
 import os
 import re
 import struct
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import one_line
 from .types import Chunk, Extracted, ParseError
 
 WEIGHT_SUFFIXES: frozenset[str] = frozenset(
@@ -27,9 +34,27 @@ WEIGHT_SUFFIXES: frozenset[str] = frozenset(
 )
 
 SAFETENSORS_MAX_HEADER = 100_000_000  # what the reference library accepts
+SAFETENSORS_MAX_DIMS = 16  # tensor rank (real tensors have at most 5 or 6)
+SAFETENSORS_METADATA_KEEP = 64 * 1024  # characters kept of each __metadata__ string
+MAX_TENSOR_ELEMENTS = 10**15  # one tensor (a 1.8T-parameter model has ~2e12 in all)
+MAX_PARAMETERS = 10**15  # one file, all tensors
+GGUF_MAX_KV = 65_536  # key/value pairs (real files have a few dozen)
+GGUF_MAX_TENSORS = 200_000  # tensor infos (the largest real files have a few thousand)
+GGUF_MAX_DIMS = 8  # ggml has GGML_MAX_DIMS = 4
+GGUF_MAX_KEY_BYTES = 65_535  # what the format allows for a key
+GGUF_STRING_KEEP = 64 * 1024  # bytes kept of one string value (the rest is skipped)
+GGUF_NAME_KEEP = 256  # bytes kept of a tensor name (the format says at most 64)
+GGUF_MAX_KEPT_BYTES = 16 * 1024 * 1024  # keys and string values kept, all together
+GGUF_MAX_STEPS = 8_000_000  # keys + tensors + array elements walked one by one (token lists)
+GGUF_FALLBACK_READ = 64 * 1024 * 1024  # header bytes read where the file cannot be memory-mapped
+ZIP_MAX_ENTRIES = 100_000  # members of a PyTorch zip archive (a torch.save has one per storage)
+ZIP_MAX_DIRECTORY_BYTES = 64 * 1024 * 1024  # central directory read into memory
+ONNX_MAX_BYTES = 2 * 1024 * 1024 * 1024  # protobuf's own limit; onnx.load reads the file whole
 CHUNK_CHARS = 900  # the text embedder reads ~256 tokens
 _GGUF_FINGERPRINT_BYTES = 1 << 20
 _EDGE_BYTES = 64 * 1024
+_COMPANION_HASH_BYTES = 20 * 1024 * 1024
+_DTYPE_NAME = re.compile(r"[A-Za-z0-9_]{1,32}")
 
 # safetensors dtype -> the name torch/config.json use
 _ST_DTYPES = {
@@ -65,6 +90,34 @@ _LEGACY_GGML = {b"lmgg": "ggml", b"fmgg": "ggmf", b"tjgg": "ggjt", b"algg": "ggl
 
 def _prod(shape: list[int] | tuple[int, ...]) -> int:
     return math.prod(shape)  # prod([]) == 1: a 0-d tensor is a scalar
+
+
+def size_text(size: int) -> str:
+    """``20.0 MB``-style size (binary units, as the scanner writes them)."""
+    if size < 1024:
+        return f"{size} bytes"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+def value_error_reason(err: BaseException) -> str:
+    """A short reason for a failure while turning file text into values (JSON, YAML)."""
+    text = str(err)
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    if "integer string conversion" in text:  # Python refuses int() of more than 4,300 digits
+        return "a number has too many digits"
+    return one_line(err)[:100]
+
+
+def _shown(name: Any, limit: int = 60) -> str:
+    """``repr`` of a name from a file, cut to ``limit`` characters for a one-line message."""
+    text = repr(name)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
 def _where(relpath: str, what: str) -> str:
@@ -120,7 +173,7 @@ def architecture_type_of(*names: str | None, diffusers: bool = False) -> str | N
 
 def _guess_type_from_tensor_names(names: list[str]) -> str | None:
     """A weak guess for lone weight files without a config: look at tensor names."""
-    sample = names[:2000]
+    sample = [n[:512] for n in names[:2000]]
     if any(("diffusion_model." in n or "down_blocks." in n or "input_blocks." in n) for n in sample):
         return "diffusion"
     if any(re.search(r"(^|[._])(self_attn|attn|attention)[._]", n) for n in sample):
@@ -170,6 +223,8 @@ def read_safetensors_header(path: Path) -> SafetensorsHeader:
                 f"safetensors header claims {n:,} bytes, more than the {SAFETENSORS_MAX_HEADER:,}-byte limit"
             )
         raw = f.read(n)
+    if len(raw) < n:
+        raise ParseError(f"safetensors header claims {n:,} bytes but only {len(raw):,} could be read")
     if not raw.startswith(b"{"):
         raise ParseError(f"safetensors header is not a JSON object (starts with {raw[:8]!r})")
     try:
@@ -178,27 +233,60 @@ def read_safetensors_header(path: Path) -> SafetensorsHeader:
         raise ParseError(f"safetensors header is not UTF-8 (byte {err.start})") from None
     except json.JSONDecodeError as err:
         raise ParseError(f"safetensors header is not valid JSON: {err.msg} at byte {err.pos}") from None
+    except (ValueError, RecursionError) as err:  # a 5,000-digit number, 100,000 nested lists
+        raise ParseError(f"safetensors header is not valid JSON: {value_error_reason(err)}") from None
     if not isinstance(header, dict):
         raise ParseError("safetensors header is not a JSON object")
     meta = header.get("__metadata__")
-    metadata = {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
+    metadata = (  # the format says string -> string; anything else is skipped
+        {k: v[:SAFETENSORS_METADATA_KEEP] for k, v in meta.items() if isinstance(v, str)}
+        if isinstance(meta, dict)
+        else {}
+    )
     dtype_params: Counter[str] = Counter()
     names: list[str] = []
-    data_end = 0
+    data_end = total = 0
     for name, info in header.items():
         if name == "__metadata__":
             continue
-        if not isinstance(info, dict) or not isinstance(info.get("dtype"), str):
-            raise ParseError(f"safetensors tensor {name!r} has no dtype")
-        shape = info.get("shape")
-        if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-            raise ParseError(f"safetensors tensor {name!r} has an invalid shape {shape!r}")
+        dtype = info.get("dtype") if isinstance(info, dict) else None
+        if not isinstance(dtype, str):
+            raise ParseError(f"safetensors tensor {_shown(name)} has no dtype")
+        if not _DTYPE_NAME.fullmatch(dtype):
+            raise ParseError(f"safetensors tensor {_shown(name)} has an invalid dtype {_shown(dtype, 40)}")
+        elements = _st_elements(name, info.get("shape"))
+        total += elements
+        if total > MAX_PARAMETERS:
+            raise ParseError(f"safetensors header claims more than {MAX_PARAMETERS:,} parameters")
         offsets = info.get("data_offsets")
-        if isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets):
+        if (
+            isinstance(offsets, list)
+            and len(offsets) == 2
+            and all(isinstance(o, int) and not isinstance(o, bool) and 0 <= o < 2**64 for o in offsets)
+        ):
             data_end = max(data_end, offsets[1])
-        dtype_params[_ST_DTYPES.get(info["dtype"], info["dtype"].lower())] += _prod(shape)
+        dtype_params[_ST_DTYPES.get(dtype, dtype.lower())] += elements
         names.append(name)
     return SafetensorsHeader(n, size, metadata, dict(dtype_params), names, 8 + n + data_end)
+
+
+def _st_elements(name: str, shape: Any) -> int:
+    """Elements of one tensor: a list of at most SAFETENSORS_MAX_DIMS non-negative ints whose
+    product is at most MAX_TENSOR_ELEMENTS (multiplied with a check at every step)."""
+    if not isinstance(shape, list) or len(shape) > SAFETENSORS_MAX_DIMS:
+        raise ParseError(f"safetensors tensor {_shown(name)} has an invalid shape {_shown(shape, 40)}")
+    elements = 1
+    for dim in shape:
+        if not isinstance(dim, int) or isinstance(dim, bool) or dim < 0:
+            raise ParseError(f"safetensors tensor {_shown(name)} has an invalid shape {_shown(shape, 40)}")
+        elements *= dim if dim <= MAX_TENSOR_ELEMENTS else MAX_TENSOR_ELEMENTS + 1
+        if elements > MAX_TENSOR_ELEMENTS:
+            if 0 in shape:
+                return 0
+            raise ParseError(
+                f"safetensors tensor {_shown(name)} claims more than {MAX_TENSOR_ELEMENTS:,} elements"
+            )
+    return elements
 
 
 # --------------------------------------------------------------------------- GGUF
@@ -241,6 +329,16 @@ class _Cursor:
     def __init__(self, buf: Any, endian: str, file_size: int) -> None:
         self.buf, self.e, self.pos, self.end, self.file_size = buf, endian, 0, len(buf), file_size
         self._structs: dict[str, struct.Struct] = {}
+        self.steps_left = GGUF_MAX_STEPS  # entries walked one by one
+        self.kept_left = GGUF_MAX_KEPT_BYTES  # bytes of keys and strings kept
+
+    def spend(self, steps: int, what: str) -> None:
+        """Pay for walking ``steps`` entries one by one; past GGUF_MAX_STEPS in all, refuse."""
+        self.steps_left -= steps
+        if self.steps_left < 0:
+            raise ParseError(
+                f"GGUF header too large to read: {what} (more than {GGUF_MAX_STEPS:,} entries in all)"
+            )
 
     def take(self, n: int) -> int:
         start = self.pos
@@ -255,10 +353,24 @@ class _Cursor:
             st = self._structs[fmt] = struct.Struct(self.e + fmt)
         return st.unpack_from(self.buf, self.take(st.size))[0]
 
-    def string(self) -> str:
+    def string(self, keep: int = GGUF_STRING_KEEP) -> str:
+        """A gguf_string: at most ``keep`` bytes are read (and kept, within GGUF_MAX_KEPT_BYTES);
+        the rest is skipped by moving the cursor, never read."""
         n = self.unpack("Q")
-        p = self.take(n)
-        return bytes(self.buf[p : p + n]).decode("utf-8", errors="replace")
+        p = self.take(n)  # bounds-checked against the buffer before anything is read
+        k = max(0, min(n, keep, self.kept_left))
+        self.kept_left -= k
+        return bytes(self.buf[p : p + k]).decode("utf-8", errors="replace")
+
+    def key(self, what: str, keep: int = GGUF_MAX_KEY_BYTES) -> str:
+        """A key or tensor name: longer than the format allows (65,535 bytes), or past the
+        kept-bytes budget, is refused; at most ``keep`` bytes of it are kept."""
+        n = struct.unpack_from(self.e + "Q", self.buf, self.pos)[0] if self.pos + 8 <= self.end else 0
+        if n > GGUF_MAX_KEY_BYTES:
+            raise ParseError(f"GGUF {what} is {n:,} bytes long, more than the {GGUF_MAX_KEY_BYTES:,} allowed")
+        if min(n, keep) > self.kept_left:
+            raise ParseError(f"GGUF keys and values take more than {GGUF_MAX_KEPT_BYTES:,} bytes")
+        return self.string(keep)
 
     def skip_strings(self, count: int) -> None:
         """Skip ``count`` gguf_strings (u64 length + bytes) quickly."""
@@ -282,33 +394,39 @@ def _gguf_value(cur: _Cursor, vtype: int, key: str, depth: int = 0) -> Any:
     if vtype == 8:
         return cur.string()
     if vtype != 9:
-        raise ParseError(f"GGUF key {key!r} has an unknown value type {vtype}")
+        raise ParseError(f"GGUF key {_shown(key)} has an unknown value type {vtype}")
     if depth > 4:
-        raise ParseError(f"GGUF key {key!r} nests arrays too deeply")
+        raise ParseError(f"GGUF key {_shown(key)} nests arrays too deeply")
     etype, count = cur.unpack("I"), cur.unpack("Q")
     efmt = _GGUF_SCALAR_FMT.get(etype)
-    if efmt is not None:
+    if efmt is not None:  # fixed-size elements: a long array is skipped in one move
         st = struct.Struct(cur.e + efmt)
         start = cur.take(st.size * count)
         if count > _GGUF_SMALL_ARRAY:
             return GGUFArray(etype, count)
         return [v[0] for v in st.iter_unpack(bytes(cur.buf[start : start + st.size * count]))]
-    if etype == 8:
+    if etype == 8:  # strings: each length must be read, so the walk is paid for
+        cur.spend(count, f"key {_shown(key)} holds {count:,} strings")
         if count > _GGUF_SMALL_ARRAY:
             cur.skip_strings(count)
             return GGUFArray(etype, count)
         return [cur.string() for _ in range(count)]
     if etype == 9:
-        items = [_gguf_value(cur, 9, key, depth + 1) for _ in range(count)]
-        return GGUFArray(etype, count) if count > _GGUF_SMALL_ARRAY else items
-    raise ParseError(f"GGUF key {key!r} has an array of unknown type {etype}")
+        cur.spend(count, f"key {_shown(key)} holds {count:,} arrays")
+        if count > _GGUF_SMALL_ARRAY:
+            for _ in range(count):
+                _gguf_value(cur, 9, key, depth + 1)
+            return GGUFArray(etype, count)
+        return [_gguf_value(cur, 9, key, depth + 1) for _ in range(count)]
+    raise ParseError(f"GGUF key {_shown(key)} has an array of unknown type {etype}")
 
 
 def _open_buffer(f: Any, size: int) -> Any:
     try:
         return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):  # file systems without mmap: the header is near the start
-        return f.read(min(size, 256 << 20))
+        f.seek(0)
+        return f.read(min(size, GGUF_FALLBACK_READ))
 
 
 def read_gguf_header(path: Path) -> GGUFHeader:
@@ -346,20 +464,29 @@ def _parse_gguf(buf: Any, magic: bytes, size: int) -> GGUFHeader:
         raise ParseError(
             f"truncated GGUF: the header claims {n_kv:,} keys and {n_tensors:,} tensors in {size:,} bytes"
         )
+    if n_kv > GGUF_MAX_KV:
+        raise ParseError(f"GGUF header claims {n_kv:,} keys, more than the {GGUF_MAX_KV:,} limit")
+    if n_tensors > GGUF_MAX_TENSORS:
+        raise ParseError(
+            f"GGUF header claims {n_tensors:,} tensors, more than the {GGUF_MAX_TENSORS:,} limit"
+        )
+    cur.spend(n_kv + n_tensors, "keys and tensors")
     kv: dict[str, Any] = {}
-    for _ in range(n_kv):
-        key = cur.string()
+    for i in range(n_kv):
+        key = cur.key(f"key #{i}")
         vtype = cur.unpack("I")
         value = _gguf_value(cur, vtype, key)
         kv.setdefault(key, value)
     tensors = []
-    for _ in range(n_tensors):
-        name = cur.string()
+    for i in range(n_tensors):
+        name = cur.key(f"tensor #{i} name", GGUF_NAME_KEEP)
         n_dims = cur.unpack("I")
-        if n_dims > 8:
-            raise ParseError(f"GGUF tensor {name!r} claims {n_dims} dimensions")
+        if n_dims > GGUF_MAX_DIMS:
+            raise ParseError(f"GGUF tensor {_shown(name)} claims {n_dims:,} dimensions")
         start = cur.take(8 * n_dims)
         dims = struct.unpack_from(f"{endian}{n_dims}Q", buf, start) if n_dims else ()
+        if _prod(dims) > MAX_TENSOR_ELEMENTS:
+            raise ParseError(f"GGUF tensor {_shown(name)} claims more than {MAX_TENSOR_ELEMENTS:,} elements")
         tensors.append(GGUFTensor(name, tuple(dims), cur.unpack("I"), cur.unpack("Q")))
     alignment = kv.get("general.alignment", 32)
     if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
@@ -425,8 +552,79 @@ def _sniff(path: Path) -> bytes:
         return f.read(8)
 
 
+def zip_member_names(path: Path, size: int) -> list[str]:
+    """Member names of a zip archive, from its central directory, read with bounds.
+
+    :mod:`zipfile` is not used: it reads a central directory of whatever size the end record
+    claims into memory and raises ``NotImplementedError`` on an odd "version needed" field.
+    Here the end record (and its zip64 form) is checked first: at most ZIP_MAX_ENTRIES entries
+    and ZIP_MAX_DIRECTORY_BYTES bytes, inside the file. Nothing is decompressed.
+    """
+    with open(path, "rb") as f:
+        tail_len = min(size, 22 + 0xFFFF)  # the end record, then a comment of at most 64 KB
+        f.seek(size - tail_len)
+        tail = f.read(tail_len)
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            raise ParseError("broken zip archive: no end of central directory record")
+        _, disk, _, _, entries, cd_size, cd_offset, _ = struct.unpack("<IHHHHIIH", tail[at : at + 22])
+        end_record = size - tail_len + at
+        cd_end = end_record
+        if 0xFFFF in (disk, entries) or 0xFFFFFFFF in (cd_size, cd_offset):  # zip64
+            f.seek(max(0, end_record - 20))
+            locator = f.read(20)
+            if len(locator) == 20 and locator[:4] == b"PK\x06\x07":
+                record_at = struct.unpack("<Q", locator[8:16])[0]
+                if record_at + 56 <= size:
+                    f.seek(record_at)
+                    record = f.read(56)
+                    if record[:4] == b"PK\x06\x06":
+                        # disk, (disk of the directory, entries on this disk,) entries, size, offset
+                        disk, entries, cd_size, cd_offset = struct.unpack("<I4x8xQQQ", record[16:56])
+                        cd_end = end_record - 20 - 56
+        if disk not in (0, 0xFFFF):
+            raise ParseError("broken zip archive: spans several disks")
+        if entries > ZIP_MAX_ENTRIES:
+            raise ParseError(
+                f"zip archive lists {entries:,} members, more than the {ZIP_MAX_ENTRIES:,} limit"
+            )
+        if cd_size > ZIP_MAX_DIRECTORY_BYTES:
+            raise ParseError(
+                f"zip central directory is {size_text(cd_size)}, over the {size_text(ZIP_MAX_DIRECTORY_BYTES)} limit"
+            )
+        start = cd_end - cd_size  # as zipfile does: data prepended to the archive shifts every offset
+        if start < 0:
+            raise ParseError("broken zip archive: the central directory lies outside the file")
+        f.seek(start)
+        directory = f.read(cd_size)
+    names: list[str] = []
+    pos = 0
+    while pos + 46 <= len(directory):
+        if directory[pos : pos + 4] != b"PK\x01\x02":
+            raise ParseError(f"broken zip archive: bad central directory entry #{len(names) + 1}")
+        flags, name_len, extra_len, comment_len = struct.unpack("<H18xHHH", directory[pos + 8 : pos + 34])
+        raw = directory[pos + 46 : pos + 46 + name_len]
+        names.append(raw.decode("utf-8" if flags & 0x800 else "cp437", errors="replace"))
+        if len(names) > ZIP_MAX_ENTRIES:
+            raise ParseError(f"zip archive has more than {ZIP_MAX_ENTRIES:,} members")
+        pos += 46 + name_len + extra_len + comment_len
+    if pos > len(directory) or (not names and entries):
+        raise ParseError("broken zip archive: the central directory is cut short")
+    return names
+
+
 def inspect_weight_file(path: Path, relpath: str) -> WeightInfo:
-    """Read one weight file's header. Raises :class:`ParseError` when the file is unreadable."""
+    """Read one weight file's header. Raises :class:`ParseError` when the file is unreadable,
+    and never any other exception."""
+    try:
+        return _inspect_weight_file(path, relpath)
+    except ParseError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a bug must still end as this file's one-line error
+        raise ParseError(f"cannot read weight file: {one_line(err, strip=(path,))}") from None
+
+
+def _inspect_weight_file(path: Path, relpath: str) -> WeightInfo:
     try:
         size = path.stat().st_size
     except OSError as err:
@@ -484,10 +682,14 @@ def _inspect_safetensors(path: Path, relpath: str) -> WeightInfo:
 def _gguf_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int) and value > 0:
+    if isinstance(value, int) and 0 < value <= MAX_TENSOR_ELEMENTS:
         return value
-    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
-        return max(value) or None  # per-layer values (e.g. head counts that vary by layer)
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return _gguf_int(max(value))  # per-layer values (e.g. head counts that vary by layer)
     return None
 
 
@@ -552,9 +754,14 @@ def _inspect_gguf(path: Path, relpath: str) -> WeightInfo:
         facts.set("capabilities", capabilities, w("GGUF keys"))
 
     type_params: Counter[str] = Counter()
+    names: dict[int, str] = {}
     for t in h.tensors:
-        name = ggml_type_name(t.ggml_type)
+        name = names.get(t.ggml_type)
+        if name is None:  # at most 64 distinct type names: junk ids do not make a list of thousands
+            name = names[t.ggml_type] = ggml_type_name(t.ggml_type) if len(names) < 64 else "unknown"
         type_params[_GGML_PLAIN.get(name, name)] += _prod(t.dims)
+    if sum(type_params.values()) > MAX_PARAMETERS:
+        raise ParseError(f"GGUF header claims more than {MAX_PARAMETERS:,} parameters")
     quant = _gguf_file_type_name(kv.get("general.file_type"))
     if quant:
         facts.set("quantization", quant, w("general.file_type"))
@@ -575,7 +782,7 @@ def _inspect_gguf(path: Path, relpath: str) -> WeightInfo:
         "dtypes": _dtypes_by_weight(type_params),
     }
     name = kv.get("general.name") if isinstance(kv.get("general.name"), str) else None
-    return WeightInfo(entry, facts, dict(type_params), name)
+    return WeightInfo(entry, facts, dict(type_params), name.strip()[:256] or None if name else None)
 
 
 def _inspect_onnx(path: Path, relpath: str, size: int) -> WeightInfo:
@@ -591,6 +798,11 @@ def _inspect_onnx(path: Path, relpath: str, size: int) -> WeightInfo:
     try:
         import onnx  # optional: not a dependency
     except ImportError:
+        return WeightInfo(entry, facts)
+    if size > ONNX_MAX_BYTES:  # onnx.load reads the whole protobuf into memory
+        facts.warnings.append(
+            f"{path.name}: {size_text(size)}, over the {size_text(ONNX_MAX_BYTES)} limit for reading ONNX graphs"
+        )
         return WeightInfo(entry, facts)
     try:
         model = onnx.load(str(path), load_external_data=False)
@@ -621,11 +833,7 @@ def _inspect_pickle_family(path: Path, relpath: str, size: int, head: bytes) -> 
         "dtypes": [],
     }
     if head[:4] == b"PK\x03\x04":
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = zf.namelist()
-        except zipfile.BadZipFile as err:
-            raise ParseError(f"broken zip archive: {err}") from None
+        names = zip_member_names(path, size)
         entry["container"] = "zip"
         entry["members"] = len(names)
         if not any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
@@ -727,6 +935,24 @@ def read_weight_file(path: Path, relpath: str) -> Extracted:
     return ex
 
 
+def companion_fingerprint(path: Path) -> str:
+    """Identity of a non-weight file in a model folder (config, card, tokenizer, vocab): sha256
+    over its size and its first 20 MB, plus its last 64 KB when it is longer. Never reads more,
+    whatever the file's size (a sparse 30 GB ``vocab.txt`` costs 20 MB of reading)."""
+    path = Path(path)
+    size = path.stat().st_size
+    h = hashlib.sha256(f"{size}\0".encode())
+    with open(path, "rb") as f:
+        left = _COMPANION_HASH_BYTES
+        while left > 0 and (block := f.read(min(left, 1 << 20))):
+            h.update(block)
+            left -= len(block)
+        if size > _COMPANION_HASH_BYTES:
+            f.seek(max(_COMPANION_HASH_BYTES, size - _EDGE_BYTES))
+            h.update(f.read(_EDGE_BYTES))
+    return h.hexdigest()
+
+
 def fingerprint(path: Path) -> str:
     """Cheap identity of a weight file: sha256 over its size and header bytes (hex digest).
 
@@ -742,7 +968,9 @@ def fingerprint(path: Path) -> str:
             n = struct.unpack("<Q", head)[0]
             if n <= min(SAFETENSORS_MAX_HEADER, size - 8):
                 h.update(head)
-                h.update(f.read(n))
+                while n > 0 and (block := f.read(min(n, 1 << 20))):  # in blocks: at most 1 MB held
+                    h.update(block)
+                    n -= len(block)
                 return h.hexdigest()
         f.seek(0)
         if head[:4] == b"GGUF":

@@ -685,7 +685,7 @@ def test_an_outside_secret_never_becomes_searchable(tmp_path: Path, outside: Pat
         hub.close()
 
 
-# -- parsers that read next to a scanned file (not in scanner.py: known gaps, see the report) --------
+# -- parsers that read next to a scanned file stay inside the root (ingest/confine.py) -------------
 
 
 def _extracted_text(root: Path) -> str:
@@ -698,10 +698,6 @@ def _extracted_text(root: Path) -> str:
     return " ".join(out)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/model_dir.py reads config.json/README.md/metadata.json by path, not from ScannedFile.members",
-)
 def test_model_dir_parser_reads_only_scanned_members(tmp_path: Path, outside: Path) -> None:
     write(outside / "config.json", json.dumps({"architectures": ["LeakModel"], "model_type": "gpt2"}))
     write(outside / "README.md", "# card\nThe password is hunter2-LEAK\n")
@@ -714,7 +710,6 @@ def test_model_dir_parser_reads_only_scanned_members(tmp_path: Path, outside: Pa
     assert "LeakModel" not in text and "hunter2-LEAK" not in text
 
 
-@pytest.mark.xfail(strict=True, reason="ingest/images.py reads <stem>.json/.txt sidecars through any link")
 def test_image_sidecar_is_not_read_through_a_link_out(tmp_path: Path, outside: Path) -> None:
     from PIL import Image
 
