@@ -68,7 +68,18 @@ def worker_ours(workspace: Path, home: Path, repeat: int, precision: str) -> dic
         "reindex_s_median": statistics.median(reindex),
         "reindex_embeddings": max(computed),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "parser_rss_mb": _parser_rss_mb(),
     }
+
+
+def _parser_rss_mb() -> float:
+    """Peak RSS of the process that parsed the files (stopped here, so that it is counted)."""
+    try:
+        from modelhub_jupyter.ingest import sandbox
+    except ImportError:  # releases that parsed in-process
+        return 0.0
+    sandbox.shutdown()
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def worker_langchain(workspace: Path, home: Path, chunk_size: int) -> dict:
@@ -195,8 +206,11 @@ def _report(ours: dict, baselines: list[dict], repeat: int) -> None:
         print(f"{'  ours / langchain files/s':29}: {ours['code_files_per_s'] / lc['code_files_per_s']:.2f}x")
     print(f"no-change re-index           : median {ours['reindex_s_median']:.2f} s over {repeat} runs, "
           f"{ours['reindex_embeddings']} embeddings computed")  # fmt: skip
+    parser_mb = ours.get("parser_rss_mb") or 0
     print(
-        f"peak RSS                     : ours {ours['peak_rss_mb']:.0f} MB, langchain {lc['peak_rss_mb']:.0f} MB"
+        f"peak RSS                     : ours {ours['peak_rss_mb']:.0f} MB"
+        + (f" (+ {parser_mb:.0f} MB in the parser process)" if parser_mb else "")
+        + f", langchain {lc['peak_rss_mb']:.0f} MB"
     )
 
 

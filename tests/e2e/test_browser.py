@@ -196,6 +196,10 @@ def test_voila_dashboard(browser, voila, artifacts, remember_page):
         if not index.is_visible():
             _show_tab(page, "index")
         index.locator(".mh-index-summary").wait_for(timeout=30_000)
+        # Served, the dashboard cannot be made to index (and so read) a folder a viewer names.
+        assert "Read-only dashboard" in index.locator(".mh-note").inner_text()
+        assert not index.locator("input.mh-path").is_visible()
+        assert not index.locator("button.mh-reindex").is_visible()
         shot(page, artifacts, "voila-index")
         assert not problems, problems
     finally:
