@@ -7,6 +7,7 @@ longer than the budget is sliced into several pieces.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .types import Chunk
@@ -16,7 +17,7 @@ SEP = " › "
 HARD = 3  # level of an item that always starts a new piece
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One line of chunk text, the file line it came from, and how good a cut before it is.
 
@@ -37,15 +38,13 @@ def fit_text(text: str, limit: int) -> str:
     return text[:half] + "…" + text[len(text) - (limit - 1 - half) :]
 
 
-def _split_long(items: list[Item], budget: int) -> list[Item]:
-    out: list[Item] = []
+def _split_long(items: Iterable[Item], budget: int) -> Iterator[Item]:
     for item in items:
         if len(item.text) <= budget:
-            out.append(item)
+            yield item
             continue
         for pos in range(0, len(item.text), budget):
-            out.append(Item(item.lineno, item.text[pos : pos + budget], item.level if pos == 0 else 0))
-    return out
+            yield Item(item.lineno, item.text[pos : pos + budget], item.level if pos == 0 else 0)
 
 
 def _size(items: list[Item]) -> int:
@@ -75,22 +74,37 @@ def _trim(items: list[Item]) -> list[Item]:
     return items[start:end]
 
 
-def pack(items: list[Item], budget: int, max_lines: int | None = None) -> list[list[Item]]:
-    """Group items into pieces of at most ``budget`` characters (newline-joined)."""
+def iter_pack(items: Iterable[Item], budget: int, max_lines: int | None = None) -> Iterator[list[Item]]:
+    """Group items into pieces of at most ``budget`` characters (newline-joined), as they fill.
+
+    Linear in the items: the size of the open piece is kept, not recomputed per item.
+    """
     budget = max(budget, 40)
-    pieces: list[list[Item]] = []
     cur: list[Item] = []
+    size = -1  # len("\n".join(cur))
     for item in _split_long(items, budget):
-        if item.level >= HARD and _trim(cur):
-            pieces.append(cur)
-            cur = []
+        if item.level >= HARD and cur:
+            piece = _trim(cur)
+            if piece:
+                yield piece
+                cur, size = [], -1
         cur.append(item)
-        while len(cur) > 1 and (_size(cur) > budget or (max_lines and len(cur) > max_lines)):
+        size += len(item.text) + 1
+        while len(cur) > 1 and (size > budget or (max_lines and len(cur) > max_lines)):
             cut = _best_cut(cur, budget)
-            pieces.append(cur[:cut])
+            piece = _trim(cur[:cut])
+            if piece:
+                yield piece
             cur = cur[cut:]
-    pieces.append(cur)
-    return [piece for piece in map(_trim, pieces) if piece]
+            size = _size(cur)
+    piece = _trim(cur)
+    if piece:
+        yield piece
+
+
+def pack(items: Iterable[Item], budget: int, max_lines: int | None = None) -> list[list[Item]]:
+    """Group items into pieces of at most ``budget`` characters (newline-joined)."""
+    return list(iter_pack(items, budget, max_lines))
 
 
 def make_chunks(
@@ -149,14 +163,27 @@ def make_chunks(
 
 
 def window_chunks(
-    prefix: str, lines: list[str], *, first_line: int = 1, window: int = 40, chunk_type: str = "window"
+    prefix: str,
+    lines: Iterable[str],
+    *,
+    first_line: int = 1,
+    window: int = 40,
+    chunk_type: str = "window",
+    count: int | None = None,
 ) -> list[Chunk]:
-    """Fallback chunks: windows of at most ``window`` lines, each within the budget."""
-    items = [Item(first_line + n, text) for n, text in enumerate(lines)]
-    last = first_line + len(lines)
+    """Fallback chunks: windows of at most ``window`` lines, each within the budget.
+
+    ``lines`` may be an iterator (a huge file is never held as one item per line); then
+    ``count`` is its number of lines.
+    """
+    if count is None:
+        lines = lines if isinstance(lines, list | tuple) else list(lines)
+        count = len(lines)
+    items = (Item(first_line + n, text) for n, text in enumerate(lines))
+    last = first_line + count
     widest = f"{prefix}{SEP}lines {last}-{last}"
     chunks = []
-    for piece in pack(items, MAX_CHARS - len(widest) - 1, max_lines=window):
+    for piece in iter_pack(items, MAX_CHARS - len(widest) - 1, max_lines=window):
         start, end = piece[0].lineno, piece[-1].lineno
         crumb = f"{prefix}{SEP}lines {start}-{end}"
         content = "\n".join([crumb] + [i.text for i in piece])

@@ -4,6 +4,11 @@ Known keys are recognised at any depth (``n_embd``/``d_model`` -> hidden size, `
 learning rate, ``optimizer: {name: adamw}``, ``data.name`` -> dataset, ``results.accuracy``
 -> performance). Provenance is the line of the key: YAML node marks, a key search for
 JSON and TOML.
+
+Every file is treated as hostile: a config is at most :data:`MAX_VALUES` values (YAML aliases
+counted as expanded: a 1 KB "billion laughs" is refused, not walked) and :data:`MAX_DEPTH`
+levels; YAML and TOML text at most :data:`MAX_TEXT_CHARS` characters; values of a type or
+size the metadata cannot use are skipped. Anything else wrong is a one-line ParseError.
 """
 
 from __future__ import annotations
@@ -17,12 +22,19 @@ from typing import Any
 
 import yaml
 
-from .chunk_packing import SEP, Item, make_chunks
+from ..errors import one_line
+from .chunk_packing import SEP, Item, fit_text, make_chunks
 from .types import Chunk, Extracted, ParseError
 from .value_keys import TRAINING_KEYS, alias_key, check_metric, check_value
 
 Path = tuple[str | int, ...]
 Locate = Callable[[Path], int]
+
+MAX_VALUES = 100_000  # values (scalars and containers, YAML aliases expanded) of one config
+MAX_DEPTH = 64  # levels of nesting (tables, mappings, lists) of one config
+MAX_TEXT_CHARS = 1_000_000  # YAML and TOML parse in pure Python at about 5 µs a character
+MAX_LEAF_CHARS = 2_000  # a value's line in a chunk is shortened to this (a 20 MB string is not 20k chunks)
+MAX_NAME_CHARS = 200  # longer strings are not model types or names
 
 _DATA_PARENTS = {"data", "dataset", "datasets", "data_config", "dataset_config"}
 _OPTIMIZER_PARENTS = {"optimizer", "optim", "optimizer_config", "optimiser"}
@@ -75,68 +87,163 @@ _DIFFUSION_KEYS = re.compile(r"diffusion|beta_schedule|noise_schedule|timesteps|
 
 
 def load_config(text: str, suffix: str) -> tuple[Any, Locate]:
-    """Parsed data and a function giving the line of a key path; ParseError when unparsable."""
+    """Parsed data and a function giving the line of a key path; ParseError when unparsable.
+
+    Bounded in time and memory: YAML aliases are counted as expanded (at most
+    :data:`MAX_VALUES` values), nesting stops at :data:`MAX_DEPTH` levels, and YAML and
+    TOML (pure-Python parsers) are read up to :data:`MAX_TEXT_CHARS` characters.
+    """
     suffix = suffix.lower()
-    lines = text.splitlines()
     if suffix in (".yaml", ".yml"):
         return _load_yaml(text)
     if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ParseError(f"invalid JSON: {err.msg} at line {err.lineno}") from None
-        return data, _key_search(lines, re.compile(r'"((?:[^"\\]|\\.)*)"\s*:'))
+        data = load_json(text, MAX_VALUES, "config", check_depth=True)
+        return data, _key_search(_json_keys(text))
     if suffix == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ParseError(f"invalid TOML: {err}") from None
-        return data, _key_search(lines, re.compile(r'^\s*\[+\s*([^\]]+?)\s*\]+|^\s*("[^"]+"|[\w\-.]+)\s*='))
+        return _load_toml(text)
     raise ParseError(f"unsupported config file type {suffix!r}")
 
 
-def _load_yaml(text: str) -> tuple[Any, Locate]:
+# -- JSON ----------------------------------------------------------------------------------------
+# A JSON string, consumed whole from its opening quote to its closing one (or to the end of the
+# text, so that no quote is a second start: ``"\"\"\"...`` stays linear).
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.S)
+_JSON_EMPTY = re.compile(r"\[\s*+\]|\{\s*+\}")
+# More than MAX_DEPTH containers opened in a row (strings already blanked): ``[[[[`` or ``{"a":{"a":``.
+_JSON_DEEP = re.compile(rf'(?:[\[{{]\s*+(?:""\s*+:\s*+)?){{{MAX_DEPTH}}}[\[{{]')
+
+
+def json_values(text: str) -> int:
+    """How many values (containers and scalars) a JSON text holds, counted without parsing it."""
+    return _json_values(_JSON_STRING.sub('""', text))
+
+
+def _json_values(bare: str) -> int:
+    empty = _JSON_EMPTY.subn("", bare)[1]
+    return 1 + bare.count(",") + bare.count("[") + bare.count("{") - empty
+
+
+# A \\uD800-\\uDFFF escape: json.loads makes a lone surrogate of it, which UTF-8 (and SQLite) refuse.
+_JSON_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _text(value: str) -> str:
+    return value.encode("utf-8", "replace").decode("utf-8") if not value.isascii() else value
+
+
+def _replace_surrogates(data: Any) -> Any:
+    """``data`` with every lone surrogate in its strings (keys too) replaced by ``?``, in place."""
+    if isinstance(data, str):
+        return _text(data)
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            items = [(_text(k) if isinstance(k, str) else k, v) for k, v in node.items()]
+            node.clear()
+            for key, value in items:
+                node[key] = _text(value) if isinstance(value, str) else value
+                if isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if isinstance(value, str):
+                    node[index] = _text(value)
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+    return data
+
+
+def _big_int(digits: str) -> int | str:
+    # int() refuses more than 4,300 digits (ValueError); such a number stays its digits
+    return int(digits) if len(digits) <= 4_000 else digits
+
+
+def load_json(text: str, max_values: int, what: str, *, check_depth: bool = False) -> Any:
+    """``json.loads`` with a bound on the values it makes; ParseError (one line) for bad JSON.
+
+    ``json.loads`` builds every value before anyone can count them: 20 MB of ``[{},{},...]``
+    would be 7 million dicts (half a GB). ``what`` names the file kind in the message;
+    ``check_depth`` refuses more than :data:`MAX_DEPTH` containers opened in a row up front.
+    """
+    bare = _JSON_STRING.sub('""', text)
+    if check_depth and _JSON_DEEP.search(bare):
+        raise ParseError(f"{what} is nested more than {MAX_DEPTH} levels deep")
+    if _json_values(bare) > max_values:
+        raise ParseError(f"{what} has more than {max_values:,} values")
+    del bare
     try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
-        nodes = list(yaml.compose_all(text))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ParseError(f"invalid YAML: {problem}" + (f" at line {mark.line + 1}" if mark else "")) from None
-    if len(docs) > 1 and all(isinstance(d, dict) for d in docs):
-        data: Any = {k: v for d in docs for k, v in d.items()}
-    else:
-        data = docs[0] if len(docs) == 1 else docs or None
-    marks: dict[Path, int] = {}
-    for node in nodes:
-        _yaml_marks(node, (), marks)
-    return data, lambda path: next((marks[path[:n]] for n in range(len(path), 0, -1) if path[:n] in marks), 1)
+        data = json.loads(text, parse_int=_big_int)
+    except json.JSONDecodeError as err:
+        raise ParseError(f"invalid JSON: {err.msg} at line {err.lineno}") from None
+    except RecursionError:
+        raise ParseError("invalid JSON: nested too deeply") from None
+    except (ValueError, MemoryError) as err:
+        raise ParseError(f"invalid JSON: {one_line(err)}") from None
+    return _replace_surrogates(data) if _JSON_SURROGATE.search(text) else data
 
 
-def _yaml_marks(node: yaml.Node, path: Path, marks: dict[Path, int]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            sub = path + (str(key.value),)
-            marks.setdefault(sub, key.start_mark.line + 1)
-            _yaml_marks(value, sub, marks)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            marks.setdefault(path + (index,), item.start_mark.line + 1)
-            _yaml_marks(item, path + (index,), marks)
+# Each key: the string before a colon (the text is valid JSON: strings pair up, none spans lines).
+_JSON_KEY = re.compile(r'"((?:[^"\\]++|\\.)*+)(?:"(\s*+:)?|\\?\Z)', re.S)
 
 
-def _key_search(lines: list[str], pattern: re.Pattern[str]) -> Locate:
+def _json_keys(text: str) -> Iterator[tuple[int, str]]:
+    line, pos = 1, 0
+    for match in _JSON_KEY.finditer(text):
+        if match.group(2):
+            line += text.count("\n", pos, match.start())
+            pos = match.start()
+            yield line, match.group(1)
+
+
+# -- TOML ----------------------------------------------------------------------------------------
+_TOML_TABLE = re.compile(r"[ \t]*+\[++([^\]\n]*+)\]")
+_TOML_KEY = re.compile(r'[ \t]*+("[^"\n]*+"|[\w\-.]++)[ \t]*+=')
+# A dotted key of more than MAX_DEPTH parts (tomllib spends time quadratic in a key's parts).
+_TOML_PART = r"""(?:[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')"""
+_TOML_DEEP_KEY = re.compile(rf"(?<![\w\-.\"']){_TOML_PART}(?:[ \t]*+\.[ \t]*+{_TOML_PART}){{{MAX_DEPTH}}}")
+
+
+def _check_size(text: str, kind: str) -> None:
+    if len(text) > MAX_TEXT_CHARS:
+        raise ParseError(
+            f"{kind} too large to parse ({len(text):,} characters, the limit is {MAX_TEXT_CHARS:,})"
+        )
+
+
+def _load_toml(text: str) -> tuple[Any, Locate]:
+    _check_size(text, "TOML file")
+    if _TOML_DEEP_KEY.search(text):
+        raise ParseError(f"config is nested more than {MAX_DEPTH} levels deep")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ParseError(f"invalid TOML: {one_line(err)}") from None
+    except RecursionError:
+        raise ParseError("invalid TOML: nested too deeply") from None
+    except (ValueError, MemoryError) as err:  # e.g. an integer of more than 4,300 digits
+        raise ParseError(f"invalid TOML: {one_line(err)}") from None
+    return data, _key_search(_toml_keys(text))
+
+
+def _toml_keys(text: str) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _TOML_TABLE.match(line) or _TOML_KEY.match(line)
+        if match and match.group(1).strip():
+            for name in match.group(1).split("."):
+                yield number, name.strip().strip('"')
+
+
+def _key_search(keys: Iterator[tuple[int, str]]) -> Locate:
     """Line of a key path: each part is the next line defining that key after its parent's line."""
     where: dict[str, list[int]] = {}
-    for number, line in enumerate(lines, 1):
-        for match in pattern.finditer(line):
-            for name in re.split(r"\s*\.\s*", match.group(match.lastindex or 1)):
-                where.setdefault(name.strip('"'), []).append(number)
+    for number, name in keys:
+        where.setdefault(name, []).append(number)
     memo: dict[Path, int] = {(): 1}
 
     def locate(path: Path) -> int:
         if path not in memo:
-            parent = locate(path[:-1])
+            parent = locate(path[:-1])  # paths are at most MAX_DEPTH long
             found = where.get(str(path[-1]), []) if isinstance(path[-1], str) else []
             index = bisect.bisect_left(found, parent)
             memo[path] = found[index] if index < len(found) else parent
@@ -145,16 +252,194 @@ def _key_search(lines: list[str], pattern: re.Pattern[str]) -> Locate:
     return locate
 
 
-def leaves(data: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """(key path, value) of every scalar (lists of scalars are one value), in document order."""
-    if isinstance(data, dict) and data:
-        for key, value in data.items():
-            yield from leaves(value, path + (str(key),))
-    elif isinstance(data, list) and any(isinstance(v, dict | list) for v in data):
-        for index, value in enumerate(data):
-            yield from leaves(value, path + (index,))
+# -- YAML ----------------------------------------------------------------------------------------
+try:  # libyaml scans and parses (3x faster); composing stays in Python, where it is counted
+    from yaml._yaml import CParser
+
+    _PARSER: tuple[type, ...] = (CParser,)
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _PARSER = (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
+_Composer, _SafeConstructor = yaml.composer.Composer, yaml.constructor.SafeConstructor
+
+
+class _BoundedLoader(*_PARSER, _Composer, _SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
+    """A safe YAML loader that counts what it composes, aliases as expanded.
+
+    Aliases share one node, so a 1 KB "billion laughs" composes in microseconds; it is the
+    walk over the data (or ``<<`` merges, which copy) that explodes. Each node composed adds
+    one, each alias adds the expanded size of what it refers to, so the count is the size of
+    the expanded document: past :data:`MAX_VALUES` the load stops with a ParseError. An alias
+    to a node that is still being composed (a recursive structure) and nesting deeper than
+    :data:`MAX_DEPTH` stop it too. Scalars Python cannot hold stay strings.
+    """
+
+    check_node = _Composer.check_node  # not libyaml's: composing is counted here
+    get_node = _Composer.get_node
+
+    def __init__(self, stream: str) -> None:
+        if len(_PARSER) == 1:
+            _PARSER[0].__init__(self, stream)
+        else:  # pragma: no cover
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+        _Composer.__init__(self)
+        _SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+        self.sizes: dict[int, int] = {}  # id(node) -> expanded size, once composed
+        self.total = 0
+        self.aliases = 0
+        self.depth = 0
+        self.objects: dict[Any, Any] = {}  # node -> constructed object, of the last document
+
+    def _count(self, size: int) -> None:
+        self.total += size
+        if self.total > MAX_VALUES:
+            if self.aliases:
+                raise ParseError(f"YAML expands to more than {MAX_VALUES:,} values (alias bomb?)")
+            raise ParseError(f"config has more than {MAX_VALUES:,} values")
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            anchor = self.peek_event().anchor
+            node = _Composer.compose_node(self, parent, index)  # raises for an unknown alias
+            size = self.sizes.get(id(node))
+            if size is None:
+                anchor = one_line(str(anchor), limit=40)
+                raise ParseError(f"YAML alias *{anchor} refers to a node that contains it")
+            self.aliases += 1
+            self._count(size)
+            return node
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ParseError(f"config is nested more than {MAX_DEPTH} levels deep")
+        before = self.total
+        self._count(1)
+        node = _Composer.compose_node(self, parent, index)
+        self.depth -= 1
+        self.sizes[id(node)] = self.total - before  # the node stays alive in the document: its id too
+        return node
+
+    def compose_document(self) -> Any:
+        self.sizes = {}  # aliases do not cross documents
+        return _Composer.compose_document(self)
+
+    def construct_document(self, node: Any) -> Any:
+        self.constructed_objects = self.objects = {}  # kept: mapping keys as constructed, for the marks
+        return super().construct_document(node)
+
+
+def _or_text(construct: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """A scalar constructor that gives the scalar's text for a value Python cannot make of it.
+
+    ``2021-13-45`` (a timestamp), ``!!bool 1``, ``!!float ""``, ``!!timestamp x``, an int of more
+    than 4,300 digits: PyYAML raises ValueError, KeyError, IndexError or AttributeError.
+    """
+
+    def constructor(loader: Any, node: Any) -> Any:
+        if isinstance(node, yaml.ScalarNode) and len(node.value) > 4_000:
+            return loader.construct_scalar(node)  # also "1:1:1:..." (base 60): quadratic time
+        try:
+            return construct(loader, node)
+        except (ArithmeticError, LookupError, ValueError, AttributeError):
+            return loader.construct_scalar(node)  # ConstructorError (a YAMLError) for a collection
+
+    return constructor
+
+
+for _tag in ("int", "float", "bool", "timestamp"):
+    _BoundedLoader.add_constructor(
+        f"tag:yaml.org,2002:{_tag}", _or_text(_SafeConstructor.yaml_constructors[f"tag:yaml.org,2002:{_tag}"])
+    )
+
+
+def _load_yaml(text: str) -> tuple[Any, Locate]:
+    _check_size(text, "YAML file")
+    loader = _BoundedLoader(text)
+    docs: list[tuple[Any, yaml.Node, dict[Any, Any]]] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            data = loader.construct_document(node)
+            if data is not None:
+                docs.append((data, node, loader.objects))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        problem = getattr(err, "problem", None) or str(err)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ParseError(f"invalid YAML: {one_line(problem)}{where}") from None
+    except RecursionError:
+        raise ParseError("invalid YAML: nested too deeply") from None
+    except (ArithmeticError, LookupError, ValueError, TypeError, AttributeError, MemoryError) as err:
+        raise ParseError(f"invalid YAML: {type(err).__name__} in a constructor") from None  # a safety net
+    finally:
+        loader.dispose()
+    marks: dict[Path, int] = {}
+    if len(docs) > 1 and all(isinstance(d, dict) for d, _, _ in docs):
+        data: Any = {k: v for d, _, _ in docs for k, v in d.items()}
+        for _, node, objects in docs:
+            _yaml_marks(node, (), objects, marks)
+    elif len(docs) == 1:
+        data = docs[0][0]
+        _yaml_marks(docs[0][1], (), docs[0][2], marks)
     else:
-        yield path, data
+        data = [d for d, _, _ in docs] or None
+        for index, (_, node, objects) in enumerate(docs):
+            _yaml_marks(node, (index,), objects, marks)
+    return data, lambda path: next((marks[path[:n]] for n in range(len(path), 0, -1) if path[:n] in marks), 1)
+
+
+def _yaml_marks(root: yaml.Node, path: Path, objects: dict[Any, Any], marks: dict[Path, int]) -> None:
+    """Line of each key path under ``root``; the last definition wins, as in the data.
+
+    Merged (``<<``) keys come first in a mapping node once constructed, so a key set again
+    after the merge gets the later line. The walk is bounded like the composing was.
+    """
+    stack: list[tuple[yaml.Node, Path]] = [(root, path)]
+    budget = MAX_VALUES
+    while stack:
+        node, path = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise ParseError(f"YAML expands to more than {MAX_VALUES:,} values (alias bomb?)")
+        if isinstance(node, yaml.MappingNode):
+            children = []
+            for key, value in node.value:
+                sub = path + (str(objects.get(key, key.value)),)
+                marks[sub] = key.start_mark.line + 1
+                children.append((value, sub))
+            stack.extend(reversed(children))
+        elif isinstance(node, yaml.SequenceNode):
+            for index in range(len(node.value) - 1, -1, -1):
+                item = node.value[index]
+                marks.setdefault(path + (index,), item.start_mark.line + 1)
+                stack.append((item, path + (index,)))
+
+
+def leaves(data: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """(key path, value) of every scalar (lists of scalars are one value), in document order.
+
+    Raises ParseError past :data:`MAX_VALUES` values (shared YAML objects counted each time
+    they are reached) or :data:`MAX_DEPTH` levels.
+    """
+    stack: list[tuple[Path, Any]] = [(path, data)]
+    count = 0
+    while stack:
+        path, value = stack.pop()
+        count += 1
+        if len(path) > MAX_DEPTH:
+            raise ParseError(f"config is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(value, dict) and value:
+            stack.extend((path + (str(k),), v) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+            stack.extend((path + (index,), v) for index, v in reversed(list(enumerate(value))))
+        else:
+            count += len(value) if isinstance(value, list) else 0  # a list of scalars is one leaf
+            if count > MAX_VALUES:
+                raise ParseError(f"config has more than {MAX_VALUES:,} values")
+            yield path, value
+        if count > MAX_VALUES:
+            raise ParseError(f"config has more than {MAX_VALUES:,} values")
 
 
 def render(path: Path, value: Any) -> str:
@@ -168,7 +453,7 @@ def render(path: Path, value: Any) -> str:
         text = json.dumps(value, default=str, ensure_ascii=False)
     else:
         text = str(value)
-    return f"{dotted}: {text}" if dotted else text
+    return fit_text(f"{dotted}: {text}" if dotted else text, MAX_LEAF_CHARS)
 
 
 def parse_config(text: str, relpath: str, suffix: str) -> Extracted:
@@ -220,7 +505,8 @@ def _map_leaf(ex: Extracted, path: Path, value: Any, where: str) -> None:
         or (parents & _MODEL_PARENTS and key in ("name", "type"))
         or (key == "model" and not parents)
     ):
-        ex.set("model_type", value.strip(), where, overwrite=False)
+        if 0 < len(value.strip()) <= MAX_NAME_CHARS:
+            ex.set("model_type", value.strip(), where, overwrite=False)
         return
     if key == "framework" and isinstance(value, str):
         ex.set("framework.name", _FRAMEWORKS.get(value.strip().lower()), where, overwrite=False)
@@ -238,8 +524,8 @@ def _architecture(ex: Extracted, flat: list[tuple[Path, Any]], relpath: str) -> 
     for arch, pattern in _ARCH_PATTERNS:
         if re.search(pattern, lowered):
             if arch == "cnn" and "unet" in lowered:
-                keys = " ".join(str(p) for path, _ in flat for p in path)
-                arch = "diffusion" if _DIFFUSION_KEYS.search(keys.lower()) else arch
+                keys = {p.lower() for path, _ in flat for p in path if isinstance(p, str)}
+                arch = "diffusion" if any(_DIFFUSION_KEYS.search(k) for k in keys) else arch
             ex.set("architecture_type", arch, ex.provenance.get("model_type", relpath))
             return
 
@@ -247,11 +533,15 @@ def _architecture(ex: Extracted, flat: list[tuple[Path, Any]], relpath: str) -> 
 def _leading_comments(text: str) -> list[Item]:
     """The comment block at the top of a YAML/TOML file (it usually says what the config is for)."""
     items = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.strip() and not line.lstrip().startswith("#"):
+    number, pos = 0, 0
+    while pos <= len(text):  # line by line, stopping at the first other line (not splitting the text)
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        line, number, pos = text[pos:end].strip(), number + 1, end + 1
+        if line and not line.startswith("#"):
             break
-        if line.strip():
-            items.append(Item(number, line.strip(), 2))
+        if line:
+            items.append(Item(number, fit_text(line, MAX_LEAF_CHARS), 2))
     return items
 
 

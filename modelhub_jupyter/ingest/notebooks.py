@@ -5,26 +5,42 @@ source; facts are read from all of it, with provenance ``"nb.ipynb:cell3:7"`` (c
 counted from 1 over all cells, markdown included). Chunks are made per cell
 (``nb.ipynb › cell 3 › train(model, loader)``); small neighbouring cells are grouped
 (``cells 3-5``) and the markdown above a cell is added to its first chunk when it fits.
+
+The JSON is hostile: at most :data:`MAX_JSON_VALUES` values are parsed, the first
+:data:`MAX_CELLS` cells are read, the code of all cells is analysed up to the Python limits
+(:data:`~.python_text.MAX_PYTHON_TOKENS`), and a value of the wrong type at any level is
+ignored (a cell without a usable ``source`` is empty). Anything else is a one-line ParseError.
 """
 
 from __future__ import annotations
 
 import ast
-import json
+import bisect
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import one_line
 from .chunk_packing import MAX_CHARS, SEP, window_chunks
+from .config_files import load_json
 from .python_chunks import PythonChunker
 from .python_code import analyze_tree, file_stem, parse_module
 from .python_sections import classify_text
-from .python_text import comment_lines
+from .python_text import MAX_NOTES, MAX_PYTHON_TOKENS, comment_lines, count_tokens
 from .types import Chunk, Extracted, ParseError
 
+MAX_JSON_VALUES = 1_000_000  # values of the notebook JSON (outputs included): json.loads makes them all
+MAX_CELLS = 10_000  # cells read; the rest are left out with a warning
+MAX_SOURCE_CHARS = 2_000_000  # characters of cell source read (outputs are not read); idem
+MAX_CELL_WARNINGS = 20  # warnings about single cells; then one line says how many more
+
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "python", "python3", "writefile", "debug"}
-_SHELL_ASSIGN = re.compile(r"^\s*[\w.,\s]+=\s*[!%]")
-_HELP_LINE = re.compile(r"^\s*[\w.]+\?\??\s*$")
+# ``x, y = !cmd``: one possessive run up to "=" (``^\s*[\w.,\s]+`` split a run of spaces every
+# way: 11 s for a 4k-character line of spaces).
+_SHELL_ASSIGN = re.compile(r"[\w.,\s]++=\s*+[!%]")
+_HELP_LINE = re.compile(r"\s*+[\w.]++\?\??\s*+")
 _PYTHON_NAMES = {"", "python", "python3", "ipython", "ipython3"}
 
 
@@ -42,32 +58,45 @@ class Cell:
 
 def load_notebook(text: str) -> dict[str, Any]:
     """The notebook JSON; ParseError when it is not JSON or has no cells."""
-    try:
-        nb = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ParseError(f"invalid JSON: {err.msg} at line {err.lineno}") from None
+    nb = load_json(text, MAX_JSON_VALUES, "notebook JSON")
     if not isinstance(nb, dict) or not isinstance(nb.get("cells", nb.get("worksheets")), list):
         raise ParseError("not a notebook: no cells")
     return nb
 
 
 def _source(value: Any) -> str:
+    """A cell's text: a string, or a list of strings (anything else in it is skipped)."""
     if isinstance(value, list):
-        return "".join(str(part) for part in value)
+        return "".join(part for part in value if isinstance(part, str))
     return value if isinstance(value, str) else ""
 
 
-def read_cells(nb: dict[str, Any]) -> list[Cell]:
-    """Cells of an nbformat 4 (or 3, ``worksheets``) notebook, numbered from 1."""
-    raw_cells = nb.get("cells")
-    if raw_cells is None:
-        raw_cells = [
-            c for ws in nb.get("worksheets") or [] if isinstance(ws, dict) for c in ws.get("cells") or []
-        ]
+def _raw_cells(nb: dict[str, Any]) -> list[Any]:
+    cells = nb.get("cells")
+    if isinstance(cells, list):
+        return cells
+    worksheets = nb.get("worksheets")
+    return [
+        cell
+        for sheet in (worksheets if isinstance(worksheets, list) else [])
+        if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list)
+        for cell in sheet["cells"]
+    ]
+
+
+def read_cells(nb: dict[str, Any], limit: int = MAX_CELLS, max_chars: int = MAX_SOURCE_CHARS) -> list[Cell]:
+    """Cells of an nbformat 4 (or 3, ``worksheets``) notebook, numbered from 1.
+
+    The first ``limit`` cells at most, and no more than ``max_chars`` characters of source.
+    """
     cells = []
-    for number, cell in enumerate((c for c in raw_cells if isinstance(c, dict)), 1):
-        kind = str(cell.get("cell_type", ""))
+    for number, cell in enumerate((c for c in _raw_cells(nb) if isinstance(c, dict)), 1):
+        kind = cell.get("cell_type")
+        kind = kind if isinstance(kind, str) else ""
         text = _source(cell.get("source", cell.get("input", "")))
+        max_chars -= len(text)
+        if number > limit or max_chars < 0:
+            break
         lines = re.split(r"\r\n|\r|\n", text)
         if lines and lines[-1] == "" and len(lines) > 1:
             lines.pop()
@@ -85,7 +114,7 @@ def clean_code(lines: list[str]) -> list[str]:
         out[0] = ""
     for index, line in enumerate(out):
         stripped = line.lstrip()
-        if stripped.startswith(("%", "!")) or _SHELL_ASSIGN.match(line) or _HELP_LINE.match(line):
+        if stripped.startswith(("%", "!")) or _SHELL_ASSIGN.match(line) or _HELP_LINE.fullmatch(line):
             out[index] = ""
     return out
 
@@ -94,26 +123,44 @@ def _language(nb: dict[str, Any]) -> str:
     meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
     kernel = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
     info = meta.get("language_info") if isinstance(meta.get("language_info"), dict) else {}
-    return str(kernel.get("language") or info.get("name") or "python").lower()
+    for name in (kernel.get("language"), info.get("name")):
+        if isinstance(name, str) and name.strip():
+            return one_line(name, limit=40).lower()
+    return "python"
 
 
 def parse_notebook(text: str, relpath: str) -> Extracted:
     """Metadata (with cell-level provenance) and chunks of one notebook."""
+    try:
+        return _parse_notebook(text, relpath)
+    except RecursionError:  # the code limits keep clear of this; a safety net, not a path
+        raise ParseError("nested too deeply to analyse") from None
+
+
+def _parse_notebook(text: str, relpath: str) -> Extracted:
     nb = load_notebook(text)
     cells = read_cells(nb)
     code = [c for c in cells if c.kind == "code"]
     vlines: list[str] = []
-    origin: list[tuple[int, int]] = []
     for cell in code:
         cell.first = len(vlines) + 1
         vlines += cell.lines
-        origin += [(cell.number, n) for n in range(1, len(cell.lines) + 1)]
+    firsts = [cell.first for cell in code]
 
     def where(line: int) -> str:
-        number, in_cell = origin[line - 1] if 0 < line <= len(origin) else (0, 0)
-        return f"{relpath}:cell{number}:{in_cell}"
+        index = bisect.bisect_right(firsts, line) - 1
+        if 0 < line <= len(vlines) and index >= 0:
+            cell = code[index]
+            return f"{relpath}:cell{cell.number}:{line - cell.first + 1}"
+        return f"{relpath}:cell0:0"
 
     ex = Extracted()
+    total = sum(1 for c in _raw_cells(nb) if isinstance(c, dict))
+    if total > len(cells):
+        ex.warnings.append(
+            f"only the first {len(cells):,} of {total:,} cells indexed"
+            f" (at most {MAX_CELLS:,} cells, {MAX_SOURCE_CHARS:,} characters of source)"
+        )
     language = _language(nb)
     if language not in _PYTHON_NAMES:
         ex.set("language", language, relpath)
@@ -123,14 +170,24 @@ def parse_notebook(text: str, relpath: str) -> Extracted:
             ex.chunks += window_chunks(prefix, cell.raw, first_line=cell.first, chunk_type="notebook")
         return ex
     body: list[ast.stmt] = []
+    budget = MAX_PYTHON_TOKENS  # for all cells together: the trees are kept until the end
+    problems: list[str] = []
     for cell in code:
-        tree, problem = parse_module("\n".join(cell.lines))
+        source = "\n".join(cell.lines)
+        if budget <= 0:
+            tree, problem = None, f"the notebook's code is over {MAX_PYTHON_TOKENS:,} tokens"
+        else:
+            tree, problem = parse_module(source)
+            budget -= count_tokens(source) if tree is not None else 0
         if tree is None:
-            ex.warnings.append(f"cell {cell.number}: {problem}; indexed as line windows")
+            problems.append(f"cell {cell.number}: {problem}; indexed as line windows")
             continue
         ast.increment_lineno(tree, cell.first - 1)
         cell.tree = tree
         body += tree.body
+    ex.warnings += problems[:MAX_CELL_WARNINGS]
+    if len(problems) > MAX_CELL_WARNINGS:
+        ex.warnings.append(f"{len(problems) - MAX_CELL_WARNINGS:,} more cells indexed as line windows")
     notes = _notes(cells, relpath)
     models = analyze_tree(
         ex, ast.Module(body=body, type_ignores=[]), relpath, file_stem(relpath), notes, where
@@ -141,19 +198,22 @@ def parse_notebook(text: str, relpath: str) -> Extracted:
 
 def _notes(cells: list[Cell], relpath: str) -> list[tuple[str, str]]:
     """Prose of the notebook: markdown lines, comments, and the raw lines of code cells' magics."""
-    notes = []
+    return list(itertools.islice(_note_lines(cells, relpath), MAX_NOTES))  # facts are in the first ones
+
+
+def _note_lines(cells: list[Cell], relpath: str) -> Iterator[tuple[str, str]]:
     for cell in cells:
         tag = f"{relpath}:cell{cell.number}"
         if cell.kind == "markdown":
-            notes += [(f"{tag}:{n}", line) for n, line in enumerate(cell.lines, 1) if line.strip()]
+            yield from ((f"{tag}:{n}", line) for n, line in enumerate(cell.lines, 1) if line.strip())
         elif cell.kind == "code":
-            notes += [(f"{tag}:{n}", text) for n, text in comment_lines("\n".join(cell.lines))]
-            notes += [
+            comments = comment_lines("\n".join(cell.lines), parsed=cell.tree is not None)
+            yield from ((f"{tag}:{n}", text) for n, text in comments)
+            yield from (
                 (f"{tag}:{n}", raw)
                 for n, (raw, kept) in enumerate(zip(cell.raw, cell.lines, strict=False), 1)
                 if raw and not kept
-            ]
-    return notes
+            )
 
 
 def _chunks(cells: list[Cell], vlines: list[str], relpath: str, models: set[str]) -> list[Chunk]:

@@ -24,6 +24,9 @@ from .types import Extracted
 
 log = logging.getLogger(__name__)
 
+#: Chunks kept from one file (a 1 MB file of one-character lines would otherwise embed 10k windows).
+MAX_CHUNKS = 5000
+
 __all__ = ["Doc", "FileOutcome", "build", "content_hash", "extract", "file_facts", "history", "read_text"]
 
 
@@ -195,6 +198,11 @@ def _build(file: ScannedFile, root: Path, git: GitInfo, thumbnails: Path | None)
     if not chunks:
         outcome.error = "nothing to index (no text found)"
         return outcome
+    if len(chunks) > MAX_CHUNKS:
+        outcome.warnings.append(f"{len(chunks):,} chunks; only the first {MAX_CHUNKS:,} are indexed")
+        chunks = chunks[:MAX_CHUNKS]
+    base = _storable(base)
+    provenance = _storable(extracted.provenance)
     for index, chunk in enumerate(chunks):
         metadata = dict(base)
         if doc_type != "generated_image":
@@ -218,14 +226,30 @@ def _build(file: ScannedFile, root: Path, git: GitInfo, thumbnails: Path | None)
                 id=f"{file.path}#{index}",
                 doc_type=doc_type,
                 kind=KIND_OF_TYPE[doc_type],
-                content=chunk.content,
+                content=_storable(chunk.content),
                 metadata=clean,
-                provenance=extracted.provenance,
+                provenance=provenance,
             )
         )
         if doc_type == "generated_image":
             break
     return outcome
+
+
+def _storable(value: Any) -> Any:
+    """``value`` with lone surrogates (from ``\\ud800`` escapes in a file) replaced: SQLite and
+    Chroma store UTF-8 only, and one such character must not fail the batch it is written with."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
 
 
 def _thumbnail(file: ScannedFile, thumbnails: Path, outcome: FileOutcome) -> dict[str, str]:

@@ -27,9 +27,12 @@ _QKV_NAMES = {
     "q_proj", "k_proj", "v_proj", "query", "key", "value", "c_attn", "qkv", "to_qkv", "to_q", "to_k", "to_v",
     "wq", "wk", "wv", "w_q", "w_k", "w_v", "in_proj", "qkv_proj",
 }  # fmt: skip
+# Runs on the unparsed source of whole classes, so it is linear in it: possessive runs, and an
+# einsum's arguments end at the next bracket (``einsum\([^)]*`` ran from every "einsum(" to the
+# next ")" however far: quadratic on "einsum(einsum(einsum(...").
 _QK_PRODUCT = re.compile(
-    r"\b(q|query)\w*\s*@\s*(k|key)\w*\.(transpose|T\b|mT\b|swapaxes)|matmul\(\s*(q|query)\w*\s*,\s*(k|key)"
-    r"|einsum\([^)]*\bq\w*\s*,\s*k"
+    r"\bq\w*+\s*+@\s*+k\w*+\.(?:transpose|T\b|mT\b|swapaxes)|matmul\(\s*+q\w*+\s*+,\s*+k"
+    r"|einsum\([^()]*?\bq\w*+\s*+,\s*+k"
 )
 _RNN_CALLS = {
     "lstm", "gru", "rnn", "lstmcell", "grucell", "rnncell", "simplernn", "simplernncell", "optimizedlstmcell",
@@ -37,7 +40,7 @@ _RNN_CALLS = {
 }  # fmt: skip
 _CNN_CALL = re.compile(
     r"^(Conv(?:[0-9A-Z_]|olution|$)\w*|DepthwiseConv\w*|SeparableConv\w*|conv[123]d|conv_transpose[123]d"
-    r"|resnet\d*|vgg\d+\w*|efficientnet\w*|mobilenet\w*|convnext\w*|densenet\d+|alexnet)$"
+    r"|resnet\d*|vgg\d\w*|efficientnet\w*|mobilenet\w*|convnext\w*|densenet\d+|alexnet)$"
 )
 _MLP_CALLS = {"Linear", "Dense", "LazyLinear", "MLP"}
 

@@ -1,17 +1,21 @@
 """Python model code -> metadata and chunks, with stdlib ``ast`` (nothing imported or executed).
 
 :func:`parse_python` is the entry point; :func:`analyze_tree` is shared with notebooks.
-A file that does not parse is still indexed: 40-line windows, plus what regexes find.
+A file that does not parse is still indexed: 40-line windows, plus what regexes find. So is a
+file too large (:data:`~.python_text.MAX_ANALYSED_CHARS`, :data:`~.python_text.MAX_PYTHON_TOKENS`)
+or too deeply nested (:data:`MAX_AST_DEPTH`) to analyse within a time and memory bound.
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 import warnings
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
+from ..errors import one_line
 from .chunk_packing import window_chunks
 from .python_arch import detect_architecture
 from .python_chunks import PythonChunker
@@ -24,13 +28,17 @@ from .python_facts import (
     symbols,
 )
 from .python_text import (
+    MAX_ANALYSED_CHARS,
     Note,
     comment_lines,
+    count_lines,
     docstring_lines,
     identity_facts,
+    iter_lines,
     predecessors_in_text,
     split_stem,
     text_facts,
+    too_large,
     version_key,
 )
 from .python_values import (
@@ -52,7 +60,11 @@ _SPLITS = {
     "valid": "validation",
     "test": "test",
 }
-_IMPORT_RX = re.compile(r"^\s*(?:from\s+\.*([\w.]+)\s+import|import\s+([\w.]+))", re.M)
+# ``[^\S\n]`` not ``\s`` (``^\s*`` ran across all the blank lines below every line start), and
+# possessive runs (``\.*([\w.]+)`` split a run of dots every way: quadratic on "from ......").
+_IMPORT_RX = re.compile(r"^[^\S\n]*+(?:from\s++\.*+([\w.]++)\s++import|import\s++([\w.]++))", re.M)
+MAX_AST_DEPTH = 250  # deeper trees are not analysed: ast.unparse recurses (fails near 330 levels)
+MAX_VERSION_CHARS = 100
 
 
 def split_lines(source: str) -> list[str]:
@@ -65,37 +77,70 @@ def file_stem(relpath: str) -> str:
     return PurePosixPath(relpath.replace("\\", "/")).stem
 
 
+def _deeper_than(tree: ast.AST, limit: int) -> bool:
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return False
+
+
 def parse_module(source: str) -> tuple[ast.Module | None, str | None]:
-    """(tree, None) or (None, one-line reason) for source that does not parse."""
+    """(tree, None), or (None, one-line reason) for source that does not parse or is too big to analyse."""
+    problem = too_large(source)
+    if problem:
+        return None, problem
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes etc.
-            return ast.parse(source), None
+            tree = ast.parse(source)
     except SyntaxError as err:
-        return None, f"syntax error at line {err.lineno}: {err.msg}"
-    except (ValueError, RecursionError, MemoryError) as err:
-        return None, f"cannot parse: {type(err).__name__}"
+        return None, f"syntax error at line {err.lineno}: {one_line(err.msg or 'invalid syntax')}"
+    except (RecursionError, MemoryError):  # the parser's own stack: very deeply nested expressions
+        return None, "nested too deeply to parse"
+    except ValueError as err:  # e.g. null bytes
+        return None, f"cannot parse: {one_line(err)}"
+    if _deeper_than(tree, MAX_AST_DEPTH):
+        return None, f"nested too deeply to analyse (more than {MAX_AST_DEPTH} levels)"
+    return tree, None
 
 
 def parse_python(source: str, relpath: str) -> Extracted:
     """Metadata (with provenance) and chunks of one Python file. Never raises on bad Python."""
-    ex = Extracted()
-    lines = split_lines(source)
     stem = file_stem(relpath)
     tree, problem = parse_module(source)
-
-    def where(line: int) -> str:
-        return f"{relpath}:{line}"
-
-    notes = [(where(n), t) for n, t in docstring_lines(tree, lines) + comment_lines(source)]
-    if tree is None:
+    if tree is not None:
+        lines = split_lines(source)
+        try:
+            ex = Extracted()
+            notes = _notes(tree, lines, source, relpath)
+            models = analyze_tree(ex, tree, relpath, stem, notes, _where(relpath))
+            ex.chunks = PythonChunker(lines, relpath, {m.name for m in models}, "<module>").chunk(tree)
+            return ex
+        except RecursionError:  # MAX_AST_DEPTH keeps clear of this; a safety net, not a path
+            problem = "nested too deeply to analyse"
+    ex = Extracted()
+    if len(source) > MAX_ANALYSED_CHARS:  # what is read of a huge file is bounded too
+        source = source[:MAX_ANALYSED_CHARS]
+        ex.warnings.append(f"{problem}; its first {MAX_ANALYSED_CHARS:,} characters indexed as line windows")
+    else:
         ex.warnings.append(f"{problem}; indexed as line windows")
-        ex.chunks = window_chunks(relpath, lines)
-        regex_facts(ex, source, relpath, stem, notes, where)
-        return ex
-    models = analyze_tree(ex, tree, relpath, stem, notes, where)
-    ex.chunks = PythonChunker(lines, relpath, {m.name for m in models}, "<module>").chunk(tree)
+    head = list(itertools.islice(iter_lines(source), 5_000))
+    notes = _notes(None, head, source, relpath)
+    ex.chunks = window_chunks(relpath, iter_lines(source), count=count_lines(source))
+    regex_facts(ex, source, relpath, stem, notes, _where(relpath))
     return ex
+
+
+def _where(relpath: str) -> Where:
+    return lambda line: f"{relpath}:{line}"
+
+
+def _notes(tree: ast.Module | None, lines: list[str], source: str, relpath: str) -> list[Note]:
+    comments = comment_lines(source, parsed=tree is not None)
+    return [(f"{relpath}:{n}", t) for n, t in docstring_lines(tree, lines) + comments]
 
 
 def regex_facts(ex: Extracted, source: str, relpath: str, stem: str, notes: list[Note], where: Where) -> None:
@@ -107,9 +152,12 @@ def regex_facts(ex: Extracted, source: str, relpath: str, stem: str, notes: list
         ex.set("framework.name", framework[0], where(framework[1]))
     family, version = identity_facts(ex, stem, relpath, None)
     text_facts(ex, notes, framework[0] if framework else None)
-    imported = [
-        (m.group(1) or m.group(2), source.count("\n", 0, m.start()) + 1) for m in _IMPORT_RX.finditer(source)
-    ]
+    imported: list[tuple[str, int]] = []
+    line, pos = 1, 0
+    for match in itertools.islice(_IMPORT_RX.finditer(source), 10_000):
+        line += source.count("\n", pos, match.start())  # counted on from the last import, not from 0
+        pos = match.start()
+        imported.append((match.group(1) or match.group(2), line))
     _predecessors(ex, notes, imported, stem, family, version, where)
 
 
@@ -153,7 +201,7 @@ def _explicit_version(tree: ast.Module, where: Where) -> tuple[str, str] | None:
                 if (
                     isinstance(value, str | int | float)
                     and not isinstance(value, bool)
-                    and str(value).strip()
+                    and 0 < len(str(value).strip()) <= MAX_VERSION_CHARS
                 ):
                     return str(value).strip(), where(node.lineno)
     return None

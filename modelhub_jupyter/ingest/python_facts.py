@@ -18,7 +18,8 @@ FRAMEWORK_OF_ROOT = {
     "tensorflow": "tensorflow", "keras": "tensorflow", "tf_keras": "tensorflow",
     "jax": "jax", "flax": "jax", "optax": "jax", "haiku": "jax", "equinox": "jax",
 }  # fmt: skip
-_IMPORT_RX = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.M)
+# ``[^\S\n]`` not ``\s``: ``^\s*`` ran from every line start across all the blank lines below it.
+_IMPORT_RX = re.compile(r"^[^\S\n]*+(?:import|from)\s++([A-Za-z_]\w*+)", re.M)
 _PREFIX_FIXES = (
     ("tensorflow.python.keras", "keras"), ("tensorflow.keras", "keras"), ("tf_keras", "keras"),
     ("torch.nn.modules.module", "torch.nn"), ("lightning.pytorch", "lightning"),

@@ -11,22 +11,31 @@ import ast
 import io
 import re
 import tokenize
+from collections.abc import Iterator
 
 from .types import Extracted
 from .value_keys import check_metric
 
 Note = tuple[str, str]  # (where "path:line", one line of text)
 
+MAX_NOTES = 20_000  # prose lines read for facts per file (the facts are in the first ones)
+MAX_NOTE_CHARS = 5_000  # characters of one prose line read for facts
+
+# Every pattern here runs on prose from the file, so each is linear in it: runs that the next
+# token could also match are possessive (``\s*(sep)?\s*`` tried every split of a run of
+# spaces: 20 s for 4k characters), and a number is matched from its first digit only.
 _METRIC_RX = re.compile(
     r"(?<![\w-])(?P<key>(?:val(?:idation)?|valid|eval|test|train(?:ing)?)[ _-]?loss|loss"
     r"|top-?1(?:[ _-]?acc(?:uracy)?)?|(?:val(?:idation)?|test|eval)[ _-]?acc(?:uracy)?|acc(?:uracy)?"
     r"|perplexity|ppl|f1(?:[ _-]?score)?|bleu(?:[ _-]?score)?|fid|(?:roc[ _-]?)?auc|rmse|mae|inception[ _-]score)"
-    r"(?![\w-])\s*(?P<sep>[:=]|\bof\b|\bis\b|\bwas\b)?\s*(?P<num>\d+(?:\.\d+)?)(?![\d.]*[eE]-)(?P<pct>\s*%)?",
+    r"(?![\w-])\s*+(?:(?P<sep>[:=]|\bof\b|\bis\b|\bwas\b)\s*+)?(?P<num>\d++(?:\.\d++)?+)(?![\d.]*+[eE]-)"
+    r"(?P<pct>\s*+%)?",
     re.I,
 )
 _RESULT_CONTEXT = re.compile(r"result|achiev|reach|final|best|score", re.I)
 _PARAMS_BEFORE = re.compile(
-    r"(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<unit>[kmb]|thousand|million|billion)?\s*(?:trainable\s+)?(?:parameters|params)\b",
+    r"(?<![\d,]),*+(?P<num>\d[\d,]*+(?:\.\d++)?+)\s*+(?:(?P<unit>[kmb]|thousand|million|billion)\s*+)?"
+    r"(?:trainable\s++)?(?:parameters|params)\b",
     re.I,
 )
 _PARAMS_AFTER = re.compile(
@@ -35,47 +44,109 @@ _PARAMS_AFTER = re.compile(
     re.I,
 )
 _UNITS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9}
-_TIME_RX = re.compile(r"training[ _]time(?:[ _]hours)?\s*[:=]\s*(?P<num>\d+(?:\.\d+)?)", re.I)
-_HARDWARE_RX = re.compile(r"\bhardware(?:[ _]used)?\s*[:=]\s*(?P<hw>[^,;]{2,60}?)\s*$", re.I)
-_EVAL_DS_RX = re.compile(r"^\s*(?:#\s*)?(?:Results?|RESULTS?)\s*\(\s*(?P<ds>[\w.\-]+)[\s,)]")
-_PIN_RX = re.compile(r"\b(?P<pkg>torch|tensorflow(?:-gpu|-cpu)?|jax)\s*==\s*(?P<ver>\d+(?:\.\d+)*[\w.+]*)")
+_TIME_RX = re.compile(r"training[ _]time(?:[ _]hours)?\s*+[:=]\s*+(?P<num>\d++(?:\.\d++)?+)", re.I)
+# "hardware: <the rest of the line>"; the rest is checked in Python (a lazy group before ``\s*$``
+# rescanned the line's trailing run for every length it tried).
+_HARDWARE_RX = re.compile(r"\bhardware(?:[ _]used)?\s*+[:=]\s*+", re.I)
+_EVAL_DS_RX = re.compile(r"\s*+(?:#\s*+)?(?:Results?|RESULTS?)\s*+\(\s*+(?P<ds>[\w.\-]++)[\s,)]")  # match
+_PIN_RX = re.compile(
+    r"\b(?P<pkg>torch|tensorflow(?:-gpu|-cpu)?|jax)\s*+==\s*+(?P<ver>\d++(?:\.\d++)*+[\w.+]*+)"
+)
 _PIN_FRAMEWORK = {"torch": "pytorch", "tensorflow": "tensorflow", "jax": "jax"}
 _STRICT_PRED = re.compile(
-    r"\b(?:predecessors?(?:[ _]models?)?|previous[ _](?:version|model))\s*(?:[:=]|\bis\b|\bwas\b)\s*"
-    r"(?P<names>`?[A-Za-z_][\w.\-]*`?(?:\s*(?:,|\band\b)\s*`?[A-Za-z_][\w.\-]*`?)*)",
+    r"\b(?:predecessors?(?:[ _]models?)?|previous[ _](?:version|model))\s*+(?:[:=]|\bis\b|\bwas\b)\s*+"
+    r"(?P<names>`?[A-Za-z_][\w.\-]*+`?(?:\s*+(?:,|\band\b)\s*+`?[A-Za-z_][\w.\-]*+`?)*+)",
     re.I,
 )
 _SOFT_PRED = re.compile(
-    r"\b(?:based\s+on|builds?\s+(?:up)?on|extends|derived\s+from|fork\s+of|variant\s+of|improves\s+(?:on|upon)"
-    r"|supersedes|replaces|successor\s+(?:of|to)"
-    r"|fine-?tuned\s+from)\s+(?:the\s+)?`?(?P<name>[A-Za-z_][\w.\-]*)",
+    r"\b(?:based\s++on|builds?\s++(?:up)?on|extends|derived\s++from|fork\s++of|variant\s++of"
+    r"|improves\s++(?:on|upon)|supersedes|replaces|successor\s++(?:of|to)"
+    r"|fine-?tuned\s++from)\s++(?:the\s++)?`?(?P<name>[A-Za-z_][\w.\-]*+)",
     re.I,
 )
-_STEM_VERSION = re.compile(r"^(?P<family>.+?)[_-]v(?P<version>\d+(?:[._]\d+)*)$", re.I)
+_STEM_VERSION = re.compile(r"(?P<family>.+?)[_-]v(?P<version>\d++(?:[._]\d++)*+)", re.I)  # fullmatch
+_NAME_SEP = re.compile(r",|\band\b")
+_COMMENT_RX = re.compile(r"(?:^|\s)#(.*)")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_TOKEN_RX = re.compile(r"\w+|[^\w\s]")
 _STOPWORDS = {"the", "a", "an", "this", "that", "it", "none", "n", "na", "our", "its", "v"}
 
 
-def comment_lines(source: str) -> list[tuple[int, str]]:
-    """(line, text) of each ``#`` comment; a regex fallback when the source does not tokenize."""
-    try:
-        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
-        return [(t.start[0], t.string.lstrip("#").strip()) for t in tokens if t.type == tokenize.COMMENT]
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        found = []
-        for number, line in enumerate(re.split(r"\r\n|\r|\n", source), 1):
-            match = re.search(r"(?:^|\s)#(.*)$", line)
-            if match:
-                found.append((number, match.group(1).strip()))
-        return found
+MAX_ANALYSED_CHARS = 1_000_000  # larger Python sources are not parsed (ast) nor tokenized
+MAX_PYTHON_TOKENS = 100_000  # nor those with more words and punctuation marks than this
+# ``ast.parse`` needs about 1 KB of memory per token of dense code (a 2 MB list literal: 1 GB,
+# 16 s) and time quadratic in an f-string's length; ``tokenize`` about 2 µs a character.
 
 
-_DOC_RX = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[rRuU]?(\"\"\"|''')(.*?)\1", re.S)
+def iter_lines(source: str) -> Iterator[str]:
+    """The lines of ``source`` as ``ast`` numbers them (``\\n``, ``\\r\\n``, ``\\r`` end a line), lazily."""
+    pos = 0
+    for match in _NEWLINE.finditer(source):
+        yield source[pos : match.start()]
+        pos = match.end()
+    yield source[pos:]
+
+
+def count_lines(source: str) -> int:
+    """``len(list(iter_lines(source)))`` without making the lines."""
+    return source.count("\n") + source.count("\r") - source.count("\r\n") + 1
+
+
+def too_large(source: str) -> str | None:
+    """Why ``source`` is too large to parse or tokenize (one line), or None when it is not."""
+    if len(source) > MAX_ANALYSED_CHARS:
+        return f"too large to analyse ({len(source):,} characters, the limit is {MAX_ANALYSED_CHARS:,})"
+    if len(source) > MAX_PYTHON_TOKENS and count_tokens(source) > MAX_PYTHON_TOKENS:
+        return f"too large to analyse (more than {MAX_PYTHON_TOKENS:,} tokens)"
+    return None
+
+
+def count_tokens(source: str, stop: int = MAX_PYTHON_TOKENS + 1) -> int:
+    """Words and punctuation marks of ``source`` (more than Python's tokens), counted up to ``stop``."""
+    count = 0
+    for count, _ in enumerate(_TOKEN_RX.finditer(source), 1):
+        if count >= stop:
+            break
+    return count
+
+
+def comment_lines(source: str, *, parsed: bool, limit: int = MAX_NOTES) -> list[tuple[int, str]]:
+    """(line, text) of the first ``limit`` ``#`` comments.
+
+    Source that ``ast`` ``parsed`` is tokenized; other text gets a line regex, which may take
+    a ``#`` in a string for a comment: ``tokenize`` is quadratic on text that is not Python (it
+    rescans a run of spaces for each space before a character it cannot read: "x" then 80k
+    spaces then "?" ran for more than 10 minutes).
+    """
+    found: list[tuple[int, str]] = []
+    if parsed and too_large(source) is None:
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(source).readline):
+                if token.type == tokenize.COMMENT:
+                    found.append((token.start[0], token.string.lstrip("#").strip()))
+                    if len(found) >= limit:
+                        break
+            return found
+        except (tokenize.TokenError, SyntaxError, IndentationError):
+            found = []
+    for number, line in enumerate(iter_lines(source), 1):
+        if "#" in line and (match := _COMMENT_RX.search(line)):
+            found.append((number, match.group(1).strip()))
+            if len(found) >= limit:
+                break
+    return found
+
+
+# Blank and comment lines, then a triple-quoted string; possessive runs, so that a file that has
+# none is refused in one pass.
+_DOC_RX = re.compile(r"(?:[ \t]*+(?:#[^\n]*+)?\n)*+[ \t]*+[rRuU]?(\"\"\"|''')(.*?)\1", re.S)
+_DOC_HEAD_LINES = 5_000  # a module docstring starts and ends within the first lines
 
 
 def docstring_lines(tree: ast.Module | None, lines: list[str]) -> list[tuple[int, str]]:
     """(line, text) of the module docstring, from the tree or a leading triple-quoted string."""
     if tree is None:
-        text = "\n".join(lines)
+        text = "\n".join(lines[:_DOC_HEAD_LINES])
         match = _DOC_RX.match(text)
         if not match:
             return []
@@ -91,7 +162,10 @@ def docstring_lines(tree: ast.Module | None, lines: list[str]) -> list[tuple[int
 
 
 def _number(text: str, unit: str | None) -> int | None:
-    value = float(text.replace(",", "")) * _UNITS.get((unit or "").lower(), 1.0)
+    digits = text.replace(",", "")
+    if len(digits) > 20:  # not a parameter count (and float() of 400 digits is inf)
+        return None
+    value = float(digits) * _UNITS.get((unit or "").lower(), 1.0)
     if not unit and value < 1000:
         return None
     return int(round(value))
@@ -114,7 +188,8 @@ def _metric_key(raw: str) -> str:
 
 def text_facts(ex: Extracted, notes: list[Note], framework: str | None) -> None:
     """Set performance.*, total_parameters, training time/hardware and framework.version from prose."""
-    for where, text in notes:
+    for where, text in notes[:MAX_NOTES]:
+        text = text[:MAX_NOTE_CHARS]
         for match in _METRIC_RX.finditer(text):
             if not (match.group("sep") or match.group("pct") or _RESULT_CONTEXT.search(text)):
                 continue
@@ -126,16 +201,26 @@ def text_facts(ex: Extracted, notes: list[Note], framework: str | None) -> None:
             if match:
                 count = _number(match.group("num"), match.group("unit"))
                 ex.set("model_dimensions.total_parameters", count, where, overwrite=False)
-        if match := _TIME_RX.search(text):
+        if (match := _TIME_RX.search(text)) and len(match.group("num")) <= 12:
             ex.set("training_config.training_time_hours", float(match.group("num")), where, overwrite=False)
-        if match := _HARDWARE_RX.search(text.strip()):
-            ex.set("training_config.hardware_used", match.group("hw").strip(), where, overwrite=False)
-        if match := _EVAL_DS_RX.search(text):
+        if hardware := _hardware(text):
+            ex.set("training_config.hardware_used", hardware, where, overwrite=False)
+        if match := _EVAL_DS_RX.match(text):
             ex.set("performance.eval_dataset", match.group("ds").rstrip(".-"), where, overwrite=False)
         for match in _PIN_RX.finditer(text):
             pkg = match.group("pkg").split("-")[0]
             if _PIN_FRAMEWORK[pkg] == framework:
                 ex.set("framework.version", match.group("ver").rstrip("."), where, overwrite=False)
+
+
+def _hardware(text: str) -> str | None:
+    """``V100 x 8`` of ``hardware: V100 x 8``: the rest of the line, 2-60 characters without , or ;."""
+    text = text.strip()
+    for match in _HARDWARE_RX.finditer(text):
+        rest = text[match.end() :]
+        if 2 <= len(rest) <= 60 and "," not in rest and ";" not in rest:
+            return rest
+    return None
 
 
 def _clean(name: str) -> str:
@@ -145,7 +230,7 @@ def _clean(name: str) -> str:
 
 def split_stem(stem: str) -> tuple[str, str | None]:
     """``transformer_v2_1`` -> (``transformer``, ``2.1``); no version suffix -> (stem, None)."""
-    match = _STEM_VERSION.match(stem)
+    match = _STEM_VERSION.fullmatch(stem)
     if not match:
         return stem, None
     return match.group("family"), match.group("version").replace("_", ".")
@@ -153,16 +238,17 @@ def split_stem(stem: str) -> tuple[str, str | None]:
 
 def version_key(version: str) -> tuple[int, ...]:
     """Sortable form of ``"2.1"``."""
-    return tuple(int(p) for p in re.findall(r"\d+", version)[:4])
+    return tuple(int(p[:18]) for p in re.findall(r"\d+", version[:200])[:4])
 
 
 def predecessors_in_text(notes: list[Note], model_id: str, family: str) -> list[tuple[str, str]]:
     """(name, where) of predecessors stated in prose; soft phrases need a versioned name."""
     found: list[tuple[str, str]] = []
-    for where, text in notes:
+    for where, text in notes[:MAX_NOTES]:
+        text = text[:MAX_NOTE_CHARS]
         for match in _STRICT_PRED.finditer(text):
-            for raw in re.split(r"\s*(?:,|\band\b)\s*", match.group("names")):
-                name = _clean(raw)
+            for raw in _NAME_SEP.split(match.group("names")):  # ``\s*(,|and)\s*`` rescanned runs of spaces
+                name = _clean(raw.strip())
                 if len(name) > 1 and name.lower() not in _STOPWORDS and name != model_id:
                     found.append((name, where))
         for match in _SOFT_PRED.finditer(text):

@@ -62,10 +62,22 @@ def _is_num(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _utf8(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def const_value(node: ast.AST | None, env: dict[str, Any] | None = None) -> Any:
     """Value of a constant expression (numbers, strings, + - * / // % **, known names), else None."""
     if isinstance(node, ast.Constant):
-        return node.value if isinstance(node.value, int | float | str | bool) else None
+        if isinstance(node.value, str):
+            return node.value if _utf8(node.value) else None  # a "\ud899" escape: a lone surrogate
+        return node.value if isinstance(node.value, int | float | bool) else None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         value = const_value(node.operand, env)
         if not _is_num(value):

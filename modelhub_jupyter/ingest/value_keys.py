@@ -6,6 +6,7 @@ values the document schema accepts (positive ints for sizes, 0 < lr < 10, ...).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -49,8 +50,11 @@ OPTIMIZER_NAMES = {
     "adagrad": "Adagrad",
     "lion": "Lion",
 }
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-_WORD = re.compile(r"^[A-Za-z][\w.\-]*$")
+# Possessive quantifiers: "1111...1x" is refused in one pass (``\d+\.?\d*`` backtracked quadratically).
+_NUMBER = re.compile(r"[-+]?+(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?+\d++)?+")
+_WORD = re.compile(r"[A-Za-z][\w.\-]*+")
+MAX_NUMBER_CHARS = 40  # longer numeric strings are not numbers we use (and int() refuses > 4,300 digits)
+MAX_INT = 10**15  # sizes, counts and steps above this are not real settings
 
 
 def alias_key(name: str) -> str | None:
@@ -61,16 +65,25 @@ def alias_key(name: str) -> str | None:
 def normalize_optimizer(name: str) -> str | None:
     """``"adamw"`` / ``"torch.optim.AdamW"`` -> ``"AdamW"``; other names as written."""
     last = name.strip().rstrip("()").split(".")[-1]
-    if not _WORD.match(last) or len(last) > 40:
+    if len(last) > 40 or not _WORD.fullmatch(last):
         return None
     return OPTIMIZER_NAMES.get(last.lower(), last)
 
 
 def _number(value: Any) -> Any:
-    if isinstance(value, str) and _NUMBER.match(value.strip()):
+    """A number from a numeric string (``"3e-4"``); other values as they are."""
+    if isinstance(value, str):
         text = value.strip()
-        return int(text) if re.fullmatch(r"[-+]?\d+", text) else float(text)
+        if len(text) <= MAX_NUMBER_CHARS and _NUMBER.fullmatch(text):
+            return int(text) if text.lstrip("+-").isdecimal() else float(text)
     return value
+
+
+def _finite(value: Any) -> bool:
+    """A real number (not bool) that is not NaN or infinite."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def check_value(key: str, value: Any) -> Any:
@@ -79,10 +92,11 @@ def check_value(key: str, value: Any) -> Any:
         return None
     if key in INT_KEYS:
         value = _number(value)
-        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_INT
+        return value if ok else None
     if key in ("training_config.learning_rate", "training_config.weight_decay"):
         value = _number(value)
-        if not isinstance(value, int | float) or isinstance(value, bool):
+        if not _finite(value):
             return None
         low_ok = value > 0 if key.endswith("learning_rate") else value >= 0
         return float(value) if low_ok and value < 10 else None
@@ -104,7 +118,7 @@ _METRIC_RANGES = {"accuracy": (0.0, 1.0), "f1": (0.0, 1.0), "auc": (0.0, 1.0), "
 def check_metric(key: str, value: Any, percent: bool = False) -> float | None:
     """A performance number in the schema's range (accuracy 76.1 or 76.1% -> 0.761), or None."""
     value = _number(value)
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+    if not _finite(value) or value < 0 or value > 1e12:  # also refuses ints float() cannot hold
         return None
     value = float(value)
     low, high = _METRIC_RANGES.get(key, (0.0, None))

@@ -200,6 +200,10 @@ def build(root: Path, outside: Path) -> Corpus:
     c.survivable.add("hostile/cfg/odd_values.json")
     _write(h / "cfg" / "python_tag.yaml", f"x: !!python/object/apply:os.system [{json.dumps(marker('yaml'))}]\n")
     c.survivable.add("hostile/cfg/python_tag.yaml")
+    _write(h / "cfg" / "surrogates.json", '{"model_type": "bert\\ud899", "\\udfff": "x", "hidden_size": 8}')
+    c.survivable.add("hostile/cfg/surrogates.json")
+    _write(h / "py" / "surrogates.py", 'NAME = "\\ud800\\udfff"\nMODEL_ID = "gpt\\ud899"\n')
+    c.survivable.add("hostile/py/surrogates.py")
     _write(h / "cfg" / "long_key.yaml", "k" * 200_000 + ": 1\n" + "v: " + "x " * 100_000 + "\n")
     c.survivable.add("hostile/cfg/long_key.yaml")
 
