@@ -142,7 +142,7 @@ def make_chunks(
         part = "" if len(pieces) == 1 else f" (part {index}/{len(pieces)})"
         label = crumb + part
         shows_head = heading is not None and (index == 1 or bool(repeat))
-        head = [heading + part if shows_head else label] + ([repeat] if repeat and index > 1 else [])
+        head = [(heading or "") + part if shows_head else label] + ([repeat] if repeat and index > 1 else [])
         start, end = min(i.lineno for i in piece), max(i.lineno for i in piece)
         if span and len(pieces) == 1:
             start, end = span

@@ -262,7 +262,7 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 _Composer, _SafeConstructor = yaml.composer.Composer, yaml.constructor.SafeConstructor
 
 
-class _BoundedLoader(*_PARSER, _Composer, _SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
+class _BoundedLoader(*_PARSER, _Composer, _SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc,valid-type]
     """A safe YAML loader that counts what it composes, aliases as expanded.
 
     Aliases share one node, so a 1 KB "billion laughs" composes in microseconds; it is the
@@ -278,7 +278,7 @@ class _BoundedLoader(*_PARSER, _Composer, _SafeConstructor, yaml.resolver.Resolv
 
     def __init__(self, stream: str) -> None:
         if len(_PARSER) == 1:
-            _PARSER[0].__init__(self, stream)
+            _PARSER[0].__init__(self, stream)  # type: ignore[misc]
         else:  # pragma: no cover
             yaml.reader.Reader.__init__(self, stream)
             yaml.scanner.Scanner.__init__(self)
@@ -356,13 +356,13 @@ for _tag in ("int", "float", "bool", "timestamp"):
 def _load_yaml(text: str) -> tuple[Any, Locate]:
     _check_size(text, "YAML file")
     loader = _BoundedLoader(text)
-    docs: list[tuple[Any, yaml.Node, dict[Any, Any]]] = []
+    docs: list[tuple[Any, Any, dict[Any, Any]]] = []
     try:
         while loader.check_node():
             node = loader.get_node()
-            data = loader.construct_document(node)
-            if data is not None:
-                docs.append((data, node, loader.objects))
+            document = loader.construct_document(node)
+            if document is not None:
+                docs.append((document, node, loader.objects))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         problem = getattr(err, "problem", None) or str(err)
@@ -511,9 +511,9 @@ def _map_leaf(ex: Extracted, path: Path, value: Any, where: str) -> None:
     if key == "framework" and isinstance(value, str):
         ex.set("framework.name", _FRAMEWORKS.get(value.strip().lower()), where, overwrite=False)
         return
-    target = alias_key(key)
-    if target and not (target in TRAINING_KEYS and parents & _NOT_TRAINING):
-        ex.set(target, check_value(target, value), where, overwrite=False)
+    mapped = alias_key(key)
+    if mapped and not (mapped in TRAINING_KEYS and parents & _NOT_TRAINING):
+        ex.set(mapped, check_value(mapped, value), where, overwrite=False)
 
 
 def _architecture(ex: Extracted, flat: list[tuple[Path, Any]], relpath: str) -> None:

@@ -119,10 +119,13 @@ def clean_code(lines: list[str]) -> list[str]:
     return out
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _language(nb: dict[str, Any]) -> str:
-    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
-    kernel = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
-    info = meta.get("language_info") if isinstance(meta.get("language_info"), dict) else {}
+    meta = _mapping(nb.get("metadata"))
+    kernel, info = _mapping(meta.get("kernelspec")), _mapping(meta.get("language_info"))
     for name in (kernel.get("language"), info.get("name")):
         if isinstance(name, str) and name.strip():
             return one_line(name, limit=40).lower()
@@ -174,6 +177,7 @@ def _parse_notebook(text: str, relpath: str) -> Extracted:
     problems: list[str] = []
     for cell in code:
         source = "\n".join(cell.lines)
+        problem: str | None
         if budget <= 0:
             tree, problem = None, f"the notebook's code is over {MAX_PYTHON_TOKENS:,} tokens"
         else:

@@ -197,16 +197,15 @@ def text_facts(ex: Extracted, notes: list[Note], framework: str | None) -> None:
             value = check_metric(key, match.group("num"), bool(match.group("pct")))
             ex.set(f"performance.{key}", value, where, overwrite=False)
         for rx in (_PARAMS_AFTER, _PARAMS_BEFORE):
-            match = rx.search(text)
-            if match:
-                count = _number(match.group("num"), match.group("unit"))
+            if found := rx.search(text):
+                count = _number(found.group("num"), found.group("unit"))
                 ex.set("model_dimensions.total_parameters", count, where, overwrite=False)
-        if (match := _TIME_RX.search(text)) and len(match.group("num")) <= 12:
-            ex.set("training_config.training_time_hours", float(match.group("num")), where, overwrite=False)
+        if (hours := _TIME_RX.search(text)) and len(hours.group("num")) <= 12:
+            ex.set("training_config.training_time_hours", float(hours.group("num")), where, overwrite=False)
         if hardware := _hardware(text):
             ex.set("training_config.hardware_used", hardware, where, overwrite=False)
-        if match := _EVAL_DS_RX.match(text):
-            ex.set("performance.eval_dataset", match.group("ds").rstrip(".-"), where, overwrite=False)
+        if evaluated := _EVAL_DS_RX.match(text):
+            ex.set("performance.eval_dataset", evaluated.group("ds").rstrip(".-"), where, overwrite=False)
         for match in _PIN_RX.finditer(text):
             pkg = match.group("pkg").split("-")[0]
             if _PIN_FRAMEWORK[pkg] == framework:

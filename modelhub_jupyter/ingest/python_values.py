@@ -183,10 +183,11 @@ class ValueCollector:
     def collect(self) -> list[Fact]:
         """All evidence, in no particular order."""
         elsewhere: set[int] = set()  # module-level and class-level assignments, ranked on their own
-        for node in module_statements(self.tree):
-            elsewhere.add(id(node))
-            for name, value in _assigned(node):
-                self.add(name, value, node.lineno, 2)
+        for statement in module_statements(self.tree):
+            elsewhere.add(id(statement))
+            for name, value in _assigned(statement):
+                self.add(name, value, statement.lineno, 2)
+        node: ast.AST
         for node in all_nodes(self.tree):
             if isinstance(node, ast.ClassDef):
                 elsewhere.update(id(stmt) for stmt in node.body)
@@ -234,9 +235,9 @@ class ValueCollector:
             positional[len(positional) - len(args.defaults) :], args.defaults, strict=False
         ):
             self.add(arg.arg, default, default.lineno, rank)
-        for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=False):
-            if default is not None:
-                self.add(arg.arg, default, default.lineno, rank)
+        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=False):
+            if kw_default is not None:
+                self.add(arg.arg, kw_default, kw_default.lineno, rank)
 
     def _call(self, node: ast.Call) -> None:
         name = call_name(node)
