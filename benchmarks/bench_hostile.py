@@ -55,7 +55,9 @@ def main() -> None:
             seconds = statistics.median(r[0] for r in results)
             peak = statistics.median(r[1] for r in results)
             report = results[0][2]
-            rows.append((label, report["files_seen"], len(report["errors"]), len(report["warnings"]), seconds, peak))
+            rows.append(
+                (label, report["files_seen"], len(report["errors"]), len(report["warnings"]), seconds, peak)
+            )
         print(f"hostile corpus: {corpus.hostile_count} hostile inputs, {len(corpus.good)} good files; "
               f"medians of {args.runs} cold runs (model load included)")  # fmt: skip
         print(f"{'':18} {'files':>6} {'errors':>7} {'warnings':>9} {'seconds':>8} {'peak MB':>8}")

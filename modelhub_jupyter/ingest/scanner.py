@@ -505,7 +505,11 @@ class _Scanner:
         if self._readable(entry.path, rel, st):
             self.files.append(
                 ScannedFile(
-                    self.root / rel, rel, kind, st.st_size, st.st_mtime_ns,
+                    self.root / rel,
+                    rel,
+                    kind,
+                    st.st_size,
+                    st.st_mtime_ns,
                     follow_external_links=self.opts.follow_external_links,
                 )  # fmt: skip
             )

@@ -65,7 +65,9 @@ def _gguf(n_tensors: int, n_kv: int, body: bytes = b"") -> bytes:
 
 def _gguf_string_kv(key: str, claimed_length: int, data: bytes) -> bytes:
     name = key.encode()
-    return struct.pack("<Q", len(name)) + name + struct.pack("<I", 8) + struct.pack("<Q", claimed_length) + data
+    return (
+        struct.pack("<Q", len(name)) + name + struct.pack("<I", 8) + struct.pack("<Q", claimed_length) + data
+    )
 
 
 def _git(root: Path, *args: str) -> None:
@@ -92,7 +94,7 @@ class TinyTransformerLM(nn.Module):
         return self.encoder(self.embed(tokens))
 '''
 
-GOOD_TRAIN = '''import torch
+GOOD_TRAIN = """import torch
 
 
 def train_loop(model, loader, epochs=3):
@@ -102,7 +104,7 @@ def train_loop(model, loader, epochs=3):
             optimizer.zero_grad()
             model(batch).mean().backward()
             optimizer.step()
-'''
+"""
 
 BILLION_LAUGHS_YAML = "\n".join(
     ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
@@ -134,7 +136,10 @@ def build(root: Path, outside: Path) -> Corpus:
     c.good["good/tiny_lm.py"] = "transformer language model embedding encoder"
     _write(root / "good" / "train.py", GOOD_TRAIN)
     c.good["good/train.py"] = "training loop AdamW optimizer zero_grad"
-    _write(root / "good" / "config.yaml", "model:\n  hidden_size: 256\n  num_layers: 4\ntraining:\n  lr: 0.0003\n")
+    _write(
+        root / "good" / "config.yaml",
+        "model:\n  hidden_size: 256\n  num_layers: 4\ntraining:\n  lr: 0.0003\n",
+    )
     c.good["good/config.yaml"] = "hidden_size num_layers training lr"
     _png(root / "good" / "castle.png", {"parameters": (
         "a castle on a hill at sunset, golden light\nNegative prompt: blurry\n"
@@ -198,7 +203,9 @@ def build(root: Path, outside: Path) -> Corpus:
     _write(h / "cfg" / "odd_values.json", '{"hidden_size": NaN, "num_layers": ' + "9" * 5000
            + ', "learning_rate": Infinity, "dataset": {"name": [1, {"x": null}]}, "optimizer": 3}')  # fmt: skip
     c.survivable.add("hostile/cfg/odd_values.json")
-    _write(h / "cfg" / "python_tag.yaml", f"x: !!python/object/apply:os.system [{json.dumps(marker('yaml'))}]\n")
+    _write(
+        h / "cfg" / "python_tag.yaml", f"x: !!python/object/apply:os.system [{json.dumps(marker('yaml'))}]\n"
+    )
     c.survivable.add("hostile/cfg/python_tag.yaml")
     _write(h / "cfg" / "surrogates.json", '{"model_type": "bert\\ud899", "\\udfff": "x", "hidden_size": 8}')
     c.survivable.add("hostile/cfg/surrogates.json")
@@ -275,7 +282,10 @@ def build(root: Path, outside: Path) -> Corpus:
     c.survivable.add("hostile/w/odd_version.pt")
     big = h / "models" / "big-vocab"
     _write(big / "config.json", json.dumps({"architectures": ["BertModel"], "model_type": "bert"}))
-    _write(big / "model.safetensors", _safetensors({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 4))
+    _write(
+        big / "model.safetensors",
+        _safetensors({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 4),
+    )
     with open(big / "vocab.txt", "wb") as fh:
         fh.write(b"[PAD]\n[UNK]\n")
         fh.truncate(30 * 1024**3)  # 30 GB, sparse
@@ -283,7 +293,10 @@ def build(root: Path, outside: Path) -> Corpus:
     odd = h / "models" / "odd-config"
     _write(odd / "config.json", json.dumps({"architectures": 1, "model_type": ["x"], "hidden_size": "big",
                                             "num_hidden_layers": {"x": []}, "torch_dtype": 5}))  # fmt: skip
-    _write(odd / "model.safetensors", _safetensors({"w": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4))
+    _write(
+        odd / "model.safetensors",
+        _safetensors({"w": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4),
+    )
     _write(odd / "README.md", "---\n" + BILLION_LAUGHS_YAML + "\n---\n# odd\n")
     _write(odd / "tokenizer_config.json", "[" * 50_000 + "]" * 50_000)
     c.survivable.add("hostile/models/odd-config")
@@ -310,14 +323,16 @@ def build(root: Path, outside: Path) -> Corpus:
     # -- git: a repository whose config names commands -------------------------------------------
     _git(root, "init", "-q")
     _git(root, "-c", "user.name=Mallory", "-c", "user.email=m@example.org", "add", "good")
-    _git(root, "-c", "user.name=Mallory", "-c", "user.email=m@example.org", "commit", "-q", "-m", "good files")
+    _git(
+        root, "-c", "user.name=Mallory", "-c", "user.email=m@example.org", "commit", "-q", "-m", "good files"
+    )
     with open(root / ".git" / "config", "a") as fh:
         fh.write(
-            f"[core]\n\tfsmonitor = \"{marker('fsmonitor')}\"\n\tpager = \"{marker('pager')}\"\n"
+            f'[core]\n\tfsmonitor = "{marker("fsmonitor")}"\n\tpager = "{marker("pager")}"\n'
             f"\thooksPath = {root / 'hooks'}\n"
-            f"[diff]\n\texternal = \"{marker('diff')}\"\n"
-            f"[gpg]\n\tprogram = \"{marker('gpg')}\"\n[log]\n\tshowSignature = true\n"
-            f"[filter \"evil\"]\n\tclean = \"{marker('clean')}\"\n\tsmudge = \"{marker('smudge')}\"\n"
+            f'[diff]\n\texternal = "{marker("diff")}"\n'
+            f'[gpg]\n\tprogram = "{marker("gpg")}"\n[log]\n\tshowSignature = true\n'
+            f'[filter "evil"]\n\tclean = "{marker("clean")}"\n\tsmudge = "{marker("smudge")}"\n'
         )
     _write(root / ".gitattributes", "* filter=evil\n")
     hook = _write(root / "hooks" / "post-index-change", f"#!/bin/sh\n{marker('hook')}\n")

@@ -55,7 +55,10 @@ def test_every_bad_file_is_reported_with_a_reason(corpus_run):
     assert not missing, {p: said.get(p) for p in missing}
     for path, reason in said.items():
         assert reason.strip() and "\n" not in reason and len(reason) <= 300, (path, reason)
-        assert "internal error" not in reason and "cannot parse (" not in reason, (path, reason)  # a bug's catch-all
+        assert "internal error" not in reason and "cannot parse (" not in reason, (
+            path,
+            reason,
+        )  # a bug's catch-all
 
 
 def test_every_file_is_accounted_for_and_the_good_ones_searchable(corpus_run, shared_embedder):
