@@ -533,7 +533,7 @@ def _parse_text(text: str, label: str, warns: list[str]) -> dict[str, Any]:
     graph = data.get("prompt")
     if isinstance(graph, str) and graph.lstrip().startswith("{"):  # SaveImage-Plus: JSON in a string
         graph = _json({"prompt": graph}, "prompt", {"prompt": f"{label} prompt"}, warns)
-    if sd.looks_like_comfy_graph(graph):
+    if isinstance(graph, dict) and sd.looks_like_comfy_graph(graph):
         return {**sd.parse_comfyui(graph, warns), "_comfy": True}
     return sd.parse_generic_json(data)
 
@@ -587,7 +587,7 @@ def _sidecar_sources(path: Path, relpath: str, warns: list[str]) -> list[_Source
         except (OSError, ValueError):
             continue
         where = f"{posixpath.join(folder, sidecar.name)} (sidecar)"
-        label = f"sidecar {sidecar.name}"
+        label = f"sidecar {one_line(sidecar.name, limit=120)}"  # a hostile name may hold a newline
         if sidecar.suffix == ".txt":
             params = _guarded(label, warns, sd.parse_a1111, text)
             if not {"num_inference_steps", "seed", "sampler"} & params.keys():

@@ -32,6 +32,7 @@ from .weights import (
     WEIGHT_SUFFIXES,
     WeightInfo,
     architecture_type_of,
+    file_label,
     inspect_weight_file,
     size_text,
     summary_chunk,
@@ -246,6 +247,33 @@ def _apply_metadata_json(ex: Extracted, meta: dict, file: str, tags: list[tuple[
 
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_INT_MAX_CHARS = 4_000  # a longer int scalar is refused (Python's own limit is 4,300 digits)
+
+
+class _CardLoader(_YAML_LOADER):
+    """The safe loader, with its scalar constructors failing only with ValueError.
+
+    PyYAML's own raise KeyError (``!!bool maybe``), IndexError (``!!int ""``), AttributeError
+    (``!!timestamp x``) or OverflowError (a long base-60 float) on scalars Python cannot make a
+    value of, and take quadratic time on a long base-60 int (``1:1:1:...``: 10 s for 400 KB).
+    """
+
+
+def _strict(kind: str, construct: Any) -> Any:
+    def constructor(loader: Any, node: Any) -> Any:
+        if kind == "int" and isinstance(node, yaml.ScalarNode) and len(node.value) > YAML_INT_MAX_CHARS:
+            raise ValueError("a number has too many digits")
+        try:
+            return construct(loader, node)
+        except (LookupError, AttributeError, ArithmeticError):  # ArithmeticError: 1:1:...:1.5 overflows
+            raise ValueError(f"not a valid {kind}: {node.value[:40]!r}") from None
+
+    return constructor
+
+
+for _kind in ("int", "float", "bool", "timestamp"):
+    _tag = f"tag:yaml.org,2002:{_kind}"
+    _CardLoader.add_constructor(_tag, _strict(_kind, _YAML_LOADER.yaml_constructors[_tag]))
 
 
 class _YamlRefused(Exception):
@@ -282,7 +310,7 @@ def _load_front_matter(text: str) -> Any:
             aliases += 1
             if aliases > YAML_MAX_ALIASES:
                 raise _YamlRefused(f"more than {YAML_MAX_ALIASES:,} aliases")
-            size = anchored.get(event.anchor, 1)
+            size = anchored.get(event.anchor or "", 1)
             if open_nodes:
                 open_nodes[-1][0] += size
         elif isinstance(event, yaml.ScalarEvent):
@@ -296,7 +324,7 @@ def _load_front_matter(text: str) -> Any:
         expanded += size
         if expanded > YAML_MAX_NODES:
             raise _YamlRefused(f"more than {YAML_MAX_NODES:,} nodes once aliases are expanded")
-    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
+    return yaml.load(text, Loader=_CardLoader)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
 
 
 class _Card:
@@ -390,7 +418,8 @@ def _apply_card(ex: Extracted, card: _Card, file: str, tags: list[tuple[list[str
             for result in results if isinstance(results, list) else []:
                 if not isinstance(result, dict):
                     continue
-                ds = result.get("dataset") if isinstance(result.get("dataset"), dict) else {}
+                dataset = result.get("dataset")
+                ds = dataset if isinstance(dataset, dict) else {}
                 ds_name = _name(ds.get("name")) or _name(ds.get("type"))
                 metrics = result.get("metrics")
                 for metric in metrics if isinstance(metrics, list) else []:
@@ -430,7 +459,8 @@ def _heading(line: str) -> tuple[int, str] | None:
 def _sections(card: _Card) -> list[tuple[int, str | None, list[str], int, int]]:
     """Body -> [(level, heading, lines, start_line, end_line)], headings inside code fences ignored."""
     sections: list[tuple[int, str | None, list[str], int, int]] = []
-    level, heading, buf, start = 0, None, [], card.body_first
+    buf: list[str] = []
+    level, heading, start = 0, None, card.body_first
     in_fence = False
     for lineno in range(card.body_first, len(card.lines) + 1):
         line = card.lines[lineno - 1]
@@ -560,7 +590,8 @@ def _apply_config(ex: Extracted, config: dict, file: str, *, diffusers_index: bo
     def w(key: str) -> str:
         return f"{file} ({key})"
 
-    text_config = config.get("text_config") if isinstance(config.get("text_config"), dict) else {}
+    found_text_config = config.get("text_config")
+    text_config = found_text_config if isinstance(found_text_config, dict) else {}
     model_type = _name(config.get("model_type")) or _name(text_config.get("model_type"))
     found = config.get("architectures")
     found = [found] if isinstance(found, str) else found if isinstance(found, list) else []
@@ -664,7 +695,8 @@ def _counted(infos: list[tuple[Path, WeightInfo]], path: Path, ex: Extracted) ->
         missing = sorted(shards - present)
         if missing:
             ex.warnings.append(
-                f"model.safetensors.index.json: {len(missing)} of {len(shards)} shards missing ({', '.join(missing[:3])})"
+                f"model.safetensors.index.json: {len(missing)} of {len(shards)} shards missing "
+                f"({', '.join(file_label(m, 60) for m in missing[:3])})"
             )
         listed = [i for p, i in safetensors if p.name in shards and p.parent == path]
         if listed:
@@ -692,7 +724,7 @@ def _apply_weights(ex: Extracted, path: Path, rp: Any) -> None:
             info = inspect_weight_file(p, rel)
         except Exception as err:  # noqa: BLE001 - ParseError, or a bug: either way one file's warning
             reason = one_line(err, strip=(p,))
-            ex.warnings.append(f"{p.relative_to(path).as_posix()}: {reason}")
+            ex.warnings.append(f"{file_label(p.relative_to(path).as_posix())}: {reason}")
             fmt = p.suffix.lower().lstrip(".")
             fmt = {"bin": "pytorch", "pt": "pytorch", "pth": "pytorch"}.get(fmt, fmt)
             try:

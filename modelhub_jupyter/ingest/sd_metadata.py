@@ -478,8 +478,8 @@ def parse_invokeai_legacy(meta: dict[str, Any]) -> Params:
     """
     if not isinstance(meta, dict):
         return {}
-    image = meta.get("image") if isinstance(meta.get("image"), dict) else {}
-    out = parse_generic_json(image)
+    image = meta.get("image")
+    out = parse_generic_json(image if isinstance(image, dict) else {})
     out["model_checkpoint"] = to_text(meta.get("model_weights")) or out.get("model_checkpoint")
     out["model_hash"] = to_text(meta.get("model_hash")) or out.get("model_hash")
     prompt = out.get("prompt", "")

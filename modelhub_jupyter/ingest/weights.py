@@ -111,6 +111,8 @@ def value_error_reason(err: BaseException) -> str:
         return "nested too deeply"
     if "integer string conversion" in text:  # Python refuses int() of more than 4,300 digits
         return "a number has too many digits"
+    if isinstance(err, OverflowError):  # not "internal error": the file's number is too large
+        return "a number is too large"
     return one_line(err)[:100]
 
 
@@ -118,6 +120,13 @@ def _shown(name: Any, limit: int = 60) -> str:
     """``repr`` of a name from a file, cut to ``limit`` characters for a one-line message."""
     text = repr(name)
     return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def file_label(name: str, limit: int = 120) -> str:
+    """A file name from the indexed folder, for a one-line message: a newline, form feed or other
+    line break in a hostile name is collapsed, and a long name is cut (a name of only whitespace
+    shows as its repr)."""
+    return one_line(name, limit=limit) or _shown(name, limit)
 
 
 def _where(relpath: str, what: str) -> str:
@@ -666,7 +675,7 @@ def _inspect_safetensors(path: Path, relpath: str) -> WeightInfo:
               overwrite=False)  # fmt: skip
     if h.data_bytes_needed > h.file_size:
         facts.warnings.append(
-            f"{Path(relpath).name}: tensor data is truncated (the header needs {h.data_bytes_needed:,} bytes, "
+            f"{file_label(Path(relpath).name)}: tensor data is truncated (the header needs {h.data_bytes_needed:,} bytes, "
             f"the file has {h.file_size:,})"
         )
     entry = {
@@ -756,10 +765,10 @@ def _inspect_gguf(path: Path, relpath: str) -> WeightInfo:
     type_params: Counter[str] = Counter()
     names: dict[int, str] = {}
     for t in h.tensors:
-        name = names.get(t.ggml_type)
-        if name is None:  # at most 64 distinct type names: junk ids do not make a list of thousands
-            name = names[t.ggml_type] = ggml_type_name(t.ggml_type) if len(names) < 64 else "unknown"
-        type_params[_GGML_PLAIN.get(name, name)] += _prod(t.dims)
+        type_name = names.get(t.ggml_type)
+        if type_name is None:  # at most 64 distinct type names: junk ids do not make a list of thousands
+            type_name = names[t.ggml_type] = ggml_type_name(t.ggml_type) if len(names) < 64 else "unknown"
+        type_params[_GGML_PLAIN.get(type_name, type_name)] += _prod(t.dims)
     if sum(type_params.values()) > MAX_PARAMETERS:
         raise ParseError(f"GGUF header claims more than {MAX_PARAMETERS:,} parameters")
     quant = _gguf_file_type_name(kv.get("general.file_type"))
@@ -771,7 +780,7 @@ def _inspect_gguf(path: Path, relpath: str) -> WeightInfo:
     needed = _gguf_data_needed(h)
     if needed is not None and needed > h.file_size:
         facts.warnings.append(
-            f"{Path(relpath).name}: tensor data is truncated (the tensors need {needed:,} bytes, "
+            f"{file_label(Path(relpath).name)}: tensor data is truncated (the tensors need {needed:,} bytes, "
             f"the file has {h.file_size:,})"
         )
     entry = {
@@ -781,8 +790,9 @@ def _inspect_gguf(path: Path, relpath: str) -> WeightInfo:
         "parameters": sum(type_params.values()),
         "dtypes": _dtypes_by_weight(type_params),
     }
-    name = kv.get("general.name") if isinstance(kv.get("general.name"), str) else None
-    return WeightInfo(entry, facts, dict(type_params), name.strip()[:256] or None if name else None)
+    general_name = kv.get("general.name")
+    declared = general_name.strip()[:256] or None if isinstance(general_name, str) else None
+    return WeightInfo(entry, facts, dict(type_params), declared)
 
 
 def _inspect_onnx(path: Path, relpath: str, size: int) -> WeightInfo:
@@ -801,7 +811,7 @@ def _inspect_onnx(path: Path, relpath: str, size: int) -> WeightInfo:
         return WeightInfo(entry, facts)
     if size > ONNX_MAX_BYTES:  # onnx.load reads the whole protobuf into memory
         facts.warnings.append(
-            f"{path.name}: {size_text(size)}, over the {size_text(ONNX_MAX_BYTES)} limit for reading ONNX graphs"
+            f"{file_label(path.name)}: {size_text(size)}, over the {size_text(ONNX_MAX_BYTES)} limit for reading ONNX graphs"
         )
         return WeightInfo(entry, facts)
     try:
@@ -837,7 +847,9 @@ def _inspect_pickle_family(path: Path, relpath: str, size: int, head: bytes) -> 
         entry["container"] = "zip"
         entry["members"] = len(names)
         if not any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
-            facts.warnings.append(f"{path.name}: zip archive without data.pkl, not a torch.save file")
+            facts.warnings.append(
+                f"{file_label(path.name)}: zip archive without data.pkl, not a torch.save file"
+            )
         else:
             entry["storages"] = sum(1 for n in names if re.search(r"(^|/)data/\d+$", n))
         facts.set("framework.name", "pytorch", _where(relpath, "zip archive"))
@@ -849,11 +861,13 @@ def _inspect_pickle_family(path: Path, relpath: str, size: int, head: bytes) -> 
         entry["container"] = _LEGACY_GGML[head[:4]]
         facts.set("framework.name", "llama.cpp", _where(relpath, "GGML magic"))
         facts.warnings.append(
-            f"{path.name}: legacy GGML file ({_LEGACY_GGML[head[:4]]}), no architecture recorded"
+            f"{file_label(path.name)}: legacy GGML file ({_LEGACY_GGML[head[:4]]}), no architecture recorded"
         )
     else:
         entry["format"] = "unknown"
-        facts.warnings.append(f"{path.name}: not a zip, pickle, GGUF or GGML file (starts with {head[:4]!r})")
+        facts.warnings.append(
+            f"{file_label(path.name)}: not a zip, pickle, GGUF or GGML file (starts with {head[:4]!r})"
+        )
     return WeightInfo(entry, facts)
 
 
