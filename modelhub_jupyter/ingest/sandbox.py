@@ -2,7 +2,9 @@
 
 Every indexed file is hostile: a parser that loops, recurses or allocates without end must
 cost the run that one file, not the run. :func:`build` sends each file to a worker process
-(started with ``spawn``, so it inherits no torch threads or locks) that runs
+(a fresh interpreter, so it inherits no torch threads or locks, and started without
+``multiprocessing``'s re-import of ``__main__``, so a script that indexes at module level,
+with no ``if __name__ == "__main__"`` guard, works) that runs
 :func:`.pipeline.build` under an address-space limit (``RLIMIT_AS``). A file that takes longer
 than the time budget, or that kills the worker, becomes that file's one-line error; a fresh
 worker takes the next file.
@@ -16,7 +18,9 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
+import os
 import signal
+import subprocess
 import sys
 import threading
 from dataclasses import dataclass
@@ -45,26 +49,40 @@ class Limits:
 
 class _Worker:
     def __init__(self, limits: Limits) -> None:
-        context = multiprocessing.get_context("spawn")
         self.key = (limits.memory_mb, tuple(sys.path), parsers.generation())
-        self.conn, child = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(child, limits.memory_mb), name="modelhub-parser", daemon=True
+        self.conn, child = multiprocessing.Pipe()  # a socket pair; the child gets its end by number
+        path = [p for p in sys.path if p]  # not "": the current folder may be the indexed one
+        code = "import sys; from modelhub_jupyter.ingest.sandbox import _main; _main(int(sys.argv[1]))"
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, str(child.fileno())],
+            pass_fds=(child.fileno(),),
+            stdin=subprocess.DEVNULL,
+            cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
         )
-        self.process.start()
         child.close()
+        self.conn.send((path, limits.memory_mb))
         self.ready = False
 
     def wait_ready(self) -> bool:
-        if not self.ready and self.conn.poll(_STARTUP_SECONDS):
-            self.ready = self.conn.recv() == "ready"
+        try:
+            if not self.ready and self.conn.poll(_STARTUP_SECONDS):
+                self.ready = self.conn.recv() == "ready"
+        except (EOFError, OSError):  # it exited while starting
+            self.ready = False
         return self.ready
+
+    def exit_status(self) -> int | None:
+        try:
+            return self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            return None
 
     def stop(self) -> None:
         try:
-            if self.process.is_alive():
+            if self.process.poll() is None:
                 self.process.kill()
-            self.process.join(5)
+            self.exit_status()
         finally:
             self.conn.close()
 
@@ -99,8 +117,7 @@ def build(
         try:
             status, payload = worker.conn.recv()
         except (EOFError, OSError):
-            worker.process.join(5)
-            exitcode = worker.process.exitcode
+            exitcode = worker.exit_status()
             _discard()
             return FileOutcome(error=f"the parser process died ({_describe_exit(exitcode)}); file skipped")
         if status == "ok" and isinstance(payload, FileOutcome):
@@ -145,6 +162,14 @@ def _limit_memory(memory_mb: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError) as err:  # not POSIX, or a lower hard limit already
         log.debug("modelhub parser: no memory limit: %s", err)
+
+
+def _main(fd: int) -> None:
+    """The worker process: take the parent's import path and limits, then serve."""
+    conn = Connection(fd)
+    path, memory_mb = conn.recv()
+    sys.path[:] = path
+    _serve(conn, memory_mb)
 
 
 def _serve(conn: Connection, memory_mb: int | None) -> None:

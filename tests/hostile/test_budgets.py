@@ -82,3 +82,25 @@ def test_a_parser_over_its_time_memory_or_life_costs_one_file(hostile_plugins, t
         # The next run skips the same files quickly: they are unchanged, their errors remembered.
         again = hub.index(ws, progress=False)
         assert again.unchanged == 5 and {e["path"] for e in again.errors} == set(errors)
+
+
+def test_a_script_without_a_main_guard_can_index(tmp_path):
+    """The parser process is a fresh interpreter that never re-runs the user's script: a plain
+    script that indexes at module level (no ``if __name__ == "__main__"``) works."""
+    import subprocess
+    import sys
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "net.py").write_text("import torch\n\nclass Net(torch.nn.Module):\n    pass\n")
+    script = tmp_path / "index_it.py"
+    script.write_text(
+        "from modelhub_jupyter import Hub\n"
+        f"report = Hub(home={str(tmp_path / 'home')!r}).index({str(ws)!r}, progress=False)\n"
+        "print('indexed', report.indexed, 'errors', len(report.errors))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "indexed 1 errors 0"
