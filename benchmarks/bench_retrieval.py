@@ -4,7 +4,8 @@ Builds the example workspace (``modelhub_jupyter.demo.build_workspace``) in a te
 into a fresh temp ``MODELHUB_HOME`` with :class:`~modelhub_jupyter.Hub`, runs every query of
 ``benchmarks/gold/example_queries.yaml`` and prints the means over queries for three modes:
 
-* ``hybrid``  - the default ``hub.search`` (dense + BM25 fused by RRF),
+* ``hybrid``  - the default ``hub.search`` (filters read from the words, dense + BM25 fused by RRF),
+* ``literal`` - the same with ``understand=False``: every word ranked, no filter read,
 * ``dense``   - ``channels=("dense",)``, MiniLM vectors alone,
 * ``keyword`` - ``channels=("keyword",)``, BM25 alone.
 
@@ -46,10 +47,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 GOLD = REPO / "benchmarks" / "gold" / "example_queries.yaml"
 K = 10
-MODES: dict[str, tuple[str, ...]] = {
-    "hybrid": ("dense", "keyword"),
-    "dense": ("dense",),
-    "keyword": ("keyword",),
+#: mode -> (channels, whether filters are read from the query's words)
+MODES: dict[str, tuple[tuple[str, ...], bool]] = {
+    "hybrid": (("dense", "keyword"), True),
+    "literal": (("dense", "keyword"), False),
+    "dense": (("dense",), False),
+    "keyword": (("keyword",), False),
 }
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -194,12 +197,12 @@ class ModeResult:
 
 def evaluate(hub: Any, queries: Iterable[GoldQuery], mode: str = "hybrid", k: int = K) -> ModeResult:
     """Run every query through ``hub.search`` in ``mode`` and average the metrics over queries."""
-    channels = MODES[mode]
+    channels, understand = MODES[mode]
     rows = []
     seconds = 0.0
     for q in queries:
         t0 = time.perf_counter()
-        hits = list(hub.search(q.query, kind=q.kind, limit=k, channels=channels))
+        hits = list(hub.search(q.query, kind=q.kind, limit=k, channels=channels, understand=understand))
         seconds += time.perf_counter() - t0
         rows.append((q, score(hits, q.labels, k), hits))
     n = max(len(rows), 1)

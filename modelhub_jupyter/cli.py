@@ -117,6 +117,8 @@ def _print_view(view: FileView) -> None:
 
 def _print_results(results: SearchResults) -> None:
     console = _console()
+    for line in results.explain():
+        console.print(line, style="dim", markup=False, highlight=False)
     if not results.hits:
         console.print(
             f"no results for {results.query!r}"

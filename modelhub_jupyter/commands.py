@@ -107,6 +107,11 @@ WHERE = click.option(
     metavar="FILTER",
     help="Filter KEY=VALUE (also != > >= < <= ~), e.g. framework=pytorch or 'params>100M'; repeatable.",
 )
+LITERAL = click.option(
+    "--literal",
+    is_flag=True,
+    help='Take the words as they are: read no filters from them ("more than 100M parameters").',
+)
 DIRECTORY = click.argument("directory", type=click.Path(file_okay=False))
 DEST = click.option(
     "--dest", type=click.Path(file_okay=False), default=None, help="Where to build the example workspace."
@@ -148,13 +153,18 @@ def search(
     kind: str | None = None,
     limit: int | None = None,
     where: tuple[str, ...] = (),
+    literal: bool = False,
 ) -> Any:
-    """Search code, images and models for QUERY (dense + keyword, fused); filters alone list what matches."""
+    """Search code, images and models for QUERY (dense + keyword, fused); filters alone list what matches.
+
+    Filters written in plain words are applied and shown ("pytorch, more than 100M parameters,
+    trained on wikitext", "euler a, cfg above 7", "changed this week"); --literal turns that off."""
     hub = env.hub
     args: dict[str, Any] = {
         "kind": kind or env.default_kind,
         "where": list(where),
         "limit": limit or env.default_limit,
+        "understand": not literal,
     }
     text = " ".join(query).strip()
     if not hub.has_documents():
@@ -214,7 +224,7 @@ COMMANDS: dict[str, Command] = {
     for c in (
         Command("index", index, (FOLDER, EXCLUDE, MAX_DEPTH, MAX_FILE_SIZE, NO_PROGRESS)),
         Command("show", show, (FILE,)),
-        Command("search", search, (QUERY, KIND, LIMIT, WHERE), examples=SEARCH_EXAMPLES),
+        Command("search", search, (QUERY, KIND, LIMIT, WHERE, LITERAL), examples=SEARCH_EXAMPLES),
         Command("status", status),
         Command("rebuild", rebuild),
         Command("relationships", relationships),

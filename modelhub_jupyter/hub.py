@@ -22,6 +22,7 @@ from .results import FileView, Hit, IndexReport, SearchResults
 from .search import filters
 from .search.engine import CHANNELS, SearchEngine
 from .search.suggest import Suggestion
+from .search.understand import Understood
 from .store import Catalog, VectorStore
 from .vocabulary import CHUNK_KEYS, SEARCH_KINDS
 
@@ -155,12 +156,29 @@ class Hub:
         where: list[str] | str | None = None,
         limit: int = 10,
         channels: Collection[str] = CHANNELS,
+        understand: bool = True,
+        ignore: Collection[str] = (),
     ) -> SearchResults:
         """Hybrid (dense + keyword) search with ``where`` filters like ``["framework=pytorch"]``.
 
+        Filters written in the query ("pytorch models with more than 100M parameters") are read
+        and applied (``results.understood``); ``understand=False`` takes the words as they are, and
+        ``ignore`` lists understood clauses not to apply (``["framework.name=pytorch"]``).
         ``channels=("dense",)`` or ``("keyword",)`` ranks by one channel alone (for evaluation).
         """
-        return self._search_engine().search(query, kind=kind, where=where, limit=limit, channels=channels)
+        return self._search_engine().search(
+            query,
+            kind=kind,
+            where=where,
+            limit=limit,
+            channels=channels,
+            understand=understand,
+            ignore=ignore,
+        )
+
+    def understand(self, query: str) -> Understood:
+        """How ``search`` reads ``query``: the filters in its words and the words left to rank."""
+        return self._search_engine().understand(query)
 
     def _search_engine(self) -> SearchEngine:
         if self._engine is None:

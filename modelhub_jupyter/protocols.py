@@ -28,6 +28,8 @@ class HubLike(Protocol):
         where: list[str] | str | None = None,
         limit: int = 10,
         channels: Collection[str] = ...,
+        understand: bool = True,
+        ignore: Collection[str] = (),
     ) -> SearchResults: ...
 
     def browse(

@@ -128,9 +128,23 @@ class SearchResults:
 
     query: str
     hits: list[Hit] = field(default_factory=list)
-    filters: list[str] = field(default_factory=list)
+    filters: list[str] = field(default_factory=list)  # every filter applied: --where and understood
     kind: str = "all"
     total: int | None = None  # matching documents before paging (browse), when known
+    understood: list[str] = field(default_factory=list)  # the filters read from the query's words
+    phrases: list[str] = field(default_factory=list)  # the words each understood filter came from
+    ranked_by: str = ""  # the words ranked (the query less what became filters)
+    notes: list[str] = field(default_factory=list)  # what the reader should know ("ranked without ...")
+
+    def explain(self) -> list[str]:
+        """Lines that say how the query was read: the filters understood, the notes."""
+        out = []
+        if self.understood:
+            words = (
+                f"; ranked by {self.ranked_by!r}" if self.ranked_by and self.ranked_by != self.query else ""
+            )
+            out.append(f"understood: {', '.join(self.understood)}{words}")
+        return out + self.notes
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -165,9 +179,10 @@ class SearchResults:
         return pd.DataFrame(rows)
 
     def _repr_html_(self) -> str:
+        explained = "".join(f"<div style='color:#666'>{html.escape(line)}</div>" for line in self.explain())
         if not self.hits:
-            return f"<i>no results for {html.escape(self.query)!s}</i>"
-        cards = []
+            return explained + f"<i>no results for {html.escape(self.query)!s}</i>"
+        cards = [explained]
         for h in self.hits:
             where = f"{h.path}:{h.lines[0]}-{h.lines[1]}" if h.lines else h.path
             cards.append(
@@ -178,7 +193,7 @@ class SearchResults:
         return "".join(cards)
 
     def __repr__(self) -> str:
-        lines = [f"SearchResults({self.query!r}, {len(self.hits)} hits)"]
+        lines = [f"SearchResults({self.query!r}, {len(self.hits)} hits)"] + [f"  {x}" for x in self.explain()]
         for h in self.hits:
             where = f"{h.path}:{h.lines[0]}-{h.lines[1]}" if h.lines else h.path
             lines.append(f"  {h.score:.3f}  {h.kind:5}  {where}")

@@ -86,7 +86,7 @@ FILTER_ALIASES: dict[str, str] = {
 SUGGEST_KEYS: tuple[str, ...] = (
     "framework.name", "architecture_type", "section_type", "dataset.name", "training_config.optimizer",
     "model_id", "model_family", "symbol", "sampler", "model_checkpoint", "generator", "style_tags",
-    "license", "tags", "authors",
+    "license", "tags", "authors", "weights.format",
 )  # fmt: skip
 
 #: The generation settings of an image, in the order people read them.
@@ -127,9 +127,15 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def lookup(metadata: Mapping[str, Any], key: str) -> Any:
-    """The value at dotted ``key`` in nested ``metadata``, or None."""
+    """The value at dotted ``key`` in nested ``metadata``, or None; through a list of mappings,
+    the list of their values (``weights.format`` -> ``["gguf", "safetensors"]``)."""
     node: Any = metadata
     for part in key.split("."):
+        if isinstance(node, list) and node and all(isinstance(n, Mapping) for n in node):
+            node = [n[part] for n in node if n.get(part) is not None] or None
+            if node is None:
+                return None
+            continue
         if not isinstance(node, Mapping) or part not in node:
             return None
         node = node[part]

@@ -53,6 +53,20 @@ def test_search_with_where(cli_home):
     assert hits and all(h["metadata"]["framework"]["name"] == "jax" for h in hits)
 
 
+def test_search_says_what_it_understood_from_plain_words(cli_home):
+    home, _ = cli_home
+    words = ["search", "jax models with at least 2 layers", "--kind", "code"]
+    human = run(*words, home=home)
+    assert human.returncode == 0, human.stderr
+    first = human.stdout.splitlines()[0]
+    assert first.startswith("understood: framework.name=jax, model_dimensions.num_layers>=2"), first
+    hits = json.loads(run(*words, "--json", home=home).stdout)
+    assert hits and all(h["metadata"]["framework"]["name"] == "jax" for h in hits)
+    assert all(h["metadata"]["model_dimensions"]["num_layers"] >= 2 for h in hits)
+    literal = json.loads(run(*words, "--json", "--literal", home=home).stdout)
+    assert {h["metadata"].get("framework", {}).get("name") for h in literal} != {"jax"}
+
+
 def test_show_json(cli_home, example_workspace):
     home, _ = cli_home
     result = run("show", str(example_workspace / "gpt" / "transformer_v1.py"), "--json", home=home)

@@ -71,6 +71,21 @@ def test_where_chips_restrict_and_remove(hub):
     assert any(p.startswith("gpt/") for p in _paths(panel))
 
 
+def test_filters_read_from_words_are_chips_that_can_be_removed(hub):
+    panel = SearchPanel(hub, kind="code", limit=60)
+    panel.set_state({"query": "jax models with at least 2 layers"})
+    assert panel.status == "idle", panel.message
+    chips = {u["clause"]: u["phrase"] for u in panel.understood}
+    assert chips == {"framework.name=jax": "jax", "model_dimensions.num_layers>=2": "at least 2 layers"}
+    assert panel.results and all(p.startswith("jax/") for p in _paths(panel)), _paths(panel)
+    panel.set_state({"ignored": ["framework.name=jax"]})  # the chip's ×
+    assert [u["clause"] for u in panel.understood] == ["model_dimensions.num_layers>=2"]
+    assert not all(p.startswith("jax/") for p in _paths(panel)), _paths(panel)
+    panel.set_state({"query": "jax models with at least 2 layers and 900B parameters"})
+    assert panel.ignored == []  # new words are read afresh
+    assert any("900B parameters" in n and "ranked without it" in n for n in panel.notes), panel.notes
+
+
 def test_filters_only_and_empty_and_bad(hub):
     panel = SearchPanel(hub, where=["framework=tensorflow"], kind="code")
     assert panel.status == "idle" and panel.results

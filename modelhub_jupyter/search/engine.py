@@ -7,6 +7,7 @@ filtered one is exact cosine over the matching documents' cached vectors.
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection
@@ -16,13 +17,14 @@ import numpy as np
 import numpy.typing as npt
 
 from ..embed.text import Embedder
-from ..errors import NotFoundError, QueryError
+from ..errors import FilterError, NotFoundError, QueryError
 from ..results import Hit, SearchResults
 from ..store import Catalog, DocRow, VectorStore
-from ..vocabulary import KINDS, SUGGEST_KEYS
+from ..vocabulary import FILTER_ALIASES, KINDS, SUGGEST_KEYS
 from . import filters
 from .keyword import KeywordIndex
 from .suggest import Suggestion, suggest
+from .understand import Understood, understand
 
 Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
@@ -54,6 +56,7 @@ class SearchEngine:
         self.embedder = embedder
         self._kinds: dict[str, _KindIndex] = {}
         self._vocabulary: tuple[int, dict[str, list[tuple[str, int]]]] | None = None
+        self._keys: tuple[int, frozenset[str]] | None = None
         self._lock = threading.RLock()
         # The catalog generation the vector store is known to hold; None until checked. An
         # embedded Chroma client does not see what another process adds, so once the catalog
@@ -115,9 +118,15 @@ class SearchEngine:
         where: list[str] | str | None = None,
         limit: int = 10,
         channels: Collection[str] = CHANNELS,
+        understand: bool = True,
+        ignore: Collection[str] = (),
     ) -> SearchResults:
         """Best ``limit`` documents for ``query`` among those matching ``where``.
 
+        With ``understand`` (the default), filters written in the query ("pytorch, more than
+        100M parameters, trained on wikitext") are applied and the other words ranked; when
+        those filters would leave nothing, the query is ranked without them and a note says so;
+        ``ignore`` names understood clauses not to apply (a user removed their chip).
         ``channels`` picks the rankings that RRF fuses: ``("dense", "keyword")`` (hybrid, the
         default), ``("dense",)`` or ``("keyword",)`` alone, e.g. to measure what each adds.
         """
@@ -130,19 +139,101 @@ class SearchEngine:
             raise QueryError(
                 f"channels must be one or more of {', '.join(CHANNELS)} (got {sorted(channels)})"
             )
-        clauses = filters.parse(where)
+        clauses = self.known(filters.parse(where))
         query = (query or "").strip()
         if not query and not clauses:
             raise QueryError("empty query: give some search words or at least one --where filter")
-        qvec = self.embedder.embed([query])[0] if query and "dense" in channels else None
         kinds = KINDS if kind == "all" else (kind,)
-        if query:
-            scored = self._fused(kinds, query, qvec, clauses, channels)
+        text = query
+        understood: list[filters.Clause] = []
+        phrases: list[str] = []
+        notes: list[str] = []
+        if understand and query:
+            reading = self.understand(query)
+            text = reading.text or query  # nothing left: rank by the whole query, filtered
+            understood, phrases, notes = self._applicable(reading, clauses, kinds, frozenset(ignore))
+        applied = clauses + understood
+        qvec = self.embedder.embed([text])[0] if text and "dense" in channels else None
+        if text:
+            scored = self._fused(kinds, text, qvec, applied, channels)
         else:  # filters alone: every match, in path order
-            scored = [(1.0, d) for k in kinds for d in self._matching(k, clauses)[: limit * 5]]
+            scored = [(1.0, d) for k in kinds for d in self._matching(k, applied)[: limit * 5]]
         scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
         hits = [_hit(doc, score) for score, doc in scored[:limit]]
-        return SearchResults(query=query, hits=hits, filters=[str(c) for c in clauses], kind=kind)
+        return SearchResults(
+            query=query,
+            hits=hits,
+            filters=[str(c) for c in applied],
+            kind=kind,
+            understood=[str(c) for c in understood],
+            phrases=phrases,
+            ranked_by=text,
+            notes=notes,
+        )
+
+    def _applicable(
+        self,
+        reading: Understood,
+        clauses: list[filters.Clause],
+        kinds: Collection[str],
+        ignore: frozenset[str] = frozenset(),
+    ) -> tuple[list[filters.Clause], list[str], list[str]]:
+        """The understood filters to apply, phrase by phrase in the query's order: a phrase whose
+        filter would leave nothing (alone, or with the phrases kept before it) is dropped with a
+        note, so the query is ranked without it rather than answered with an empty list."""
+        groups: dict[str, list[filters.Clause]] = {}
+        for phrase, clause in zip(reading.phrases, reading.clauses, strict=True):
+            if str(clause) not in ignore:
+                groups.setdefault(phrase, []).append(clause)
+
+        def matches_any(extra: list[filters.Clause]) -> bool:
+            return any(self._matching(k, clauses + extra) for k in kinds)
+
+        kept: list[filters.Clause] = []
+        kept_phrases: list[str] = []  # one per kept clause
+        notes: list[str] = []
+        for phrase, group in groups.items():
+            if matches_any(kept + group):
+                kept += group
+                kept_phrases += [phrase] * len(group)
+                continue
+            before = ", ".join(map(repr, dict.fromkeys(kept_phrases)))
+            together = f" together with {before}" if matches_any(group) else ""
+            notes.append(
+                f"nothing matches {phrase!r} ({', '.join(map(str, group))}){together}; ranked without it"
+            )
+        return kept, kept_phrases, notes
+
+    def understand(self, query: str) -> Understood:
+        """``query`` read as filters on the catalog's vocabulary plus the words left to rank by."""
+        return understand(query, self.vocabulary(per_key=100_000))
+
+    def known(self, clauses: list[filters.Clause]) -> list[filters.Clause]:
+        """``clauses``, or a ``FilterError`` naming a key no indexed document has, with close names."""
+        if not clauses:
+            return clauses
+        keys = self.keys()
+        for clause in clauses:
+            if keys and clause.key not in keys:
+                close = difflib.get_close_matches(
+                    clause.key, sorted(keys | set(FILTER_ALIASES)), n=5, cutoff=0.6
+                )
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise FilterError(f"unknown filter key {clause.key!r}: no indexed document has it{hint}")
+        return clauses
+
+    def keys(self) -> frozenset[str]:
+        """Every dotted metadata key some document has, with its parents (``framework``,
+        ``framework.name``) and the keys inside lists of mappings (``weights.format``)."""
+        generation = self.catalog.generation()
+        cached = self._keys
+        if cached is None or cached[0] != generation:
+            found: set[str] = set()
+            for kind in KINDS:
+                for doc in self._index(kind).docs:
+                    _collect_keys(doc.metadata, "", found)
+            cached = self._keys = (generation, frozenset(found))
+        return cached[1]
 
     def browse(
         self, kind: str, *, where: list[str] | str | None = None, offset: int = 0, limit: int = 60
@@ -266,6 +357,19 @@ class SearchEngine:
             sims = np.where(allowed, sims, -np.inf)
         top = np.argsort(-sims)[:CHANNEL_DEPTH]
         return [(index.docs[i].id, float(sims[i])) for i in top if np.isfinite(sims[i])]
+
+
+def _collect_keys(node: object, prefix: str, out: set[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            dotted = f"{prefix}{key}"
+            if dotted not in out or isinstance(value, dict | list):
+                out.add(dotted)
+                _collect_keys(value, dotted + ".", out)
+    elif isinstance(node, list):
+        for item in node[:50]:
+            if isinstance(item, dict):
+                _collect_keys(item, prefix, out)
 
 
 def _keyword_text(doc: DocRow) -> str:

@@ -36,6 +36,9 @@ class SearchPanel(Panel):
     suggestions = List(Dict()).tag(sync=True)
     history = List(Unicode()).tag(sync=True)
     filter_terms = List(Unicode()).tag(sync=True)
+    understood = List(Dict()).tag(sync=True)  # filters read from the query: {"clause", "phrase"}
+    ignored = List(Unicode()).tag(sync=True)  # understood clauses the user removed (until the words change)
+    notes = List(Unicode()).tag(sync=True)
 
     def __init__(
         self,
@@ -56,6 +59,7 @@ class SearchPanel(Panel):
         self._guard(self._load_terms)
         if results is not None:
             self.results = [self._card(h) for h in results]
+            self._explain(results)
             self._ok()
         else:
             self.run()
@@ -74,10 +78,14 @@ class SearchPanel(Panel):
             return
         self._loading(f"Searching for {query!r}…" if query else "Filtering…")
         try:
-            hits = self.hub.search(query, kind=self.kind, where=list(self.where), limit=max(1, self.limit))
+            hits = self.hub.search(
+                query, kind=self.kind, where=list(self.where), limit=max(1, self.limit), ignore=self.ignored
+            )
             self.results = [self._card(h) for h in hits]
+            self._explain(hits)
         except Exception as exc:  # noqa: BLE001 - shown as a one-line error
             self.results = []
+            self.understood, self.notes = [], []
             self._fail(exc)
             return
         self._remember(query)
@@ -96,11 +104,14 @@ class SearchPanel(Panel):
         self.run()
 
     # -- observers ------------------------------------------------------------------------
-    @observe("query", "kind", "where", "limit")
+    @observe("query", "kind", "where", "limit", "ignored")
     def _changed(self, change: dict[str, Any]) -> None:
         if getattr(self, "_quiet", True):
             return
         if change["name"] == "query":
+            self._quiet = True
+            self.ignored = []  # new words: read them afresh
+            self._quiet = False
             self._guard(self._suggest)
         self.run()
 
@@ -111,6 +122,13 @@ class SearchPanel(Panel):
             self.history = [query, *[q for q in self.history if q != query]][:HISTORY_SIZE]
 
     # -- internals ------------------------------------------------------------------------
+    def _explain(self, results: Any) -> None:
+        """The filters read from the query's words (each an editable chip) and the notes."""
+        understood = list(getattr(results, "understood", []) or [])
+        phrases = dict(_understood_phrases(results))
+        self.understood = [{"clause": c, "phrase": phrases.get(c, "")} for c in understood]
+        self.notes = list(getattr(results, "notes", []) or [])
+
     def _nothing_indexed(self) -> bool:
         try:
             return not self.hub.has_documents()
@@ -160,3 +178,11 @@ class SearchPanel(Panel):
             code = _data.strip_breadcrumb(hit.snippet or "", breadcrumb)
             card["code_html"] = _data.highlight(code, hit.path, str(md.get("chunk_type", "")))
         return card
+
+
+def _understood_phrases(results: Any) -> list[tuple[str, str]]:
+    """(clause, the words it was read from) for each understood clause of ``results``."""
+    return [
+        (c, p)
+        for c, p in zip(getattr(results, "understood", []), getattr(results, "phrases", []), strict=False)
+    ]

@@ -112,6 +112,33 @@ def test_search_as_you_type(tour, artifacts, remember_page):
     shot(page, artifacts, "lab-search-as-you-type", search)
 
 
+def test_filters_read_from_words_show_as_chips(tour, artifacts, remember_page):
+    page = tour
+    remember_page(page)
+    search = code_cell(page, CODE_SEARCH).locator(".mh-panel.mh-search")
+    query = search.locator("input.mh-query")
+    query.scroll_into_view_if_needed()
+    query.fill("jax models with at least 2 layers")
+    chips = search.locator(".mh-chip-understood")
+    page.wait_for_function(
+        """root => root.querySelectorAll('.mh-chip-understood').length === 2
+                   && root.getAttribute('data-status') === 'idle'""",
+        arg=search.element_handle(),
+        timeout=30_000,
+    )
+    assert chips.all_inner_texts()[0].startswith("framework.name=jax")
+    assert "from your words" in chips.first.get_attribute("title")
+    assert all(p.startswith("jax/") for p in search.locator(".mh-result-path").all_inner_texts())
+    shot(page, artifacts, "lab-search-understood-chips", search)
+    chips.first.locator(".mh-chip-remove").click()  # do not filter by framework
+    page.wait_for_function(
+        "root => root.querySelectorAll('.mh-chip-understood').length === 1",
+        arg=search.element_handle(),
+        timeout=30_000,
+    )
+    assert chips.first.inner_text().startswith("model_dimensions.num_layers>=2")
+
+
 def test_gallery_detail_shows_parameters(tour, artifacts, remember_page):
     page = tour
     remember_page(page)

@@ -36,6 +36,8 @@ function render({ model, el }) {
   });
 
   const chips = h("div", { class: "mh-chips" });
+  const understood = h("div", { class: "mh-chips mh-understood", "aria-label": "filters read from your words" });
+  const notes = h("div", { class: "mh-notes mh-muted" });
   const suggest = h("ul", { class: "mh-suggest", "aria-label": "suggestions" });
   const historyBox = h("details", { class: "mh-history-box" }, h("summary", {}, "History"));
   const history = h("ul", { class: "mh-history" });
@@ -44,7 +46,7 @@ function render({ model, el }) {
 
   body.append(
     h("div", { class: "mh-toolbar" }, query, kind, whereInput, terms),
-    chips, suggest, historyBox, results,
+    chips, understood, notes, suggest, historyBox, results,
   );
 
   const drawTerms = () => terms.replaceChildren(
@@ -56,6 +58,20 @@ function render({ model, el }) {
         class: "mh-chip-remove", "aria-label": `remove ${clause}`,
         onclick: () => mhSet(model, { where: model.get("where").filter((_, j) => j !== i) }),
       }, "×"))));
+
+  // Filters read from the query's words: × drops one; clicking it moves it to the filter box to edit.
+  const ignore = (clause) => mhSet(model, { ignored: [...(model.get("ignored") || []), clause] });
+  const drawUnderstood = () => understood.replaceChildren(...(model.get("understood") || []).map((u) =>
+    h("span", { class: "mh-chip mh-chip-understood", title: `from your words: “${u.phrase}” — click to edit` },
+      h("span", {
+        class: "mh-chip-text", tabindex: 0,
+        onclick: () => { whereInput.value = u.clause; ignore(u.clause); whereInput.focus(); },
+        onkeydown: (event) => { if (event.key === "Enter") event.target.click(); },
+      }, u.clause),
+      h("button", {
+        class: "mh-chip-remove", "aria-label": `do not filter ${u.clause}`, onclick: () => ignore(u.clause),
+      }, "×"))));
+  const drawNotes = () => notes.replaceChildren(...(model.get("notes") || []).map((n) => h("div", {}, n)));
 
   const drawSuggest = () => suggest.replaceChildren(...(model.get("suggestions") || []).map((s) =>
     h("li", {
@@ -115,12 +131,14 @@ function render({ model, el }) {
 
   model.on("change:filter_terms", drawTerms);
   model.on("change:where", drawChips);
+  model.on("change:understood", drawUnderstood);
+  model.on("change:notes", drawNotes);
   model.on("change:suggestions", drawSuggest);
   model.on("change:history", drawHistory);
   model.on("change:results", drawResults);
   model.on("change:query", syncInputs);
   model.on("change:kind", syncInputs);
-  drawTerms(); drawChips(); drawSuggest(); drawHistory(); drawResults();
+  drawTerms(); drawChips(); drawUnderstood(); drawNotes(); drawSuggest(); drawHistory(); drawResults();
 }
 
 export default { render };
