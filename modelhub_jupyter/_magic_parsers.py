@@ -63,6 +63,7 @@ for _spec in for_surface(MAGIC):
         modelhub.add_command(_parser(_spec, _spec.name, _spec.help))
 
 modelsearch = _parser(COMMANDS["search"], "modelsearch", _with_examples(COMMANDS["search"]))
+modelask = _parser(COMMANDS["ask"], "modelask", _with_examples(COMMANDS["ask"]))
 
 
 @functools.cache

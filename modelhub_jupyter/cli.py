@@ -158,6 +158,17 @@ def _print_status(info: dict[str, Any]) -> None:
         console.print("nothing indexed yet: run `modelhub index PATH`")
 
 
+def _stream_token(token: str) -> None:
+    """A streamed answer's words go to stderr as they come; stdout gets the checked answer."""
+    click.echo(token, err=True, nl=False)
+
+
+def _print_answer(answer: Any) -> None:
+    if answer.mode == "llm":
+        click.echo("", err=True)  # end the streamed line, if any
+    click.echo(answer.text())
+
+
 def _print_rebuild(counts: dict[str, int]) -> None:
     click.echo("rebuilt: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
@@ -184,6 +195,7 @@ HUMAN: dict[str, Callable[[Any], None]] = {
     "index": _print_report,
     "show": _print_view,
     "search": _print_results,
+    "ask": _print_answer,
     "status": _print_status,
     "rebuild": _print_rebuild,
     "relationships": _print_relationships,
@@ -212,7 +224,7 @@ def _env(ctx: click.Context) -> Env:
         from .hub import open_hub
 
         home = root.obj.get("home")
-        root.obj["env"] = Env(lambda: open_hub(home))
+        root.obj["env"] = Env(lambda: open_hub(home), on_token=_stream_token)
     env: Env = root.obj["env"]
     return env
 

@@ -35,6 +35,7 @@ class Env:
 
     open_hub: Callable[[], Hub]
     progress: bool = True
+    on_token: Callable[[str], None] | None = None  # where a streamed answer's tokens go
     default_kind: str = "all"
     default_limit: int = 10
     _hub: Hub | None = field(default=None, repr=False)
@@ -56,6 +57,7 @@ class Command:
     surfaces: frozenset[str] = frozenset({CLI, MAGIC})
     group: str | None = None  # a subcommand of this group ("schemas export")
     examples: str = ""  # shown under the help in notebooks
+    cell: str | None = None  # the parameter a cell magic's body extends (%%modelsearch: the query)
 
     @property
     def help(self) -> str:
@@ -112,6 +114,15 @@ LITERAL = click.option(
     is_flag=True,
     help='Take the words as they are: read no filters from them ("more than 100M parameters").',
 )
+QUESTION = click.argument("question", nargs=-1)
+LLM = click.option(
+    "--llm",
+    default=None,
+    metavar="MODEL",
+    help="Language model: auto (default, $MODELHUB_LLM), none (extractive), local, gguf:PATH, "
+    "openai:MODEL, anthropic:MODEL, ollama:MODEL.",
+)
+STREAM = click.option("--stream", is_flag=True, help="Show the language model's words as they come.")
 DIRECTORY = click.argument("directory", type=click.Path(file_okay=False))
 DEST = click.option(
     "--dest", type=click.Path(file_okay=False), default=None, help="Where to build the example workspace."
@@ -173,6 +184,33 @@ def search(
     return hub.search(text, **args)
 
 
+def ask(
+    env: Env,
+    question: tuple[str, ...] = (),
+    kind: str | None = None,
+    where: tuple[str, ...] = (),
+    llm: str | None = None,
+    stream: bool = False,
+) -> Any:
+    """Answer QUESTION about the indexed workspace, citing the files and lines each part comes from.
+
+    Metadata questions ("which models use AdamW, and with what learning rate?") are answered from
+    the catalog; others from the best passages, phrased by a language model when there is one."""
+    return env.hub.ask(
+        " ".join(question).strip(),
+        kind=kind or "all",
+        where=list(where),
+        llm=llm,
+        on_token=env.on_token if stream else None,
+    )
+
+
+ASK_EXAMPLES = """\b
+%%modelask
+Which models use AdamW, and with what learning rate?
+%modelask --llm none how is the learning rate warmed up"""
+
+
 def rebuild(env: Env) -> dict[str, int]:
     """Recreate the vector store from the catalog (after a crash or a damaged store), without re-embedding."""
     return env.hub.rebuild()
@@ -224,7 +262,10 @@ COMMANDS: dict[str, Command] = {
     for c in (
         Command("index", index, (FOLDER, EXCLUDE, MAX_DEPTH, MAX_FILE_SIZE, NO_PROGRESS)),
         Command("show", show, (FILE,)),
-        Command("search", search, (QUERY, KIND, LIMIT, WHERE, LITERAL), examples=SEARCH_EXAMPLES),
+        Command(
+            "search", search, (QUERY, KIND, LIMIT, WHERE, LITERAL), examples=SEARCH_EXAMPLES, cell="query"
+        ),
+        Command("ask", ask, (QUESTION, KIND, WHERE, LLM, STREAM), examples=ASK_EXAMPLES, cell="question"),
         Command("status", status),
         Command("rebuild", rebuild),
         Command("relationships", relationships),

@@ -18,7 +18,7 @@ from .config import Settings
 from .embed.text import TextEmbedder
 from .errors import BadInputError, NotFoundError, NothingIndexedError
 from .ingest.scanner import ScanOptions
-from .results import FileView, Hit, IndexReport, SearchResults
+from .results import Answer, FileView, Hit, IndexReport, SearchResults
 from .search import filters
 from .search.engine import CHANNELS, SearchEngine
 from .search.suggest import Suggestion
@@ -175,6 +175,28 @@ class Hub:
             understand=understand,
             ignore=ignore,
         )
+
+    def ask(
+        self,
+        question: str,
+        *,
+        kind: str = "all",
+        where: list[str] | None = None,
+        llm: Any = None,
+        on_token: Callable[[str], None] | None = None,
+        timeout: float = 120.0,
+    ) -> Answer:
+        """Answer ``question`` with citations that were checked to exist and hold the cited lines.
+
+        Metadata questions are answered from the catalog (no language model). Others quote the
+        best passages, or, with a language model (``llm``: a LangChain chat model or a spec such
+        as ``"local"``, ``"none"``, ``"openai:gpt-4o-mini"``; default ``$MODELHUB_LLM`` or
+        ``auto``), are phrased by it from them; sentences stating values no source holds are
+        dropped. ``on_token`` receives the model's tokens as they come.
+        """
+        from .answer import ask
+
+        return ask(self, question, kind=kind, where=where, llm=llm, on_token=on_token, timeout=timeout)
 
     def understand(self, query: str) -> Understood:
         """How ``search`` reads ``query``: the filters in its words and the words left to rank."""

@@ -1,4 +1,4 @@
-"""IPython magics: ``%modelhub`` (index, status, show, search, rebuild, relationships) and ``%modelsearch``.
+"""IPython magics: ``%modelhub`` (index, status, show, search, ask, ...), ``%modelsearch`` and ``%%modelask``.
 
 ``%load_ext modelhub_jupyter`` registers them cheaply: the :class:`~modelhub_jupyter.hub.Hub`
 (and with it torch, Chroma, the embedder) is opened on first use, once per process and home
@@ -272,6 +272,10 @@ class ModelHubMagics(Magics, Configurable):
     def modelsearch(self, line: str, cell: str | None = None) -> Any:
         return self._run(parsers.modelsearch, line, extra_query=cell)
 
+    @line_cell_magic
+    def modelask(self, line: str, cell: str | None = None) -> Any:
+        return self._run(parsers.modelask, line, extra_query=cell)
+
     # -- how results display: ``_show_<command>`` (default: the result object itself) -------------
     def _show_status(self, info: dict[str, Any], params: dict[str, Any]) -> HubInfo:
         return _status_info(info)
@@ -344,16 +348,18 @@ class ModelHubMagics(Magics, Configurable):
         if args is None:
             return None
         params = dict(args.params)
-        if extra_query and extra_query.strip():  # %%modelsearch: the cell body is the query
-            params["query"] = (*params.get("query", ()), self._interpolate(extra_query.strip()))
+        spec = COMMANDS[args.command]
+        if extra_query and extra_query.strip() and spec.cell:  # %%modelsearch: the cell is the query
+            params[spec.cell] = (*params.get(spec.cell, ()), self._interpolate(extra_query.strip()))
         env = Env(
             lambda: self.hub,
+            on_token=_print_token,
             progress=bool(self.progress),
             default_kind=str(self.default_kind),
             default_limit=int(self.default_limit),
         )
         try:
-            result = COMMANDS[args.command].run(env, **params)
+            result = spec.run(env, **params)
             show = getattr(self, f"_show_{args.command}", None)
             return show(result, params) if show is not None else displayable(result)
         except KeyboardInterrupt:
@@ -370,6 +376,12 @@ class ModelHubMagics(Magics, Configurable):
 
 ModelHubMagics.modelhub.__doc__ = parsers.help_text(parsers.modelhub, "%modelhub")
 ModelHubMagics.modelsearch.__doc__ = parsers.help_text(parsers.modelsearch, "%modelsearch")
+ModelHubMagics.modelask.__doc__ = parsers.help_text(parsers.modelask, "%modelask")
+
+
+def _print_token(token: str) -> None:
+    """A streamed answer's words, into the cell's output as they come."""
+    print(token, end="", flush=True)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -276,3 +276,114 @@ class FileView:
 
     def __repr__(self) -> str:
         return self.text()
+
+
+@dataclass
+class Citation:
+    """Where a stated value or a passage comes from: ``path`` (relative to ``root``) and ``lines``.
+
+    ``valid`` says the file is still there, inside its root, with those lines (and, for a
+    passage, its text); answers only show citations that are.
+    """
+
+    path: str
+    lines: tuple[int, int] | None
+    root: str = ""
+    key: str = ""  # the metadata key a value citation supports
+    value: Any = None
+    doc_id: str = ""
+    quote: str = ""  # a line the cited lines must still hold
+    n: int = 0  # its number in the answer: [n]
+    valid: bool = False
+    problem: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.lines is None:
+            return self.path
+        start, end = self.lines
+        return f"{self.path}:{start}" if start == end else f"{self.path}:{start}-{end}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "n": self.n,
+            "path": self.path,
+            "lines": list(self.lines) if self.lines else None,
+        }
+        out["root"] = self.root
+        if self.key:
+            out["key"], out["value"] = self.key, self.value
+        return out
+
+
+@dataclass
+class Answer:
+    """An answer to a question about the workspace, with the citations that support it.
+
+    ``mode`` says how it was made: ``catalog`` (values looked up in the metadata, no language
+    model), ``extractive`` (the best passages, no language model) or ``llm`` (a language model
+    phrased it from the passages; ``model`` names it). Every statement's citation was checked.
+    """
+
+    question: str
+    answer: str
+    intent: str
+    confidence: float = 0.0
+    mode: str = "extractive"
+    model: str | None = None
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Hit] = field(default_factory=list)
+    facts: list[dict[str, Any]] = field(default_factory=list)  # {"path", "key", "label", "value", "n"}
+    understood: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    prompt_version: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "intent": self.intent,
+            "confidence": round(self.confidence, 3),
+            "mode": self.mode,
+            "model": self.model,
+            "facts": self.facts,
+            "understood": self.understood,
+            "notes": self.notes,
+            "passages": [
+                {"path": h.path, "lines": list(h.lines) if h.lines else None, "id": h.id}
+                for h in self.passages
+            ],
+            "prompt_version": self.prompt_version,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def text(self) -> str:
+        """The answer, its sources and notes as plain text (terminals, ``text/plain``)."""
+        how = {"catalog": "from the catalog", "extractive": "extractive: no language model"}.get(
+            self.mode, f"phrased by {self.model}"
+        )
+        lines = [self.answer, "", f"({self.intent}; {how})"]
+        lines += [f"[{c.n}] {c.label}" for c in self.citations]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        body = html.escape(self.answer).replace("\n", "<br>")
+        sources = "".join(
+            f"<li><code>[{c.n}] {html.escape(c.label)}</code>"
+            + (f" <span style='color:#888'>{html.escape(c.key)}</span>" if c.key else "")
+            + "</li>"
+            for c in self.citations
+        )
+        notes = "".join(f"<div style='color:#888'>{html.escape(n)}</div>" for n in self.notes)
+        how = html.escape(self.mode + (f" · {self.model}" if self.model else ""))
+        return (
+            f"<div class='mh-answer'><div>{body}</div>"
+            f"<div style='color:#888;font-size:0.9em'>{html.escape(self.intent)} · {how}</div>"
+            f"<ol style='list-style:none;padding-left:0'>{sources}</ol>{notes}</div>"
+        )

@@ -880,7 +880,8 @@ def _finish(ex: Extracted, path: Path, rp: Any, tags: list[tuple[list[str], str]
         if present(p):
             try:
                 limit = CARD_MAX_BYTES if name == "README.md" else JSON_MAX_BYTES
-                n_lines = _count_newlines(p, limit)[0] + 1
+                newlines, ends_with_newline = _count_newlines(p, limit)
+                n_lines = max(1, newlines + (0 if ends_with_newline else 1))
             except OSError:
                 continue
             ex.chunks.insert(0, summary_chunk(ex, rp(name), 1, n_lines))
