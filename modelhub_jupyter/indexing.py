@@ -7,9 +7,11 @@ on the home).
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,19 @@ from .results import IndexReport
 from .store import Catalog, DocRow, FileRow, VectorStore
 
 BATCH_FILES = 24
+PARSE_AHEAD = 8  # files parsed ahead of the one being written
+_DONE = object()
+
+
+@dataclass
+class _Parsed:
+    """One file of a run after hashing and parsing: unchanged (no ``outcome``), parsed, or ``error``."""
+
+    file: Any
+    row: FileRow | None
+    digest: str = ""
+    outcome: pipeline.FileOutcome | None = None
+    error: str = ""
 
 
 @dataclass
@@ -121,6 +136,7 @@ class Indexer:
         started: float,
     ) -> IndexReport:
         root_s, run_id = report.root, report.run_id or 0
+        sandbox.start(self.parse_limits)  # the parser process starts up while the folder is scanned
         result = scan(root, options)
         history = repo_history(root, timeout=self.settings.git_timeout, warnings=result.warnings)
         report.files_seen = len(result.files)
@@ -154,8 +170,8 @@ class Indexer:
         bar = _progress(len(todo), progress)
         batch = _Batch()
         try:
-            for done, (file, row) in enumerate(todo, start=1):
-                self._prepare(file, row, root, history, batch, report)
+            for done, parsed in enumerate(self._parsed(todo, root, history), start=1):
+                self._prepare(parsed, batch, report)
                 bar.update(1)
                 if on_progress is not None:
                     on_progress(done, len(todo))
@@ -173,23 +189,49 @@ class Indexer:
         self.catalog.finish_run(run_id, "ok", report.to_dict())
         return report
 
-    def _prepare(
-        self, file, row: FileRow | None, root: Path, history, batch: _Batch, report: IndexReport
-    ) -> None:
+    def _parsed(self, todo: list[tuple[Any, FileRow | None]], root: Path, history: Any) -> Iterator[_Parsed]:
+        """Each file of ``todo`` hashed and parsed, in order, :data:`PARSE_AHEAD` files ahead on a
+        thread: the parser process works while this thread embeds and writes the last batch."""
+        out: queue.Queue[Any] = queue.Queue(maxsize=PARSE_AHEAD)
+        stop = threading.Event()
+
+        def put(item: Any) -> bool:
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.2)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def produce() -> None:
+            try:
+                for file, row in todo:
+                    if stop.is_set() or not put(self._parse_one(file, row, root, history)):
+                        return
+            except BaseException as err:  # noqa: BLE001 - handed to the consumer, which raises it
+                put(err)
+            put(_DONE)
+
+        thread = threading.Thread(target=produce, name="modelhub-parse-ahead", daemon=True)
+        thread.start()
+        try:
+            while (item := out.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()  # the thread ends after the file it is on (a parse is bounded by its budget)
+
+    def _parse_one(self, file: Any, row: FileRow | None, root: Path, history: Any) -> _Parsed:
         try:
             digest = pipeline.content_hash(file, root)
         except OSError as err:
-            report.add_error(file.relpath, f"cannot read: {err.strerror or one_line(err)}")
-            return
+            return _Parsed(file, row, error=f"cannot read: {err.strerror or one_line(err)}")
         except Exception as err:  # noqa: BLE001 - one file's problem is that file's error
-            report.add_error(file.relpath, f"cannot read: {one_line(err, strip=(file.path,))}")
-            return
+            return _Parsed(file, row, error=f"cannot read: {one_line(err, strip=(file.path,))}")
         if row and row.sha256 == digest and row.file_kind == file.file_kind:
-            self.catalog.touch_file(str(file.path), file.size, file.mtime_ns)
-            report.unchanged += 1
-            if row.error:
-                report.add_error(file.relpath, row.error)
-            return
+            return _Parsed(file, row, digest)  # touched, not parsed
         outcome = sandbox.build(
             file,
             root,
@@ -197,7 +239,19 @@ class Indexer:
             self.settings.thumbnails_dir,
             self.parse_limits,
         )
-        batch.files.append((file, digest, outcome))
+        return _Parsed(file, row, digest, outcome)
+
+    def _prepare(self, parsed: _Parsed, batch: _Batch, report: IndexReport) -> None:
+        file, row = parsed.file, parsed.row
+        if parsed.error:
+            report.add_error(file.relpath, parsed.error)
+        elif parsed.outcome is None:  # same content: nothing to parse
+            self.catalog.touch_file(str(file.path), file.size, file.mtime_ns)
+            report.unchanged += 1
+            if row is not None and row.error:
+                report.add_error(file.relpath, row.error)
+        else:
+            batch.files.append((file, parsed.digest, parsed.outcome))
 
     def _commit(self, batch: _Batch, run_id: int, report: IndexReport) -> None:
         if not batch.files:

@@ -47,9 +47,14 @@ class Limits:
     memory_mb: int | None = 2048
 
 
+def _key(limits: Limits) -> tuple[Any, ...]:
+    """What a worker was started with; a worker with another key is replaced."""
+    return (limits.memory_mb, tuple(sys.path), parsers.generation())
+
+
 class _Worker:
     def __init__(self, limits: Limits) -> None:
-        self.key = (limits.memory_mb, tuple(sys.path), parsers.generation())
+        self.key = _key(limits)
         self.conn, child = multiprocessing.Pipe()  # a socket pair; the child gets its end by number
         path = [p for p in sys.path if p]  # not "": the current folder may be the indexed one
         code = "import sys; from modelhub_jupyter.ingest.sandbox import _main; _main(int(sys.argv[1]))"
@@ -91,17 +96,29 @@ _lock = threading.Lock()
 _worker: _Worker | None = None
 
 
+def _current(limits: Limits) -> _Worker:
+    global _worker
+    worker = _worker
+    if worker is None or worker.key != _key(limits):
+        if worker is not None:
+            worker.stop()
+        worker = _worker = _Worker(limits)
+    return worker
+
+
+def start(limits: Limits = Limits()) -> None:
+    """Start the worker now without waiting for it: it imports the parsers (seconds) while the
+    caller scans the folder and reads its history."""
+    with _lock:
+        _current(limits)
+
+
 def build(
     file: ScannedFile, root: Path, git: GitInfo, thumbnails: Path | None = None, limits: Limits = Limits()
 ) -> FileOutcome:
     """:func:`.pipeline.build` in the worker process, within ``limits``; never raises for bad input."""
-    global _worker
     with _lock:
-        worker = _worker
-        if worker is None or worker.key != (limits.memory_mb, tuple(sys.path), parsers.generation()):
-            if worker is not None:
-                worker.stop()
-            worker = _worker = _Worker(limits)
+        worker = _current(limits)
         if not worker.wait_ready():
             _discard()
             return FileOutcome(error="the parser process did not start; file skipped")
