@@ -169,6 +169,13 @@ def _print_answer(answer: Any) -> None:
     click.echo(answer.text())
 
 
+def _print_stats(stats: dict[str, Any]) -> None:
+    from .analytics import stats_lines
+
+    for line in stats_lines(stats):
+        click.echo(line)
+
+
 def _print_rebuild(counts: dict[str, int]) -> None:
     click.echo("rebuilt: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
@@ -196,6 +203,7 @@ HUMAN: dict[str, Callable[[Any], None]] = {
     "show": _print_view,
     "search": _print_results,
     "ask": _print_answer,
+    "stats": _print_stats,
     "status": _print_status,
     "rebuild": _print_rebuild,
     "relationships": _print_relationships,
@@ -224,7 +232,7 @@ def _env(ctx: click.Context) -> Env:
         from .hub import open_hub
 
         home = root.obj.get("home")
-        root.obj["env"] = Env(lambda: open_hub(home), on_token=_stream_token)
+        root.obj["env"] = Env(lambda: open_hub(home), on_token=_stream_token, surface="cli")
     env: Env = root.obj["env"]
     return env
 

@@ -36,6 +36,7 @@ class Env:
     open_hub: Callable[[], Hub]
     progress: bool = True
     on_token: Callable[[str], None] | None = None  # where a streamed answer's tokens go
+    surface: str = "python"  # who runs the commands: "cli", "magic" (recorded with each query)
     default_kind: str = "all"
     default_limit: int = 10
     _hub: Hub | None = field(default=None, repr=False)
@@ -179,9 +180,9 @@ def search(
     }
     text = " ".join(query).strip()
     if not hub.has_documents():
-        hub.search(text, channels=("keyword",), **args)  # says what is wrong with the query, embeds nothing
+        hub.search(text, channels=("keyword",), record=False, **args)  # what is wrong with the query
         hub.require_documents()  # then "nothing indexed yet", rather than "no results"
-    return hub.search(text, **args)
+    return hub.search(text, surface=env.surface, **args)
 
 
 def ask(
@@ -202,6 +203,7 @@ def ask(
         where=list(where),
         llm=llm,
         on_token=env.on_token if stream else None,
+        surface=env.surface,
     )
 
 
@@ -209,6 +211,16 @@ ASK_EXAMPLES = """\b
 %%modelask
 Which models use AdamW, and with what learning rate?
 %modelask --llm none how is the learning rate warmed up"""
+
+
+def stats(env: Env, days: float | None = None) -> dict[str, Any]:
+    """What was searched and asked: counts, latency p50/p95, intents, queries that found nothing."""
+    return env.hub.stats(days)
+
+
+DAYS = click.option(
+    "--days", type=click.FloatRange(0, min_open=True), default=None, help="Only the last N days."
+)
 
 
 def rebuild(env: Env) -> dict[str, int]:
@@ -240,7 +252,7 @@ def demo(env: Env, dest: str | None = None) -> dict[str, Any]:
     searches = []
     for query, kind, where in DEMO_SEARCHES:
         label = f"{query!r} --kind {kind}" + "".join(f" --where {w}" for w in where)
-        searches.append((label, hub.search(query, kind=kind, where=list(where), limit=3)))
+        searches.append((label, hub.search(query, kind=kind, where=list(where), limit=3, record=False)))
     return {"workspace": target, "report": report, "searches": searches}
 
 
@@ -267,6 +279,7 @@ COMMANDS: dict[str, Command] = {
         ),
         Command("ask", ask, (QUESTION, KIND, WHERE, LLM, STREAM), examples=ASK_EXAMPLES, cell="question"),
         Command("status", status),
+        Command("stats", stats, (DAYS,)),
         Command("rebuild", rebuild),
         Command("relationships", relationships),
         Command("export", schemas_export, (DIRECTORY,), surfaces=frozenset({CLI}), group="schemas"),

@@ -7,12 +7,15 @@ magics and panels (or a server's handlers) do not each load the embedder.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from . import schemas
+from .analytics import current_user, summarise
 from .compare.images import ImageComparison, compare_images
 from .config import Settings
 from .embed.text import TextEmbedder
@@ -23,8 +26,10 @@ from .search import filters
 from .search.engine import CHANNELS, SearchEngine
 from .search.suggest import Suggestion
 from .search.understand import Understood
-from .store import Catalog, VectorStore
+from .store import Catalog, QueryRow, VectorStore
 from .vocabulary import CHUNK_KEYS, SEARCH_KINDS
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FileView", "Hub", "open_hub"]
 
@@ -158,15 +163,19 @@ class Hub:
         channels: Collection[str] = CHANNELS,
         understand: bool = True,
         ignore: Collection[str] = (),
+        record: bool = True,
+        surface: str = "python",
     ) -> SearchResults:
         """Hybrid (dense + keyword) search with ``where`` filters like ``["framework=pytorch"]``.
 
         Filters written in the query ("pytorch models with more than 100M parameters") are read
         and applied (``results.understood``); ``understand=False`` takes the words as they are, and
         ``ignore`` lists understood clauses not to apply (``["framework.name=pytorch"]``).
+        With ``record`` (the default) the query is stored for ``stats()``; ``surface`` says who ran it.
         ``channels=("dense",)`` or ``("keyword",)`` ranks by one channel alone (for evaluation).
         """
-        return self._search_engine().search(
+        started = time.perf_counter()
+        results = self._search_engine().search(
             query,
             kind=kind,
             where=where,
@@ -175,6 +184,61 @@ class Hub:
             understand=understand,
             ignore=ignore,
         )
+        if record:
+            results.query_id = self._record(
+                "search", query, kind, started, len(results.hits),
+                top=results.hits[0].path if results.hits else "", filters=results.filters, surface=surface,
+            )  # fmt: skip
+        return results
+
+    def _record(
+        self,
+        action: str,
+        text: str,
+        kind: str,
+        started: float,
+        hits: int,
+        *,
+        intent: str = "",
+        top: str = "",
+        cited: list[str] | None = None,
+        filters: list[str] | None = None,
+        surface: str = "python",
+    ) -> int | None:
+        """Store a query for analytics; a store that cannot be written never fails the query."""
+        try:
+            return self.catalog.record_query(
+                QueryRow(
+                    time.time(),
+                    current_user(),
+                    action,
+                    text or "",
+                    kind,
+                    intent,
+                    round(1000 * (time.perf_counter() - started), 2),
+                    hits,
+                    top,
+                    cited or [],
+                    filters or [],
+                    surface,
+                )  # fmt: skip
+            )
+        except Exception as err:  # noqa: BLE001 - analytics are a nicety
+            log.debug("modelhub: query not recorded: %s", err)
+            return None
+
+    def stats(self, days: float | None = None) -> dict[str, Any]:
+        """What was searched and asked (in the last ``days``, or ever): counts, latency p50/p95,
+        intents, queries that found nothing, the most frequent ones, feedback."""
+        since = time.time() - days * 86400 if days else 0.0
+        out = summarise(self.catalog.queries(since))
+        out["since_days"] = days
+        return out
+
+    def feedback(self, query_id: int, *, good: bool | None = None, clicked: str | None = None) -> None:
+        """Thumbs up/down on a stored query (``results.query_id``, ``answer.query_id``), or the
+        result the user opened from it."""
+        self.catalog.query_feedback(query_id, None if good is None else (1 if good else -1), clicked)
 
     def ask(
         self,
@@ -185,6 +249,7 @@ class Hub:
         llm: Any = None,
         on_token: Callable[[str], None] | None = None,
         timeout: float = 120.0,
+        surface: str = "python",
     ) -> Answer:
         """Answer ``question`` with citations that were checked to exist and hold the cited lines.
 
@@ -196,7 +261,14 @@ class Hub:
         """
         from .answer import ask
 
-        return ask(self, question, kind=kind, where=where, llm=llm, on_token=on_token, timeout=timeout)
+        started = time.perf_counter()
+        answer = ask(self, question, kind=kind, where=where, llm=llm, on_token=on_token, timeout=timeout)
+        answer.query_id = self._record(
+            "ask", question, kind, started, len(answer.citations), intent=answer.intent,
+            cited=list(dict.fromkeys(c.path for c in answer.citations)), filters=answer.understood,
+            surface=surface,
+        )  # fmt: skip
+        return answer
 
     def understand(self, query: str) -> Understood:
         """How ``search`` reads ``query``: the filters in its words and the words left to rank."""

@@ -280,6 +280,14 @@ class ModelHubMagics(Magics, Configurable):
     def _show_status(self, info: dict[str, Any], params: dict[str, Any]) -> HubInfo:
         return _status_info(info)
 
+    def _show_stats(self, stats: dict[str, Any], params: dict[str, Any]) -> HubInfo:
+        from .analytics import stats_lines
+
+        lines = stats_lines(stats)
+        return HubInfo(
+            lines[0], stats, [(k, v) for k, _, v in (line.strip().partition(": ") for line in lines[1:])]
+        )
+
     def _show_rebuild(self, counts: dict[str, int], params: dict[str, Any]) -> HubInfo:
         return HubInfo("modelhub rebuild", counts, [(k, str(v)) for k, v in counts.items()])
 
@@ -354,6 +362,7 @@ class ModelHubMagics(Magics, Configurable):
         env = Env(
             lambda: self.hub,
             on_token=_print_token,
+            surface="magic",
             progress=bool(self.progress),
             default_kind=str(self.default_kind),
             default_limit=int(self.default_limit),

@@ -30,6 +30,8 @@ class HubLike(Protocol):
         channels: Collection[str] = ...,
         understand: bool = True,
         ignore: Collection[str] = (),
+        record: bool = True,
+        surface: str = "python",
     ) -> SearchResults: ...
 
     def browse(

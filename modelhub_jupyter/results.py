@@ -135,6 +135,7 @@ class SearchResults:
     phrases: list[str] = field(default_factory=list)  # the words each understood filter came from
     ranked_by: str = ""  # the words ranked (the query less what became filters)
     notes: list[str] = field(default_factory=list)  # what the reader should know ("ranked without ...")
+    query_id: int | None = None  # the stored query (feedback goes to it)
 
     def explain(self) -> list[str]:
         """Lines that say how the query was read: the filters understood, the notes."""
@@ -338,6 +339,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     prompt_version: str = ""
     seconds: float = 0.0
+    query_id: int | None = None  # the stored question (feedback goes to it)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -115,6 +115,17 @@ def test_suggestions_and_history(hub):
     assert len(panel.history) == 20
 
 
+def test_only_the_committed_search_is_stored_for_analytics(hub):
+    before = len(hub.catalog.queries())
+    panel = SearchPanel(hub)
+    for typed in ("rot", "rotary", "rotary embed"):  # as you type: not stored
+        panel.set_state({"query": typed})
+    assert len(hub.catalog.queries()) == before
+    panel._handle_front({"event": "commit", "query": "rotary embed"})  # Enter
+    stored = hub.catalog.queries()[before:]
+    assert [(q.text, q.surface, q.action) for q in stored] == [("rotary embed", "panel", "search")]
+
+
 # -- ImageGallery ------------------------------------------------------------------------------
 def test_gallery_pages_send_only_that_page(hub):
     gallery = ImageGallery(hub, page_size=5)

@@ -80,7 +80,7 @@ def ask(
 def _from_catalog(
     hub: Hub, question: str, intent: Intent, kind: str, where: list[str] | None
 ) -> Answer | None:
-    results = hub.search(question, kind=kind, where=where, limit=60)
+    results = hub.search(question, kind=kind, where=where, limit=60, record=False)
     asked = asked_keys(question)
     asked_names = {key for key, _ in asked}
     for clause in results.understood:  # "which models use AdamW": show the value they were picked by
@@ -191,7 +191,7 @@ def _from_passages(
     timeout: float,
 ) -> Answer:
     search_kind = "image" if intent.name == "image_search" and kind == "all" else kind
-    results = hub.search(question, kind=search_kind, where=where, limit=PASSAGES * 2)
+    results = hub.search(question, kind=search_kind, where=where, limit=PASSAGES * 2, record=False)
     passages: list[Hit] = []
     cited: list[Citation] = []
     notes = list(results.notes)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import schemas
-from ..errors import ModelHubError
+from ..errors import ModelHubError, NotFoundError
 
 # The tables as the first releases created them (``CREATE TABLE IF NOT EXISTS``, no version
 # recorded): a catalog with user_version 0 either is empty or has exactly these.
@@ -68,8 +68,20 @@ def _v2_file_kind(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE files RENAME COLUMN kind TO file_kind")
 
 
+def _v3_queries(db: sqlite3.Connection) -> None:
+    """Version 3: every search and question, for query analytics (``modelhub stats``)."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS queries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, user TEXT NOT NULL,
+            action TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL, intent TEXT NOT NULL,
+            latency_ms REAL NOT NULL, hits INTEGER NOT NULL, top TEXT NOT NULL, cited TEXT NOT NULL,
+            filters TEXT NOT NULL, surface TEXT NOT NULL, feedback INTEGER, clicked TEXT)"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS queries_at ON queries(at)")
+
+
 #: Step ``i`` brings a catalog from ``user_version`` i to i + 1. Append; never edit a released step.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_tables, _v2_file_kind)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_tables, _v2_file_kind, _v3_queries)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -121,6 +133,27 @@ class DocRow:
     text_hash: str | None
     metadata: dict[str, Any]
     provenance: dict[str, str]
+
+
+@dataclass(frozen=True)
+class QueryRow:
+    """One search or question as stored for analytics."""
+
+    at: float
+    user: str
+    action: str  # "search" | "ask"
+    text: str
+    kind: str
+    intent: str
+    latency_ms: float
+    hits: int
+    top: str  # the first result's path
+    cited: list[str]
+    filters: list[str]
+    surface: str
+    feedback: int | None = None
+    clicked: str | None = None
+    id: int = 0
 
 
 class Catalog:
@@ -188,6 +221,55 @@ class Catalog:
         )
 
     # -- roots and files --------------------------------------------------------------------
+    # -- query analytics -------------------------------------------------------------------------
+    def record_query(self, query: QueryRow) -> int:
+        """Store one search or question; returns its id (for feedback)."""
+        cursor = self.db.execute(
+            "INSERT INTO queries (at, user, action, text, kind, intent, latency_ms, hits, top, cited, "
+            "filters, surface, feedback, clicked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (query.at, query.user, query.action, query.text[:2000], query.kind, query.intent,
+             query.latency_ms, query.hits, query.top, json.dumps(query.cited), json.dumps(query.filters),
+             query.surface, query.feedback, query.clicked),
+        )  # fmt: skip
+        return int(cursor.lastrowid or 0)
+
+    def query_feedback(self, query_id: int, feedback: int | None = None, clicked: str | None = None) -> None:
+        """Thumbs up (1) / down (-1) and the result opened, on a stored query."""
+        cursor = self.db.execute(
+            "UPDATE queries SET feedback = COALESCE(?, feedback), clicked = COALESCE(?, clicked) WHERE id = ?",
+            (feedback, clicked, query_id),
+        )
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"no query {query_id}")
+
+    def queries(self, since: float = 0.0) -> list[QueryRow]:
+        """Stored queries since ``since`` (a Unix time), oldest first."""
+        rows = self.db.execute(
+            "SELECT at, user, action, text, kind, intent, latency_ms, hits, top, cited, filters, surface, "
+            "feedback, clicked, id FROM queries WHERE at >= ? ORDER BY at",
+            (since,),
+        ).fetchall()
+        return [
+            QueryRow(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                json.loads(r[9]),
+                json.loads(r[10]),
+                r[11],
+                r[12],
+                r[13],
+                r[14],
+            )  # fmt: skip
+            for r in rows
+        ]
+
     def add_root(self, root: str) -> None:
         self.db.execute("INSERT OR IGNORE INTO roots VALUES (?, ?, NULL)", (root, time.time()))
 

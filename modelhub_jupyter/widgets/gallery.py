@@ -152,7 +152,9 @@ class ImageGallery(Panel):
             return list(res.hits), int(res.total if res.total is not None else len(res.hits))
         key = (self.query.strip(), tuple(where))
         if self._query_hits is None or self._query_hits[0] != key:
-            res = self.hub.search(self.query.strip(), kind="image", where=where, limit=MAX_QUERY_HITS)
+            res = self.hub.search(
+                self.query.strip(), kind="image", where=where, limit=MAX_QUERY_HITS, record=False
+            )
             self._query_hits = (key, list(res.hits))
         hits = self._query_hits[1]
         return hits[start : start + size], len(hits)

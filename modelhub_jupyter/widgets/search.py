@@ -65,8 +65,9 @@ class SearchPanel(Panel):
             self.run()
 
     # -- public ---------------------------------------------------------------------------
-    def run(self) -> None:
-        """Search with the current ``query``/``kind``/``where``/``limit``."""
+    def run(self, record: bool = False) -> None:
+        """Search with the current ``query``/``kind``/``where``/``limit`` (``record``: store it for
+        analytics; as-you-type searches are not, the one committed with Enter is)."""
         query = self.query.strip()
         if not query and not self.where:
             self.results = []
@@ -79,7 +80,13 @@ class SearchPanel(Panel):
         self._loading(f"Searching for {query!r}…" if query else "Filtering…")
         try:
             hits = self.hub.search(
-                query, kind=self.kind, where=list(self.where), limit=max(1, self.limit), ignore=self.ignored
+                query,
+                kind=self.kind,
+                where=list(self.where),
+                limit=max(1, self.limit),
+                ignore=self.ignored,
+                record=record,
+                surface="panel",
             )
             self.results = [self._card(h) for h in hits]
             self._explain(hits)
@@ -120,6 +127,8 @@ class SearchPanel(Panel):
         query = str(content.get("query", self.query)).strip()
         if query and query not in self.history[:1]:
             self.history = [query, *[q for q in self.history if q != query]][:HISTORY_SIZE]
+        if query and query == self.query.strip():
+            self.run(record=True)  # the search the user meant: stored for analytics
 
     # -- internals ------------------------------------------------------------------------
     def _explain(self, results: Any) -> None:
