@@ -245,6 +245,26 @@ TRAIN = src('''
 ''')
 
 
+def test_hidden_size_named_outright_wins_over_an_embedding_width():
+    source = src(
+        """
+        import torch
+
+        CONFIG = {
+            "embedding_dim": 300,
+            "hidden_size": 256,
+            "num_layers": 2,
+        }
+        """
+    )
+    ex = parse_python(source, "lstm.py")
+    assert ex.get("model_dimensions.hidden_size") == 256
+    line = line_of(source, '"hidden_size"')
+    assert ex.provenance["model_dimensions.hidden_size"] == f"lstm.py:{line}"
+    only_embedding = parse_python(source.replace('    "hidden_size": 256,\n', ""), "mlp.py")
+    assert only_embedding.get("model_dimensions.hidden_size") == 300  # a stand-in when nothing names it
+
+
 def test_train_script_argparse_optimizer_dataset():
     ex = parse_python(TRAIN, "train.py")
     where = lambda needle: f"train.py:{line_of(TRAIN, needle)}"  # noqa: E731

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .python_facts import Imports, ModelClass, all_nodes, call_name
-from .value_keys import alias_key, check_value, normalize_optimizer
+from .value_keys import SECONDARY_NAMES, alias_key, check_value, normalize_optimizer
 
 _BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -109,6 +109,7 @@ class Fact:
     value: Any
     line: int
     rank: int
+    secondary: bool = False  # a name that only stands in for the key (``embedding_dim`` for hidden size)
 
 
 def _is_param_group(node: ast.Dict) -> bool:
@@ -178,7 +179,7 @@ class ValueCollector:
             return
         if strict_dim and (name or "").lower() == "dim" and value < 16:
             return
-        self.facts.append(Fact(key, value, line, rank))
+        self.facts.append(Fact(key, value, line, rank, (name or "").lower() in SECONDARY_NAMES))
 
     def collect(self) -> list[Fact]:
         """All evidence, in no particular order."""
@@ -300,9 +301,10 @@ class ValueCollector:
 
 
 def best_facts(facts: list[Fact]) -> dict[str, Fact]:
-    """The winning fact per key: lowest rank, then earliest line."""
+    """The winning fact per key: lowest rank, then a key's own name over a stand-in (``hidden_size``
+    over ``embedding_dim`` in one config dict), then earliest line."""
     best: dict[str, Fact] = {}
-    for fact in sorted(facts, key=lambda f: (f.rank, f.line)):
+    for fact in sorted(facts, key=lambda f: (f.rank, f.secondary, f.line)):
         best.setdefault(fact.key, fact)
     return best
 

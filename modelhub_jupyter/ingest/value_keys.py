@@ -38,6 +38,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "dataset.config": ("dataset_config", "dataset_config_name"),
 }  # fmt: skip
 ALIASES = {alias: key for key, names in _ALIASES.items() for alias in names}
+#: Names that stand in for a key only when nothing names it outright: an embedding width is the
+#: hidden size of a transformer, not of an LSTM that also sets ``hidden_size``.
+SECONDARY_NAMES = frozenset({"embedding_dim", "embed_dim", "emb_dim", "dim", "d_embed"})
 INT_KEYS = {k for k in _ALIASES if k.startswith("model_dimensions.")} | {
     "training_config.batch_size", "training_config.epochs", "training_config.max_iters",
 }  # fmt: skip
