@@ -19,6 +19,7 @@ VOCAB = {
     "model_checkpoint": [("dreamshaper_8.safetensors", 1)],
     "model_family": [("llama", 1)],
     "weights.format": [("gguf", 1), ("safetensors", 3)],
+    "section_type": [("config", 4), ("training_loop", 3)],
 }
 TODAY = date(2026, 12, 1)
 
@@ -62,6 +63,10 @@ def read(query: str) -> tuple[list[str], str]:
         ("dreamshaper_8 portraits", ["model_checkpoint=dreamshaper_8.safetensors"], "dreamshaper_8 portraits"),
         ("torch code", ["framework.name=pytorch"], "torch code"),  # a synonym of a value the catalog has
         ("sd15 castle", [], "sd15 castle"),
+        ("pytorch notebooks about attention", ["framework.name=pytorch", "filepath~.ipynb"],
+         "pytorch notebooks about attention"),
+        ("configs with a learning rate above 1e-3",
+         ["section_type=config", "training_config.learning_rate>0.001"], "configs"),
         ("AdamW", [], "AdamW"),  # one name alone is a lookup of everything about it, not a filter
     ],
 )  # fmt: skip

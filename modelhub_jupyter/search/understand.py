@@ -43,6 +43,15 @@ SYNONYMS: dict[str, tuple[str, str]] = {
     "convolutional": ("architecture_type", "cnn"),
 }
 
+#: Words that name a kind of file: (pattern, filter, the section type the catalog must hold).
+FILE_TYPES: tuple[tuple[str, Clause, str], ...] = (
+    (r"\b(?:jupyter\s+)?notebooks?\b|\bipynb\b", Clause("filepath", "~", ".ipynb"), ""),
+    (r"\b(?:config(?:uration)?s?|settings)\s+files?\b|\bconfigs\b", Clause("section_type", "=", "config"), "config"),
+    (r"\bya?ml\s+files?\b", Clause("language", "=", "yaml"), ""),
+    (r"\bjson\s+files?\b", Clause("language", "=", "json"), ""),
+    (r"\btoml\s+files?\b", Clause("language", "=", "toml"), ""),
+)  # fmt: skip
+
 # -- what a number counts ---------------------------------------------------------------------------
 #: (pattern of the noun, key, whether a bare number means about that much rather than exactly,
 #: whether its value is usually written after it: "lr 3e-4", "batch size of 64", "cfg 7")
@@ -97,6 +106,7 @@ def understand(
         return Understood(query, query.strip())
     reader = _Reader(query, today or datetime.now(UTC).date())
     reader.entities(vocabulary)  # first: "DPM++ 2M Karras" is a sampler, not 2M parameters
+    reader.file_types(vocabulary)
     reader.between()
     reader.resolution()
     reader.comparisons()
@@ -249,6 +259,18 @@ class _Reader:
             else:
                 since = self.today - timedelta(days=days[m.group("unit")])
             self._take(m, [Clause(key, ">=", since.isoformat())])
+
+    # -- kinds of file ---------------------------------------------------------------------------
+    def file_types(self, vocabulary: Mapping[str, Sequence[tuple[str, int]]]) -> None:
+        """``notebooks``, ``configs``, ``yaml files``: a filter on the file, read like a name."""
+        sections = {v.lower() for v, _ in vocabulary.get("section_type", ())}
+        for pattern, clause, needs in FILE_TYPES:
+            if needs and needs not in sections:
+                continue
+            for m in self._each(re.compile(pattern)):
+                for i in range(*m.span()):
+                    self.taken[i] = True
+                self.found.append((m.start(), clause, self.query[m.start() : m.end()], True))
 
     # -- names from the catalog ----------------------------------------------------------------
     def entities(self, vocabulary: Mapping[str, Sequence[tuple[str, int]]]) -> None:
