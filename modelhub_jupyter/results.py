@@ -111,6 +111,15 @@ class Hit:
     lines: tuple[int, int] | None = None
     provenance: dict[str, str] = field(default_factory=dict)  # metadata key -> where it came from
 
+    @property
+    def body(self) -> str:
+        """The snippet without the ``path › symbol`` breadcrumb line a code chunk starts with."""
+        breadcrumb = str(self.metadata.get("breadcrumb") or "")
+        if breadcrumb and self.snippet.startswith(breadcrumb):
+            return self.snippet[len(breadcrumb) :].lstrip("\n")
+        first, _, rest = self.snippet.partition("\n")
+        return rest if " › " in first and rest else self.snippet
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import pytest
@@ -87,13 +86,14 @@ def test_words_the_catalog_does_not_hold_stay_words(query: str) -> None:
     assert found.text
 
 
-def test_hostile_queries_are_read_fast_and_left_alone() -> None:
+@pytest.mark.timeout(60)  # a hang guard, not a speed target: the patterns are linear and capped
+def test_hostile_queries_are_read_and_left_alone() -> None:
     for query in ["9" * 5000, "more than " * 2000, "(" * 900 + "7b", "é" * 999, "\x00 cfg > 7", "   "]:
-        start = time.perf_counter()
         found = understand(query, VOCAB, today=TODAY)
-        assert time.perf_counter() - start < 2, query[:20]
+        assert found.text == query.strip() or found.clauses, query[:20]
         if len(query) > MAX_CHARS:
             assert found.clauses == () and found.text == query.strip()
+    assert understand("\x00 cfg > 7", VOCAB, today=TODAY).where == ["guidance_scale>7"]
 
 
 # -- in search, on the example workspace --------------------------------------------------------------

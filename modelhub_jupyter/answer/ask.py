@@ -240,7 +240,7 @@ def _model(llm: Any) -> Any:
 def _extract(passages: list[Hit], cited: list[Citation]) -> str:
     lines = ["The passages that best match the question:"]
     for hit, citation in zip(passages, cited, strict=True):
-        text = citations.strip_breadcrumb(hit.snippet, str(hit.metadata.get("breadcrumb") or ""))
+        text = hit.body
         if hit.kind == "image":
             text = str(hit.metadata.get("prompt") or text)
         first = " ".join(text.split())[:220]
@@ -257,7 +257,7 @@ def _phrased(base: Answer, model: Any, on_token: Callable[[str], None] | None, t
     sources = {}
     shown = []
     for hit, citation in zip(base.passages, base.citations, strict=True):
-        text = citations.strip_breadcrumb(hit.snippet, str(hit.metadata.get("breadcrumb") or ""))
+        text = hit.body
         sources[citation.n] = f"{citation.label}\n{text}"
         shown.append({"n": citation.n, "label": citation.label, "text": text})
     system, user = prompt.render(base.question, shown, [])

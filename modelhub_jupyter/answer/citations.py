@@ -36,16 +36,8 @@ def from_hit(hit: Hit) -> Citation:
     first may be context repeated from above, as in a function's second part)."""
     quote = ""
     if hit.kind == "code" and hit.lines:
-        quote = _last_line(strip_breadcrumb(hit.snippet, str(hit.metadata.get("breadcrumb") or "")))
+        quote = _last_line(hit.body)
     return Citation(hit.path, hit.lines, hit.root, doc_id=hit.id, quote=quote)
-
-
-def strip_breadcrumb(snippet: str, breadcrumb: str) -> str:
-    """A code chunk's text without the ``path › symbol`` line it starts with."""
-    if breadcrumb and snippet.startswith(breadcrumb):
-        return snippet[len(breadcrumb) :].lstrip("\n")
-    first, _, rest = snippet.partition("\n")
-    return rest if " › " in first and rest else snippet
 
 
 def check(citation: Citation) -> Citation:

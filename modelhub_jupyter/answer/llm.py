@@ -14,6 +14,7 @@ Every model is a LangChain ``BaseChatModel``; llama.cpp is wrapped by :class:`Ll
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.util
 import os
 import threading
@@ -115,7 +116,9 @@ def _close_llamas() -> None:
         _llamas.clear()
 
 
-def _make_chat_class() -> type:
+@functools.cache
+def _chat_class() -> type:
+    """:class:`LlamaCppChat`, built on first use so that importing this module loads no LangChain."""
     from langchain_core.callbacks import CallbackManagerForLLMRun
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
@@ -178,16 +181,6 @@ def _make_chat_class() -> type:
                     yield chunk
 
     return LlamaCppChat
-
-
-_chat_classes: list[type] = []
-
-
-def _chat_class() -> type:
-    """:class:`LlamaCppChat`, built on first use so that importing this module loads no LangChain."""
-    if not _chat_classes:
-        _chat_classes.append(_make_chat_class())
-    return _chat_classes[0]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from .filters import Clause, number
@@ -90,7 +90,7 @@ class Understood:
     query: str
     text: str
     clauses: tuple[Clause, ...] = ()
-    phrases: tuple[str, ...] = field(default=())
+    phrases: tuple[str, ...] = ()
 
     @property
     def where(self) -> list[str]:

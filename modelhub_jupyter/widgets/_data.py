@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import base64
 import functools
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from ..protocols import HubLike
 from ..vocabulary import display, rows
 
-__all__ = ["data_url", "display", "highlight", "lines_label", "meta_rows", "pygments_css", "strip_breadcrumb"]
+__all__ = ["data_url", "display", "highlight", "lines_label", "meta_rows", "pygments_css"]
 
 
 def meta_rows(metadata: Mapping[str, Any], provenance: Mapping[str, str]) -> list[dict[str, str]]:
@@ -88,11 +87,3 @@ def pygments_css() -> str:
 
 def lines_label(path: str, lines: tuple[int, int] | None) -> str:
     return f"{path}:{lines[0]}-{lines[1]}" if lines else path
-
-
-def strip_breadcrumb(snippet: str, breadcrumb: str | None) -> str:
-    """Snippets of code chunks start with their breadcrumb line; the card shows it apart."""
-    if breadcrumb and snippet.startswith(breadcrumb):
-        return snippet[len(breadcrumb) :].lstrip("\n")
-    first, _, rest = snippet.partition("\n")
-    return rest if re.search(r" › ", first) and rest else snippet

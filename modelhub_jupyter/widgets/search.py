@@ -133,10 +133,10 @@ class SearchPanel(Panel):
     # -- internals ------------------------------------------------------------------------
     def _explain(self, results: Any) -> None:
         """The filters read from the query's words (each an editable chip) and the notes."""
-        understood = list(getattr(results, "understood", []) or [])
-        phrases = dict(_understood_phrases(results))
-        self.understood = [{"clause": c, "phrase": phrases.get(c, "")} for c in understood]
-        self.notes = list(getattr(results, "notes", []) or [])
+        self.understood = [
+            {"clause": c, "phrase": p} for c, p in zip(results.understood, results.phrases, strict=True)
+        ]
+        self.notes = list(results.notes)
 
     def _nothing_indexed(self) -> bool:
         try:
@@ -184,14 +184,6 @@ class SearchPanel(Panel):
             card["thumbnail"] = _data.thumbnail_url(self.hub, hit.id)
             card["text"] = str(md.get("prompt") or hit.snippet or "")
         else:
-            code = _data.strip_breadcrumb(hit.snippet or "", breadcrumb)
+            code = hit.body
             card["code_html"] = _data.highlight(code, hit.path, str(md.get("chunk_type", "")))
         return card
-
-
-def _understood_phrases(results: Any) -> list[tuple[str, str]]:
-    """(clause, the words it was read from) for each understood clause of ``results``."""
-    return [
-        (c, p)
-        for c, p in zip(getattr(results, "understood", []), getattr(results, "phrases", []), strict=False)
-    ]
