@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
 
-from modelhub_jupyter.widgets import Dashboard, ImageGallery, IndexPanel, Panel, SearchPanel
+from modelhub_jupyter.widgets import AskPanel, Dashboard, ImageGallery, IndexPanel, Panel, SearchPanel
 from modelhub_jupyter.widgets._frame import STATIC
 from modelhub_jupyter.widgets.gallery import PARAM_KEYS
 
@@ -206,7 +207,12 @@ def test_gallery_placeholder_when_thumbnail_missing(hub, monkeypatch):
 
 # -- nothing indexed, IndexPanel ------------------------------------------------------------------
 def test_empty_hub_says_how_to_index(empty_hub):
-    for panel in (IndexPanel(empty_hub), ImageGallery(empty_hub), SearchPanel(empty_hub)):
+    for panel in (
+        IndexPanel(empty_hub),
+        ImageGallery(empty_hub),
+        SearchPanel(empty_hub),
+        AskPanel(empty_hub),
+    ):
         assert panel.status == "empty" and "%modelhub index" in panel.message, (panel, panel.message)
     assert "enter a folder above" in IndexPanel(empty_hub).message
 
@@ -262,7 +268,7 @@ def test_only_allowed_front_end_events_reach_python(hub, empty_hub, tmp_path):
     panel._handle_front({"event": ["reindex"]})
     assert panel._listeners == listeners and panel.status != "error" and not panel.running
     assert IndexPanel.events == {"reindex"} and SearchPanel.events == {"commit"}
-    assert ImageGallery.events == {"page"}
+    assert ImageGallery.events == {"page"} and AskPanel.events == {"ask", "rate", "open"}
 
 
 def test_search_panel_kind_menu_comes_from_the_hub(hub):
@@ -275,7 +281,14 @@ def test_search_panel_kind_menu_comes_from_the_hub(hub):
 
 def test_static_assets_are_offline():
     files = sorted(STATIC.glob("*.js")) + sorted(STATIC.glob("*.css"))
-    assert {f.name for f in files} >= {"frame.js", "frame.css", "search.js", "gallery.js", "index_panel.js"}
+    assert {f.name for f in files} >= {
+        "frame.js",
+        "frame.css",
+        "search.js",
+        "gallery.js",
+        "index_panel.js",
+        "ask.js",
+    }
     for f in files:
         text = f.read_text()
         assert "http://" not in text and "https://" not in text, f
@@ -285,9 +298,9 @@ def test_static_assets_are_offline():
 
 def test_dashboard_tabs(hub, empty_hub, monkeypatch):
     dash = Dashboard(hub)
-    assert dash.titles == ("Search", "Images", "Index")
-    kinds = (SearchPanel, ImageGallery, IndexPanel)  # anywidget subclasses per instance: isinstance
-    assert len(dash.children) == 3
+    assert dash.titles == ("Search", "Ask", "Images", "Index")
+    kinds = (SearchPanel, AskPanel, ImageGallery, IndexPanel)  # anywidget subclasses per instance: isinstance
+    assert len(dash.children) == 4
     assert all(isinstance(c, k) for c, k in zip(dash.children, kinds, strict=True))
     assert all(isinstance(c, Panel) for c in dash.children) and dash.index_panel.status == "idle"
     bundle = dash._repr_mimebundle_()
@@ -341,3 +354,167 @@ def test_a_served_dashboard_is_read_only_or_limited_to_its_roots(hub, empty_hub,
     assert panel.report["indexed"] == 1 and panel.status != "error"
     monkeypatch.delenv("VOILA_SERVER_URL")
     assert not Dashboard(hub, allowed_roots=[]).index_panel.read_only  # in a notebook: the user's own kernel
+
+
+# -- AskPanel ----------------------------------------------------------------------------------
+ADAMW = "Which models use AdamW, and with what learning rate?"
+WARMUP = "how is the learning rate warmed up"
+
+
+def _stored(hub, query_id):
+    """The question as the catalog's queries table holds it."""
+    return next(q for q in hub.catalog.queries() if q.id == query_id)
+
+
+def _plain(html_line: str) -> str:
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", html_line))
+
+
+def test_ask_panel_answers_from_the_catalog_with_citations_that_open_their_lines(hub, example_workspace):
+    panel = AskPanel(hub, llm="none")
+    assert panel.status == "empty" and "Ask about" in panel.message and panel.answer == ""
+    statuses: list[str] = []
+    panel.observe(lambda change: statuses.append(change["new"]), names="status")
+    panel._handle_front({"event": "ask", "question": ADAMW})  # Enter in the question box
+    assert panel.wait(120) is not None
+    assert "loading" in statuses and panel.status == "idle", panel.message  # "working…", then the answer
+    assert not panel.running and panel.asked == ADAMW
+    assert "gpt/train_gpt.py: learning rate 0.0003" in panel.answer
+    assert panel.mode == "catalog" and "no language model" in panel.how
+    assert panel.prompt_version == panel.result.prompt_version  # the template version, none without a model
+    assert panel.intent == "metadata_lookup"
+
+    fact = next(
+        f
+        for f in panel.result.facts
+        if f["path"] == "gpt/train_gpt.py" and f["key"].endswith("learning_rate")
+    )
+    cite = next(c for c in panel.citations if c["n"] == fact["n"])
+    assert re.fullmatch(r"gpt/train_gpt\.py:\d+(-\d+)?", cite["label"]) and cite["value"] == "0.0003"
+    source = (example_workspace / "gpt/train_gpt.py").read_text().splitlines()
+    cited = [line for line in cite["lines"] if line["cited"]]
+    assert len(cited) == 1 and re.search(r"3e-4|0\.0003", source[cited[0]["no"] - 1])
+    assert len(cite["lines"]) > 1  # with the lines around it
+    for line in cite["lines"]:  # what the panel shows is the file, line for line
+        assert _plain(line["html"]) == source[line["no"] - 1]
+    for c in panel.citations:  # every citation points at lines the file has
+        path, _, lines = c["label"].partition(":")
+        assert (example_workspace / path).exists(), c["label"]
+        if lines:
+            assert int(lines.split("-")[-1]) <= len((example_workspace / path).read_text().splitlines())
+
+    row = _stored(hub, panel.query_id)
+    assert (row.action, row.text, row.surface) == ("ask", ADAMW, "panel")
+    panel._handle_front({"event": "open", "n": cite["n"]})  # the user opened the citation
+    assert _stored(hub, panel.query_id).clicked == cite["label"]
+
+
+def test_ask_panel_thumbs_store_feedback_with_the_question(hub):
+    panel = AskPanel(hub, question=WARMUP, llm="none")  # a question given: asked at once
+    panel.wait(120)
+    assert panel.status == "idle", panel.message
+    assert panel.mode == "extractive" and "the best passages" in panel.how
+    assert "[1] gpt/train_gpt.py:" in panel.answer and "lr_at" in panel.answer
+    assert panel.passages and len(panel.passages) == len(panel.citations) <= 4
+    first = panel.passages[0]
+    assert (
+        first["n"] == 1
+        and first["location"].startswith("gpt/train_gpt.py:")
+        and "lr_at" in first["code_html"]
+    )
+    assert all(
+        line["cited"] is False for line in panel.citations[0]["lines"]
+    )  # a passage: all of it is cited
+    assert any("lr_at" in _plain(line["html"]) for line in panel.citations[0]["lines"])
+
+    panel._handle_front({"event": "rate", "good": True})
+    assert panel.feedback == "up" and _stored(hub, panel.query_id).feedback == 1
+    assert panel.status == "idle" and "stored" in panel.message
+    panel._handle_front({"event": "rate", "good": False})  # changed their mind
+    assert panel.feedback == "down" and _stored(hub, panel.query_id).feedback == -1
+
+    first_id = panel.query_id
+    panel.ask(ADAMW)  # a new question: a new stored query, not yet rated
+    panel.wait(120)
+    assert (
+        panel.query_id != first_id and panel.feedback == "" and _stored(hub, panel.query_id).feedback is None
+    )
+
+
+def test_ask_panel_streams_a_language_model_answer_on_a_thread(hub):
+    from langchain_core.language_models import FakeListChatModel
+
+    text = "Linear warmup, then cosine decay down to min_lr [1]."
+    panel = AskPanel(hub, llm=FakeListChatModel(responses=[text], sleep=0.02))
+    seen: list[tuple[str, bool]] = []
+    panel.observe(lambda change: seen.append((change["new"], panel.streaming)), names="answer")
+    thread = panel.ask(WARMUP)
+    assert thread is not None and thread.is_alive() and panel.running  # the kernel is free meanwhile
+    assert panel.status == "loading" and panel.message.startswith("Working…")
+    assert panel.ask("another question") is thread and panel.asked == ""  # one question at a time
+    panel.wait(120)
+    streamed = [answer for answer, streaming in seen if streaming]
+    assert streamed and text.startswith(streamed[0]) and len(streamed[0]) < len(text)  # words as they came
+    assert panel.answer == text and not panel.streaming and panel.status == "idle", panel.message
+    assert (
+        panel.mode == "llm" and panel.model_name == "FakeListChatModel" and "FakeListChatModel" in panel.how
+    )
+    assert panel.prompt_version and panel.prompt_version == panel.result.prompt_version
+    assert panel.citations[0]["n"] == 1 and panel.passages[0]["n"] == 1
+
+
+def test_ask_panel_errors_are_one_line(hub, tmp_path):
+    from langchain_core.language_models import FakeListChatModel
+
+    from modelhub_jupyter import Hub
+
+    panel = AskPanel(hub, llm="none")
+    panel._handle_front({"event": "ask", "question": "   "})
+    assert panel.status == "error" and "Empty question" in panel.message and panel._thread is None
+    panel.rate(True)  # nothing asked yet
+    assert panel.status == "error" and "ask one first" in panel.message
+
+    broken = AskPanel(hub, llm="gguf:/no/such/model.gguf")  # a model that cannot be loaded
+    broken.ask(WARMUP)
+    broken.wait(120)
+    assert broken.status == "error" and "no such GGUF file" in broken.message
+    assert "\n" not in broken.message and broken.answer == "" and not broken.running
+
+    failing = AskPanel(hub, llm=FakeListChatModel(responses=["x" * 40], error_on_chunk_number=5))
+    failing.ask(WARMUP)  # the model fails while it writes: the passages answer, and the panel says why
+    failing.wait(120)
+    assert failing.status == "error" and failing.message.startswith("The language model failed")
+    assert "\n" not in failing.message and "Traceback" not in failing.message
+    assert failing.mode == "extractive" and failing.citations and "[1]" in failing.answer
+
+    slow = AskPanel(
+        hub, llm=FakeListChatModel(responses=["Linear warmup [1]. " * 4], sleep=0.05), timeout=0.3
+    )
+    slow.ask(WARMUP)  # the model is too slow: it keeps writing on its thread after the answer is shown
+    slow.wait(120)
+    assert slow.status == "error" and "no answer within 0.3 s" in slow.message and slow.mode == "extractive"
+    assert not any("language model failed" in n for n in slow.notes)  # said once, in the status line
+    shown = slow.answer
+    for thread in [t for t in threading.enumerate() if t.name.startswith("modelhub-llm")]:
+        thread.join(120)  # the late words are not shown over the answer
+    assert slow.answer == shown and not slow.streaming and slow.answer.startswith("The passages")
+
+    with Hub(tmp_path / "empty-home", embedder=hub.embedder) as empty:
+        nothing = AskPanel(empty)
+        assert nothing.status == "empty" and "%modelhub index" in nothing.message
+        nothing.ask(WARMUP)
+        nothing.wait(120)
+        assert nothing.status == "error" and "%modelhub index" in nothing.message
+
+
+def test_ask_panel_shows_an_answer_it_is_given(hub):
+    answer = hub.ask(ADAMW, llm="none", surface="magic")
+    panel = AskPanel(hub, question=ADAMW, answer=answer)
+    assert panel._thread is None and panel.result is answer and panel.status == "idle"
+    assert panel.answer == answer.answer and panel.query_id == answer.query_id
+    assert len(panel.citations) == len(answer.citations)
+    bundle = panel._repr_mimebundle_()
+    assert WIDGET_MIME in (bundle[0] if isinstance(bundle, tuple) else bundle)
+    assert "function mhFrame" in panel._esm and ".mh-ask" in panel._css

@@ -1,4 +1,4 @@
-"""Jupyter panels (anywidget): search, image gallery, index status, and a dashboard of all three.
+"""Jupyter panels (anywidget): search, ask, image gallery, index status, and a dashboard of all four.
 
 Every panel talks to a :class:`modelhub_jupyter.Hub` only. The front-end code is plain ES
 modules in ``static/`` (no build step, nothing fetched at run time).
@@ -7,9 +7,10 @@ modules in ``static/`` (no build step, nothing fetched at run time).
 from __future__ import annotations
 
 from ._frame import Panel
+from .ask import AskPanel
 from .dashboard import Dashboard
 from .gallery import ImageGallery
 from .index_panel import IndexPanel
 from .search import SearchPanel
 
-__all__ = ["Dashboard", "ImageGallery", "IndexPanel", "Panel", "SearchPanel"]
+__all__ = ["AskPanel", "Dashboard", "ImageGallery", "IndexPanel", "Panel", "SearchPanel"]

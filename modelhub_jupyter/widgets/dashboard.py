@@ -1,4 +1,4 @@
-"""``Dashboard``: the search, gallery and index panels in tabs, for notebooks and Voilà."""
+"""``Dashboard``: the search, ask, gallery and index panels in tabs, for notebooks and Voilà."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets
 
-from ..protocols import HubLike
+from .ask import AskingHub, AskPanel
 from .gallery import ImageGallery
 from .index_panel import IndexPanel
 from .search import SearchPanel
@@ -25,16 +25,16 @@ def dashboard_roots() -> list[str]:
 
 
 class Dashboard(ipywidgets.Tab):
-    """``Dashboard(hub=None)``: Search, Images and Index tabs over one hub (the shared ``open_hub()``).
+    """``Dashboard(hub=None)``: Search, Ask, Images and Index tabs over one hub (the shared ``open_hub()``).
 
-    A finished index run in the Index tab refreshes the other two. Served by Voilà, the
+    A finished index run in the Index tab refreshes the others. Served by Voilà, the
     dashboard is read-only unless ``MODELHUB_DASHBOARD_ROOTS`` names the folders its viewers
     may index (``read_only`` and ``allowed_roots`` override both).
     """
 
     def __init__(
         self,
-        hub: HubLike | None = None,
+        hub: AskingHub | None = None,
         *,
         read_only: bool | None = None,
         allowed_roots: Sequence[str] | None = None,
@@ -46,18 +46,20 @@ class Dashboard(ipywidgets.Tab):
             hub = open_hub()  # respects $MODELHUB_HOME; shared with the magics
         self.hub = hub
         self.search = SearchPanel(hub)
+        self.ask_panel = AskPanel(hub)
         self.gallery = ImageGallery(hub)
         roots = list(allowed_roots) if allowed_roots is not None else dashboard_roots()
         if read_only is None:
             read_only = served() and not roots
         self.index_panel = IndexPanel(hub, read_only=read_only, allowed_roots=roots)
-        super().__init__(children=[self.search, self.gallery, self.index_panel], **kwargs)
-        self.titles = ("Search", "Images", "Index")
+        super().__init__(children=[self.search, self.ask_panel, self.gallery, self.index_panel], **kwargs)
+        self.titles = ("Search", "Ask", "Images", "Index")
         self.add_class("mh-dashboard")
         self.index_panel.on_indexed(lambda _report: self._after_index())
         if not (self.index_panel.summary.get("documents")):
-            self.selected_index = 2  # nothing indexed: open where the user can fix that
+            self.selected_index = self.children.index(self.index_panel)  # nothing indexed: fix that there
 
     def _after_index(self) -> None:
         self.search.refresh()
         self.gallery.reload()
+        self.ask_panel.refresh()

@@ -1,0 +1,108 @@
+"""The Ask tab of the Voilà dashboard, in headless chromium: a question typed, the answer with its
+citations, a citation opened, a thumbs up that reaches the catalog. Saves ``voila-ask*.png``."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .conftest import CHROMIUM, is_cdn_noise
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (apt-get install chromium)"),
+]
+
+VIEWPORT = {"width": 1400, "height": 1000}
+QUESTION = "Which models use AdamW, and with what learning rate?"
+ANSWERED = """root => root.getAttribute('data-status') === 'idle'
+    && root.querySelector('.mh-citation-link') !== null
+    && root.querySelector('.mh-answer').textContent.includes('gpt/train_gpt.py')"""
+
+
+def _stored(home, text: str):
+    """The rows the catalog holds for ``text`` asked from a panel (read through a second Hub)."""
+    from modelhub_jupyter import Hub
+
+    with Hub(home) as hub:
+        return [q for q in hub.catalog.queries() if q.text == text and q.surface == "panel"]
+
+
+def _wait_for_row(home, text: str, check, timeout: float = 60.0):
+    """Poll the catalog until a stored row for ``text`` passes ``check`` (the kernel writes it)."""
+    deadline = time.monotonic() + timeout
+    rows = []
+    while time.monotonic() < deadline:
+        rows = _stored(home, text)
+        if any(check(r) for r in rows):
+            return next(r for r in rows if check(r))
+        time.sleep(0.5)
+    raise AssertionError(f"no stored row for {text!r} passed the check in {timeout:.0f} s: {rows}")
+
+
+def test_voila_ask_panel(browser, voila, modelhub_home, artifacts, remember_page):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    remember_page(page)
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console: {m.text} ({m.location.get('url', '')})")
+            if m.type == "error" and not is_cdn_noise(m.text, m.location.get("url", ""))
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    try:
+        page.goto(voila.url + "/", timeout=120_000)
+        ask = page.locator(".mh-panel.mh-ask")
+        ask.wait_for(state="attached", timeout=90_000)
+        page.locator(".lm-TabBar-tab").filter(has_text="Ask").first.click()
+        ask.wait_for(state="visible", timeout=10_000)
+        assert ask.get_attribute("data-status") == "empty"  # a hint until something is asked
+
+        question = ask.locator("input.mh-question")
+        question.click()
+        question.press_sequentially(QUESTION, delay=20)
+        question.press("Enter")
+        page.wait_for_function(ANSWERED, arg=ask.element_handle(), timeout=180_000)
+
+        answer = ask.locator(".mh-answer").inner_text()
+        assert "gpt/train_gpt.py: learning rate 0.0003" in answer, answer
+        assert ask.locator(".mh-answer .mh-cite-ref").count() > 0  # [n] in the answer are links
+        about = ask.locator(".mh-answer-about").inner_text()
+        assert "catalog" in about and ask.locator(".mh-answer-about .mh-prompt").is_visible(), about
+
+        # Open the citation of train_gpt.py: its lines unfold, the cited one marked.
+        citation = (
+            ask.locator(".mh-citation")
+            .filter(has_text="gpt/train_gpt.py")
+            .filter(has_text="learning_rate")
+            .first
+        )
+        label = citation.locator(".mh-citation-link").inner_text().split(" ", 1)[1]
+        citation.locator(".mh-citation-link").click()
+        cited = citation.locator(".mh-line-cited")
+        cited.first.wait_for(state="visible", timeout=10_000)
+        assert "3e-4" in cited.first.inner_text()
+        assert cited.first.locator(".mh-lineno").inner_text() == label.rsplit(":", 1)[1].split("-")[0]
+        page.screenshot(path=str(artifacts / "voila-ask.png"))
+
+        ask.locator("button.mh-thumb-up").click()
+        page.wait_for_function(
+            "root => root.querySelector('.mh-rating').dataset.feedback === 'up'",
+            arg=ask.element_handle(),
+            timeout=30_000,
+        )
+        assert "stored" in ask.locator(".mh-status").inner_text()
+        ask.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "voila-ask-rated.png"))
+
+        row = _wait_for_row(modelhub_home, QUESTION, lambda r: r.feedback == 1)
+        assert row.action == "ask" and row.intent == "metadata_lookup"
+        assert row.clicked == label  # the citation the user opened
+        assert not problems, problems
+    finally:
+        context.close()
