@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_answers.py [--llm none,local] [--verbose]
 
 Builds and indexes the example workspace in a temp home, asks every question of
-``benchmarks/gold/example_questions.yaml`` with each ``--llm`` setting, and prints, per style
-(metadata / free) and overall:
+``modelhub_jupyter/demo/questions.yaml`` (the gold questions that prompt A/B runs use too) with each
+``--llm`` setting, and prints, per style (metadata / free) and overall (scored by
+:mod:`modelhub_jupyter.answer.scoring`):
 
 * value stated: the expected value appears in the answer (numbers compared as numbers);
 * source cited: a citation names one of the expected files;
@@ -24,19 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
-HERE = Path(__file__).resolve().parent
-GOLD = HERE / "gold" / "example_questions.yaml"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-def stated(answer: str, expected: object) -> bool:
-    from modelhub_jupyter.answer.verify import numbers
-
-    if isinstance(expected, int | float):
-        return any(abs(n - float(expected)) <= 1e-9 * max(1.0, abs(float(expected))) for n in numbers(answer))
-    return str(expected).lower() in answer.lower()
 
 
 def main() -> int:
@@ -50,16 +39,16 @@ def main() -> int:
 
     torch.set_num_threads(1)
     from modelhub_jupyter import Hub
-    from modelhub_jupyter.answer import citations
+    from modelhub_jupyter.answer import scoring
     from modelhub_jupyter.demo import build_workspace
 
-    questions = yaml.safe_load(GOLD.read_text())["questions"]
+    questions = scoring.load_questions(scoring.GOLD)
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
         workspace = build_workspace(Path(tmp) / "my-models")
         hub = Hub(home=Path(tmp) / "home")
         hub.index(workspace, progress=False)
         hub.search("warm up", record=False)  # load the embedder before timing
-        print(f"{len(questions)} questions from {GOLD.name}", file=sys.stderr)
+        print(f"{len(questions)} questions from {scoring.GOLD.name}", file=sys.stderr)
         print(
             f"{'llm':8} {'style':9} {'n':>3} {'value stated':>13} {'source cited':>13} {'citations valid':>16} {'p50 s':>7}"
         )
@@ -67,18 +56,14 @@ def main() -> int:
             rows = []
             for q in questions:
                 start = time.perf_counter()
-                answer = hub.ask(q["question"], llm=llm, timeout=300)
-                seconds = time.perf_counter() - start
-                rechecked = [citations.check(c) for c in answer.citations]
-                cited = any(any(c.path == s or c.path.startswith(s.rstrip("/") + "/") for s in q["sources"])
-                            for c in answer.citations)  # fmt: skip
-                value = stated(answer.answer, q["answer"]) if "answer" in q else None
-                rows.append((q, value, cited, all(c.valid for c in rechecked) and bool(rechecked), seconds))
-                if args.verbose and (value is False or not cited):
-                    print(f"  [{llm}] {q['id']}: {q['question']!r} -> {answer.mode}: {answer.answer[:200]!r}",
+                answer = hub.ask(q.question, llm=llm, timeout=300)
+                score = scoring.score(answer, q, time.perf_counter() - start)
+                rows.append((q, score.value, bool(score.cited), score.valid, score.seconds))
+                if args.verbose and (score.value is False or not score.cited):
+                    print(f"  [{llm}] {q.id}: {q.question!r} -> {answer.mode}: {answer.answer[:200]!r}",
                           file=sys.stderr)  # fmt: skip
             for style in ("metadata", "free", "all"):
-                part = [r for r in rows if style == "all" or r[0]["style"] == style]
+                part = [r for r in rows if style == "all" or r[0].style == style]
                 if not part:
                     continue
                 valued = [r for r in part if r[1] is not None]

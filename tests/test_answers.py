@@ -104,7 +104,7 @@ def test_a_model_phrases_and_what_no_cited_source_supports_is_dropped(hub: Hub) 
         "The learning rate has a linear warmup over warmup_iters steps, then a cosine decay [1]."
     )
     assert "dropped 3 sentence(s) that no cited source supports" in answer.notes
-    assert answer.prompt_version == "answer-v1"
+    assert answer.prompt_version == "answer@1"
     assert_citations_hold(answer)
 
 

@@ -27,6 +27,7 @@ from .verify import check_answer
 
 if TYPE_CHECKING:
     from ..hub import Hub
+    from .templates import PromptTemplate
 
 MAX_QUESTION = 4000
 PASSAGES = 4
@@ -55,8 +56,14 @@ def ask(
     llm: Any = None,
     on_token: Callable[[str], None] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    template: PromptTemplate | None = None,
+    from_catalog: bool = True,
 ) -> Answer:
-    """Answer ``question``; ``llm`` is a chat model, a ``MODELHUB_LLM``-style spec, or ``"none"``."""
+    """Answer ``question``; ``llm`` is a chat model, a ``MODELHUB_LLM``-style spec, or ``"none"``.
+
+    A language model is prompted with ``template`` (default: the active version of ``hub.prompts``);
+    ``from_catalog=False`` sends metadata questions through the passages too (A/B runs of prompts).
+    """
     started = time.perf_counter()
     question = (question or "").strip()
     if not question:
@@ -66,10 +73,10 @@ def ask(
     hub.require_documents()
     intent = classify(question)
     answer = None
-    if intent.name == "metadata_lookup":
+    if intent.name == "metadata_lookup" and from_catalog:
         answer = _from_catalog(hub, question, intent, kind, where)
     if answer is None:
-        answer = _from_passages(hub, question, intent, kind, where, llm, on_token, timeout)
+        answer = _from_passages(hub, question, intent, kind, where, llm, on_token, timeout, template)
     if intent.name in _LATER:
         answer.notes.append(f"{_LATER[intent.name]} is not built yet: answered from the passages")
     answer.seconds = time.perf_counter() - started
@@ -189,7 +196,26 @@ def _from_passages(
     llm: Any,
     on_token: Callable[[str], None] | None,
     timeout: float,
+    template: PromptTemplate | None = None,
 ) -> Answer:
+    base = retrieve(hub, question, intent, kind, where)
+    if not base.passages:
+        base.answer = "Nothing in the index answers this."
+        return base
+    model = _model(llm)
+    if model is not None:
+        try:
+            return _phrased(base, model, on_token, timeout, template or hub.prompts.active())
+        except Exception as err:  # noqa: BLE001 - a failing model falls back to the passages
+            base.notes.append(f"the language model failed ({one_line(err)[:160]}); extractive answer")
+    base.mode = "extractive"
+    base.answer = _extract(base.passages, base.citations)
+    return base
+
+
+def retrieve(hub: Hub, question: str, intent: Intent, kind: str, where: list[str] | None) -> Answer:
+    """The passages (at most :data:`PASSAGES`, each citation checked) a question is answered from,
+    in an :class:`Answer` with no answer text yet."""
     search_kind = "image" if intent.name == "image_search" and kind == "all" else kind
     results = hub.search(question, kind=search_kind, where=where, limit=PASSAGES * 2, record=False)
     passages: list[Hit] = []
@@ -205,7 +231,7 @@ def _from_passages(
         cited.append(citation)
         if len(passages) == PASSAGES:
             break
-    base = Answer(
+    return Answer(
         question=question,
         answer="",
         intent=intent.name,
@@ -215,18 +241,6 @@ def _from_passages(
         understood=list(results.understood),
         notes=notes,
     )
-    if not passages:
-        base.answer = "Nothing in the index answers this."
-        return base
-    model = _model(llm)
-    if model is not None:
-        try:
-            return _phrased(base, model, on_token, timeout)
-        except Exception as err:  # noqa: BLE001 - a failing model falls back to the passages
-            base.notes.append(f"the language model failed ({one_line(err)[:160]}); extractive answer")
-    base.mode = "extractive"
-    base.answer = _extract(passages, cited)
-    return base
 
 
 def _model(llm: Any) -> Any:
@@ -249,18 +263,31 @@ def _extract(passages: list[Hit], cited: list[Citation]) -> str:
     return "\n".join(lines)
 
 
-def _phrased(base: Answer, model: Any, on_token: Callable[[str], None] | None, timeout: float) -> Answer:
-    from langchain_core.messages import HumanMessage, SystemMessage
-
-    from .llm import model_name
-
+def prompt_inputs(base: Answer) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """The passages as a template gets them (``n``, ``label``, ``text``) and as answers are checked
+    against (``{n: text}``)."""
     sources = {}
     shown = []
     for hit, citation in zip(base.passages, base.citations, strict=True):
         text = hit.body
         sources[citation.n] = f"{citation.label}\n{text}"
         shown.append({"n": citation.n, "label": citation.label, "text": text})
-    system, user = prompt.render(base.question, shown, [])
+    return shown, sources
+
+
+def _phrased(
+    base: Answer,
+    model: Any,
+    on_token: Callable[[str], None] | None,
+    timeout: float,
+    template: PromptTemplate,
+) -> Answer:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from .llm import model_name
+
+    shown, sources = prompt_inputs(base)
+    system, user = prompt.render(base.question, shown, [], template)
     messages = [SystemMessage(content=system), HumanMessage(content=user)]
 
     def generate() -> str:
@@ -282,7 +309,7 @@ def _phrased(base: Answer, model: Any, on_token: Callable[[str], None] | None, t
         pool.shutdown(wait=False)
     checked = check_answer(raw, sources)
     base.model = model_name(model)
-    base.prompt_version = prompt.PROMPT_VERSION
+    base.prompt_version = template.label
     if checked.dropped:
         base.notes.append(f"dropped {len(checked.dropped)} sentence(s) that no cited source supports")
     if not checked.text:
