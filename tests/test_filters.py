@@ -56,3 +56,11 @@ def test_number_suffixes():
     assert filters.number("1.3B") == 1.3e9
     assert filters.number("3e-4") == 3e-4
     assert filters.number("abc") is None
+
+
+def test_an_int_no_float_holds_still_compares():
+    """An int too large for a float orders as infinity instead of raising ``OverflowError``."""
+    huge = {"n": 10**400}
+    assert filters.matches(huge, filters.parse(["n>1B"]))
+    assert not filters.matches(huge, filters.parse(["n<1B"]))
+    assert not filters.matches(huge, filters.parse(["n=1B"]))

@@ -7,6 +7,7 @@ Strings compare case-insensitively; a list value matches when any element does.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def _equal(actual: Any, wanted: str) -> bool:
         return str(actual).lower() == wanted.lower()
     if isinstance(actual, int | float):
         num = number(wanted)
-        return num is not None and float(actual) == num
+        return num is not None and _float(actual) == num
     return str(actual).lower() == wanted.lower()
 
 
@@ -95,13 +96,21 @@ def _orderable(value: Any) -> float | str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return _float(value)
     if isinstance(value, str):
         try:
             return datetime.fromisoformat(value).timestamp()
-        except ValueError:
+        except (ValueError, OverflowError, OSError):  # not a date, or one no timestamp holds
             return value.lower()
     return None
+
+
+def _float(value: int | float) -> float:
+    """``float(value)``; an int too large for a float is +-inf (it still orders right)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _orderable_like(wanted: str, actual: Any) -> float | str | None:
@@ -116,7 +125,7 @@ def _orderable_like(wanted: str, actual: Any) -> float | str | None:
 
                 stamp = stamp.replace(tzinfo=UTC)
             return stamp.timestamp()
-        except ValueError:
+        except (ValueError, OverflowError, OSError):
             return wanted.lower()
     return None
 
