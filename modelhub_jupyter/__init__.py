@@ -50,10 +50,21 @@ def __getattr__(name: str) -> Any:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext modelhub_jupyter``: register the magics (cheap: nothing heavy is imported)."""
+    """``%load_ext modelhub_jupyter``: register the magics (cheap: nothing heavy is imported).
+
+    The query encoder (the embedder's ONNX copy, when this machine has one) opens on a
+    background thread meanwhile, so the first ``%modelsearch`` does not wait for it.
+    """
     from .magics import load_ipython_extension as _load
 
     _load(ipython)
+    try:
+        from .config import Settings
+        from .embed.text import prewarm
+
+        prewarm(Settings().embed_model)
+    except Exception:  # noqa: BLE001 - the first search opens it instead, and says what is wrong
+        pass
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -44,6 +44,19 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
 
 
+#: What embeds text: ``auto`` (queries through the model's ONNX copy when there is one, index runs
+#: through sentence-transformers), ``onnx`` (everything through the copy), ``torch`` (never the copy).
+EMBED_BACKENDS = ("auto", "onnx", "torch")
+
+
+def default_embed_backend() -> str:
+    """``MODELHUB_EMBED_BACKEND`` (auto, onnx or torch), else ``auto``."""
+    raw = (os.environ.get("MODELHUB_EMBED_BACKEND") or "auto").strip().lower()
+    if raw not in EMBED_BACKENDS:
+        raise ValueError(f"MODELHUB_EMBED_BACKEND must be auto, onnx or torch, got {raw!r}")
+    return raw
+
+
 def default_git_timeout() -> float:
     """Seconds one git command may run: ``MODELHUB_GIT_TIMEOUT``, else 60."""
     return _env_float("MODELHUB_GIT_TIMEOUT", DEFAULT_GIT_TIMEOUT)

@@ -1,13 +1,41 @@
-"""The text embedder: bfloat16 on CPUs that have it must not change what a search finds."""
+"""The text embedder: bfloat16 on CPUs that have it, and the ONNX copy that embeds queries, must not
+change what a search finds."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 
 from modelhub_jupyter import Hub
-from modelhub_jupyter.config import Settings
+from modelhub_jupyter.config import Settings, default_embed_backend
+from modelhub_jupyter.embed import onnx_model
 from modelhub_jupyter.embed.text import TextEmbedder, resolve_precision
+
+GOLD = Path(__file__).resolve().parents[1] / "benchmarks" / "gold" / "example_queries.yaml"
+
+
+def gold_queries() -> list[dict]:
+    return yaml.safe_load(GOLD.read_text(encoding="utf-8"))["queries"]
+
+
+@pytest.fixture(scope="module")
+def onnx_cache(tmp_path_factory):
+    """(cache folder holding the default model's ONNX copy, the fp32 sentence-transformers it came from)."""
+    cache = tmp_path_factory.mktemp("modelhub-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MODELHUB_CACHE_DIR", str(cache))
+        reference = TextEmbedder(precision="fp32", backend="torch")
+        folder = reference.onnx_folder
+        assert folder is not None and folder.parent.parent == cache
+        assert onnx_model.export(reference._load(), reference.model_ref, folder), list(
+            cache.rglob("*.failed")
+        )
+    return cache, reference
 
 
 def test_precision_setting_is_read_from_the_environment_and_checked(monkeypatch, tmp_path):
@@ -19,12 +47,26 @@ def test_precision_setting_is_read_from_the_environment_and_checked(monkeypatch,
         resolve_precision("int4")
 
 
+def test_backend_setting_is_read_from_the_environment_and_checked(monkeypatch):
+    monkeypatch.setenv("MODELHUB_EMBED_BACKEND", "torch")
+    assert TextEmbedder().backend == "torch"
+    monkeypatch.setenv("MODELHUB_EMBED_BACKEND", "tpu")
+    with pytest.raises(ValueError, match="must be auto, onnx or torch"):
+        default_embed_backend()
+    monkeypatch.delenv("MODELHUB_EMBED_BACKEND")
+    assert TextEmbedder().backend == "auto"
+    with pytest.raises(ValueError, match="must be auto, onnx or torch"):
+        TextEmbedder(backend="cuda")
+
+
 def test_bf16_vectors_agree_with_fp32_and_rank_the_same(indexed):
     hub, _ = indexed
     docs = hub.catalog.documents(kind="code")[:48]
     texts = [d.content for d in docs]
     queries = ["causal self attention", "training loop with AdamW", "load the cifar10 dataset"]
-    fp32, bf16 = TextEmbedder(precision="fp32"), TextEmbedder(precision="bf16")
+    # torch for both: with "auto" a machine's ONNX copy would embed the queries (fp32) for both
+    fp32 = TextEmbedder(precision="fp32", backend="torch")
+    bf16 = TextEmbedder(precision="bf16", backend="torch")
 
     a, b = fp32.embed(texts), bf16.embed(texts)
     assert a.dtype == b.dtype == np.float32
@@ -37,3 +79,83 @@ def test_bf16_vectors_agree_with_fp32_and_rank_the_same(indexed):
         top16 = list(np.argsort(-(b @ q16))[:5])
         assert top32[:3] == top16[:3]
         assert len(set(top32) & set(top16)) >= 4
+
+
+def test_onnx_copy_gives_the_vectors_of_sentence_transformers(onnx_cache, indexed, monkeypatch):
+    cache, reference = onnx_cache
+    monkeypatch.setenv("MODELHUB_CACHE_DIR", str(cache))
+    hub, _ = indexed
+    onnx = TextEmbedder(backend="onnx")
+    assert onnx.active_backend == "onnx"
+    assert onnx.name == reference.name  # stored vectors and collections are found under the same name
+    texts = [q["query"] for q in gold_queries()] + [
+        d.content for d in hub.catalog.documents(kind="code")[:48]
+    ]
+
+    got, want = onnx.embed(texts), reference.embed(texts)  # batches of 16: padded, then put back in order
+    assert got.dtype == np.float32 and got.shape == want.shape
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert (got * want).sum(axis=1).min() >= 0.9999
+    assert onnx._model is None  # sentence-transformers (and torch) were never loaded for it
+
+    manifest = (onnx.onnx_folder / "manifest.json").read_text()
+    weights = Path(reference.model_ref) / "model.safetensors"
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() in manifest
+
+
+def test_searches_find_the_same_with_either_embedder(onnx_cache, indexed, monkeypatch):
+    cache, _ = onnx_cache
+    monkeypatch.setenv("MODELHUB_CACHE_DIR", str(cache))
+    hub, _ = indexed
+    onnx = Hub(hub.settings.home, embedder=TextEmbedder())  # auto: queries through the copy
+    torch = Hub(hub.settings.home, embedder=TextEmbedder(precision="fp32", backend="torch"))
+    assert onnx.embedder.active_backend == "onnx"
+    try:
+        for q in gold_queries()[:25]:
+            for channels in (("dense",), ("dense", "keyword")):
+                a = onnx.search(q["query"], kind=q.get("kind", "all"), channels=channels, record=False)
+                b = torch.search(q["query"], kind=q.get("kind", "all"), channels=channels, record=False)
+                assert [h.id for h in a] == [h.id for h in b], q["query"]
+        assert onnx.embedder._model is None
+    finally:
+        onnx.close()
+        torch.close()
+
+
+def test_a_damaged_copy_falls_back_to_sentence_transformers(onnx_cache, tmp_path, monkeypatch):
+    cache, reference = onnx_cache
+    folder = reference.onnx_folder
+    damaged = tmp_path / "onnx" / folder.name
+    shutil.copytree(folder, damaged)
+    (damaged / onnx_model.MODEL_FILE).write_bytes(b"not a model")
+    monkeypatch.setenv("MODELHUB_CACHE_DIR", str(tmp_path))
+
+    embedder = TextEmbedder(precision="fp32")
+    assert embedder.onnx_folder == damaged
+    vectors = embedder.embed(["learning rate warmup"])
+    assert embedder.active_backend == "torch"
+    assert float(vectors[0] @ reference.embed(["learning rate warmup"])[0]) >= 0.9999
+
+
+def test_an_export_that_fails_is_noted_and_not_tried_again(onnx_cache, tmp_path, monkeypatch):
+    _, reference = onnx_cache
+    calls = []
+
+    def refuse(*args):
+        calls.append(args)
+        raise RuntimeError("the tracer cannot follow this model")
+
+    monkeypatch.setattr(onnx_model, "_trace", refuse)
+    folder = tmp_path / "onnx" / "model-key"
+    assert onnx_model.export(reference._load(), reference.model_ref, folder) is False
+    assert onnx_model.failed(folder) and not onnx_model.available(folder)
+    assert "tracer cannot follow" in folder.with_name("model-key.failed").read_text()
+    assert onnx_model.export(reference._load(), reference.model_ref, folder) is False
+    assert len(calls) == 1
+    assert not list((tmp_path / "onnx").glob(".export-*"))  # nothing half-written is left
+
+
+def test_a_model_that_is_not_a_local_folder_has_no_copy():
+    embedder = TextEmbedder("sentence-transformers/all-MiniLM-L6-v2")
+    assert embedder.onnx_folder is None
+    assert embedder.active_backend == "torch"

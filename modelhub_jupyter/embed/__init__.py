@@ -1,5 +1,5 @@
-"""Embedders: text (sentence-transformers) today; one small protocol for every kind."""
+"""Embedders: text (sentence-transformers, queries through its ONNX copy); one small protocol for every kind."""
 
-from .text import Embedder, TextEmbedder, default_text_model
+from .text import Embedder, TextEmbedder, default_text_model, prewarm
 
-__all__ = ["Embedder", "TextEmbedder", "default_text_model"]
+__all__ = ["Embedder", "TextEmbedder", "default_text_model", "prewarm"]

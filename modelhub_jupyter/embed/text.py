@@ -1,10 +1,17 @@
-"""Text embeddings with sentence-transformers (offline MiniLM by default)."""
+"""Text embeddings with sentence-transformers (offline MiniLM by default), queries through ONNX.
+
+Index runs embed with sentence-transformers (torch). A query (a few texts) is embedded by the
+same model's ONNX copy (:mod:`.onnx`) when one has been exported here, so that a fresh process
+answers without importing torch; ``MODELHUB_EMBED_BACKEND`` picks ``auto`` (that), ``onnx``
+(everything through ONNX) or ``torch`` (never ONNX).
+"""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -14,6 +21,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+from ..config import EMBED_BACKENDS, default_embed_backend
+from . import onnx_model
+
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -99,27 +111,126 @@ def _slug(model: str) -> str:
     return re.sub(r"[^a-zA-Z0-9.-]+", "-", base).strip("-").lower()[:40] or "model"
 
 
+_ENCODERS: dict[tuple[Path, int], onnx_model.OnnxEncoder | None] = {}
+_ENCODERS_LOCK = threading.Lock()
+_LOADING: dict[tuple[Path, int], threading.Lock] = {}
+
+
+def _shared_encoder(folder: Path, threads: int) -> onnx_model.OnnxEncoder | None:
+    """The process's one :class:`~.onnx_model.OnnxEncoder` for ``folder`` (None if it cannot open)."""
+    key = (folder, threads)
+    with _ENCODERS_LOCK:
+        if key in _ENCODERS:
+            return _ENCODERS[key]
+        loading = _LOADING.setdefault(key, threading.Lock())
+    with loading:  # a second caller waits for the first one's load instead of loading again
+        with _ENCODERS_LOCK:
+            if key in _ENCODERS:
+                return _ENCODERS[key]
+        encoder: onnx_model.OnnxEncoder | None = None
+        try:
+            encoder = onnx_model.OnnxEncoder(folder, threads=threads)
+        except Exception as err:  # noqa: BLE001 - sentence-transformers answers instead
+            log.debug("modelhub: cannot open the ONNX copy in %s: %s", folder, err)
+        with _ENCODERS_LOCK:
+            _ENCODERS[key] = encoder
+        return encoder
+
+
+def check_backend(backend: str) -> str:
+    """``backend`` if it is one of :data:`~modelhub_jupyter.config.EMBED_BACKENDS`, else ValueError."""
+    if backend not in EMBED_BACKENDS:
+        raise ValueError(f"embedding backend must be auto, onnx or torch (got {backend!r})")
+    return backend
+
+
+def prewarm(model: str | None = None, backend: str | None = None) -> threading.Thread | None:
+    """Open the query encoder on a daemon thread, so that it is ready when the first query comes.
+
+    Only the ONNX copy is opened this way (a fraction of a second); None when there is none
+    to open (``backend="torch"``, or not exported yet), when nothing is started.
+    """
+    embedder = TextEmbedder(model, backend=backend)
+    folder = embedder.onnx_folder
+    if embedder.backend == "torch" or not onnx_model.available(folder):
+        return None
+    assert folder is not None
+    thread = threading.Thread(
+        target=_shared_encoder, args=(folder, embedder.onnx_threads), name="modelhub-prewarm", daemon=True
+    )
+    thread.start()
+    return thread
+
+
 class TextEmbedder:
     """A sentence-transformers model, loaded on first use, giving L2-normalised float32 vectors.
 
     ``precision="auto"`` runs the model in bfloat16 on CPUs with bfloat16 units (AMX,
     AVX512-BF16), where it is about 3x faster than fp32; the vectors are normalised again in
     fp32 and agree with fp32 ones to a cosine of 0.9999 (``tests/test_embed.py`` pins that).
+
+    ``backend`` (default ``$MODELHUB_EMBED_BACKEND`` or ``auto``): with ``auto``, a call with at
+    most :data:`FEW` texts (a query) runs through the model's ONNX copy when this machine has
+    one (:mod:`.onnx_model`; made the first time sentence-transformers loads the model here),
+    so a fresh process needs neither torch nor sentence-transformers for a search; longer calls
+    (index runs) use sentence-transformers. ``onnx`` sends every call through the copy,
+    ``torch`` none. The copy is checked to give the same vectors (cosine >= 0.9999), and the
+    name (which keys stored vectors) is the model's either way.
     """
 
     def __init__(
-        self, model: str | None = None, *, batch_size: int = 16, device: str = "cpu", precision: str = "auto"
+        self,
+        model: str | None = None,
+        *,
+        batch_size: int = 16,
+        device: str = "cpu",
+        precision: str = "auto",
+        backend: str | None = None,
     ) -> None:
         self.model_ref = model or default_text_model()
         self.name = _slug(self.model_ref)
         self.batch_size = batch_size
         self.device = device
         self.precision = resolve_precision(precision)
+        self.backend = check_backend(backend or default_embed_backend())
         self._model: Any = None
         self._dim: int | None = None
+        self._onnx_folder: Path | None | bool = False  # False: not looked up yet
+        self._onnx: onnx_model.OnnxEncoder | None = None
         self._trim = _release_memory()
         # One call at a time: the thread-count switch is process-wide and a batch already uses the cores.
         self._lock = threading.RLock()
+
+    @property
+    def onnx_folder(self) -> Path | None:
+        """Where this model's ONNX copy is (or would be) kept; None for a model it cannot be made of."""
+        if self._onnx_folder is False:
+            self._onnx_folder = (
+                None if self.device != "cpu" else onnx_model.export_dir(self.model_ref, self.name)
+            )
+        assert self._onnx_folder is not True
+        return self._onnx_folder
+
+    @property
+    def onnx_threads(self) -> int:
+        """Threads of the ONNX session: one for queries (``auto``), all cores (0) when it embeds batches."""
+        return 1 if self.backend == "auto" else 0
+
+    def _encoder(self) -> onnx_model.OnnxEncoder | None:
+        """The ONNX copy, opened on first use; None when there is none (yet) or it is not wanted."""
+        if self.backend == "torch":
+            return None
+        if self._onnx is None:
+            folder = self.onnx_folder
+            if onnx_model.available(folder):
+                assert folder is not None
+                self._onnx = _shared_encoder(folder, self.onnx_threads)
+        return self._onnx
+
+    @property
+    def active_backend(self) -> str:
+        """What embeds a query now: ``onnx`` when the copy is there (and wanted), else ``torch``."""
+        return "onnx" if self._encoder() is not None else "torch"
 
     def _load(self):
         with self._lock:
@@ -141,6 +252,9 @@ class TextEmbedder:
             except Exception as err:  # noqa: BLE001 - surfaced as one line
                 raise RuntimeError(f"cannot load embedding model {self.model_ref!r}: {err}") from None
             self._model.max_seq_length = min(self._model.max_seq_length or 256, 256)
+            folder = self.onnx_folder
+            if self.backend != "torch" and folder is not None and not onnx_model.available(folder):
+                onnx_model.export(self._model, self.model_ref, folder)  # once per machine, from fp32
             if self.precision == "bf16":
                 import torch
 
@@ -154,6 +268,9 @@ class TextEmbedder:
     @property
     def dim(self) -> int:
         if self._dim is None:
+            encoder = self._encoder()
+            if encoder is not None:
+                return encoder.dim
             self._load()
         assert self._dim is not None
         return self._dim
@@ -162,7 +279,15 @@ class TextEmbedder:
         """Embed ``texts`` in batches; rows are unit length."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.backend == "onnx" or (self.backend == "auto" and len(texts) <= FEW):
+            vectors = self._embed_onnx(texts)
+            if vectors is not None:
+                return vectors
         model = self._load()
+        if self.backend == "onnx":  # loading the model has just exported the copy
+            vectors = self._embed_onnx(texts)
+            if vectors is not None:
+                return vectors
         with self._lock, _threads(1 if len(texts) <= FEW else None):
             vectors = model.encode(
                 texts,
@@ -176,3 +301,21 @@ class TextEmbedder:
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         self._trim()
         return vectors
+
+    def _embed_onnx(self, texts: list[str]) -> np.ndarray | None:
+        """``texts`` through the ONNX copy, or None (no copy, or it failed: then it is not used again)."""
+        encoder = self._encoder()
+        if encoder is None:
+            return None
+        try:
+            # Sorted by length so that a batch pads little; rows go back to the callers' order.
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            out = np.empty((len(texts), encoder.dim), dtype=np.float32)
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                out[rows] = encoder.encode([texts[i] for i in rows])
+            return out
+        except Exception as err:  # noqa: BLE001 - sentence-transformers answers instead
+            log.debug("modelhub: ONNX embedding failed, using sentence-transformers: %s", err)
+            self.backend = "torch"
+            return None

@@ -1,8 +1,9 @@
 """Hybrid retrieval: filters on an in-memory metadata table, dense + BM25 channels, RRF fusion.
 
 Local Chroma has no metadata index (its ``where`` scans), so filters are evaluated
-here on the catalog's metadata; an unfiltered dense query goes to Chroma, a
-filtered one is exact cosine over the matching documents' cached vectors.
+here on the catalog's metadata; an unfiltered dense query over a large kind goes to
+Chroma, a filtered one (or one over up to ``EXACT_DENSE_MAX`` documents, where exact is as
+fast and a fresh process need not import Chroma) is exact cosine over the cached vectors.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ RRF_K = 60
 CHANNEL_DEPTH = 100
 CHANNELS = ("dense", "keyword")  # the rankings RRF fuses; search(channels=...) can pick one
 SNIPPET_CHARS = 1200  # chunks stay within ~900 characters: show them whole
+EXACT_DENSE_MAX = 20_000  # documents of a kind up to which dense search is exact over the catalog's vectors
 
 
 @dataclass
@@ -344,7 +346,7 @@ class SearchEngine:
     ) -> list[tuple[str, float]]:
         if qvec is None:
             return []
-        if allowed is None and self._vectors_current():
+        if allowed is None and len(index.docs) > EXACT_DENSE_MAX and self._vectors_current():
             try:
                 return self.vectors.query(kind, qvec, CHANNEL_DEPTH)
             except Exception:  # noqa: BLE001 - a damaged vector store must not stop search
