@@ -7,7 +7,9 @@ into a fresh temp ``MODELHUB_HOME`` with :class:`~modelhub_jupyter.Hub`, runs ev
 * ``hybrid``  - the default ``hub.search`` (filters read from the words, dense + BM25 fused by RRF),
 * ``literal`` - the same with ``understand=False``: every word ranked, no filter read,
 * ``dense``   - ``channels=("dense",)``, MiniLM vectors alone,
-* ``keyword`` - ``channels=("keyword",)``, BM25 alone.
+* ``keyword`` - ``channels=("keyword",)``, BM25 alone,
+* ``flat``    - ``hybrid`` with both channels weighted 1 even when the query holds identifiers
+  (``rankers.IDENTIFIER_KEYWORD_WEIGHT``), to measure what that weight does.
 
 ``--precision fp32,bf16`` repeats the whole run (a fresh home each) per embedding precision and
 prints the mean cosine between the fp32 and bf16 vectors of the same chunks. ``--verbose`` lists
@@ -53,6 +55,7 @@ MODES: dict[str, tuple[tuple[str, ...], bool]] = {
     "literal": (("dense", "keyword"), False),
     "dense": (("dense",), False),
     "keyword": (("keyword",), False),
+    "flat": (("dense", "keyword"), True),
 }
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -197,14 +200,25 @@ class ModeResult:
 
 def evaluate(hub: Any, queries: Iterable[GoldQuery], mode: str = "hybrid", k: int = K) -> ModeResult:
     """Run every query through ``hub.search`` in ``mode`` and average the metrics over queries."""
+    from modelhub_jupyter.search import rankers
+
     channels, understand = MODES[mode]
     rows = []
     seconds = 0.0
-    for q in queries:
-        t0 = time.perf_counter()
-        hits = list(hub.search(q.query, kind=q.kind, limit=k, channels=channels, understand=understand))
-        seconds += time.perf_counter() - t0
-        rows.append((q, score(hits, q.labels, k), hits))
+    weight = rankers.IDENTIFIER_KEYWORD_WEIGHT
+    rankers.IDENTIFIER_KEYWORD_WEIGHT = 1.0 if mode == "flat" else weight
+    try:
+        for q in queries:
+            t0 = time.perf_counter()
+            hits = list(
+                hub.search(
+                    q.query, kind=q.kind, limit=k, channels=channels, understand=understand, record=False
+                )
+            )
+            seconds += time.perf_counter() - t0
+            rows.append((q, score(hits, q.labels, k), hits))
+    finally:
+        rankers.IDENTIFIER_KEYWORD_WEIGHT = weight
     n = max(len(rows), 1)
     return ModeResult(
         mode=mode,

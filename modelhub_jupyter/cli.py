@@ -18,7 +18,7 @@ import click
 from . import commands
 from .commands import CLI, Command, Env
 from .errors import ModelHubError, one_line
-from .results import FileView, IndexReport, SearchResults
+from .results import FileView, IndexReport, SearchResults, describe_run
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +148,7 @@ def _print_status(info: dict[str, Any]) -> None:
         console.print(f"root      {root['path']}", markup=False)
     run = info["last_run"]
     if run:
-        stats = run.get("stats") or {}
-        console.print(
-            f"last run  #{run['id']} {run['status']}: {stats.get('indexed', 0)} indexed, "
-            f"{stats.get('unchanged', 0)} unchanged, {len(stats.get('errors', []))} errors, "
-            f"{stats.get('seconds', 0):.1f} s"
-        )
+        console.print(f"last run  {describe_run(run)}", markup=False)
     else:
         console.print("nothing indexed yet: run `modelhub index PATH`")
 
@@ -209,6 +204,7 @@ HUMAN: dict[str, Callable[[Any], None]] = {
     "relationships": _print_relationships,
     "schemas export": _print_paths,
     "demo": _print_demo,
+    "prompts": lambda result: click.echo(result.text() if hasattr(result, "text") else _to_json(result)),
 }
 
 
@@ -217,12 +213,22 @@ HUMAN: dict[str, Callable[[Any], None]] = {
 @click.option(
     "--home", type=click.Path(file_okay=False), help="Store location (default $MODELHUB_HOME or ~/.modelhub)."
 )
+@click.option(
+    "--user",
+    help="Search, ask and show as this user: only what the access policies let them see "
+    "(default $MODELHUB_USER; none: everything).",
+)
+@click.option(
+    "--group", "groups", multiple=True, help="A group the user is in (repeatable; default $MODELHUB_GROUPS)."
+)
 @click.version_option(package_name="modelhub-jupyter")
 @click.pass_context
-def main(ctx: click.Context, home: str | None) -> None:
+def main(ctx: click.Context, home: str | None, user: str | None, groups: tuple[str, ...]) -> None:
     """Index and search a workspace of AI model scripts, model directories and generated images."""
     ctx.ensure_object(dict)
     ctx.obj["home"] = home
+    ctx.obj["user"] = user
+    ctx.obj["groups"] = list(groups) or None
 
 
 def _env(ctx: click.Context) -> Env:
@@ -231,8 +237,10 @@ def _env(ctx: click.Context) -> Env:
     if "env" not in root.obj:
         from .hub import open_hub
 
-        home = root.obj.get("home")
-        root.obj["env"] = Env(lambda: open_hub(home), on_token=_stream_token, surface="cli")
+        home, user, groups = root.obj.get("home"), root.obj.get("user"), root.obj.get("groups")
+        root.obj["env"] = Env(
+            lambda: open_hub(home, user=user, groups=groups), on_token=_stream_token, surface="cli"
+        )
     env: Env = root.obj["env"]
     return env
 

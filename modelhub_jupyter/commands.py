@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .vocabulary import SEARCH_KINDS
+from .vocabulary import RANKERS, SEARCH_KINDS
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -115,6 +115,14 @@ LITERAL = click.option(
     is_flag=True,
     help='Take the words as they are: read no filters from them ("more than 100M parameters").',
 )
+RANK = click.option(
+    "--rank",
+    type=click.Choice(RANKERS),
+    default="similarity",
+    show_default=True,
+    help="Order: similarity; recency (newer changes first, halving every 90 days); version "
+    "(the newest version of a model family first, unless the query names one).",
+)
 QUESTION = click.argument("question", nargs=-1)
 LLM = click.option(
     "--llm",
@@ -166,6 +174,7 @@ def search(
     limit: int | None = None,
     where: tuple[str, ...] = (),
     literal: bool = False,
+    rank: str = "similarity",
 ) -> Any:
     """Search code, images and models for QUERY (dense + keyword, fused); filters alone list what matches.
 
@@ -177,6 +186,7 @@ def search(
         "where": list(where),
         "limit": limit or env.default_limit,
         "understand": not literal,
+        "rank": rank,
     }
     text = " ".join(query).strip()
     if not hub.has_documents():
@@ -221,6 +231,11 @@ def stats(env: Env, days: float | None = None) -> dict[str, Any]:
 DAYS = click.option(
     "--days", type=click.FloatRange(0, min_open=True), default=None, help="Only the last N days."
 )
+
+
+def audit(env: Env) -> list[dict[str, Any]]:
+    """Requests for documents hidden from the user who made them, newest first (the store owner's view)."""
+    return env.hub.audit_log()
 
 
 def rebuild(env: Env) -> dict[str, int]:
@@ -269,17 +284,133 @@ SEARCH_EXAMPLES = """\b
 res = %modelsearch -k code -w framework=pytorch -w 'params>100M' {my_query}
 res.to_frame()"""
 
+# -- prompt templates ----------------------------------------------------------------------------
+PROMPT_ACTIONS = ("list", "show", "diff", "save", "activate", "rollback", "ab", "runs")
+PROMPT_ACTION = click.argument("action", type=click.Choice(PROMPT_ACTIONS))
+PROMPT_ARGS = click.argument("versions", nargs=-1)
+SYSTEM_FILE = click.option(
+    "--system-file", type=click.Path(dir_okay=False), default=None, help="save: the system template (Jinja2)."
+)
+USER_FILE = click.option(
+    "--user-file", type=click.Path(dir_okay=False), default=None, help="save: the user template (Jinja2)."
+)
+NOTE = click.option("--note", default="", help="save: what changed and why.")
+AUTHOR = click.option("--author", default=None, help="save: who wrote it (default $MODELHUB_USER or login).")
+ACTIVATE = click.option("--activate", is_flag=True, help="save: make the new version the active one.")
+QUESTIONS = click.option(
+    "--questions",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="ab: a YAML/JSON file in the gold format, or one question per line (default: the gold questions).",
+)
+AB_LLM = click.option(
+    "--llm",
+    default="none",
+    metavar="MODEL",
+    help="ab: the language model (none, local, gguf:PATH, openai:MODEL...).",
+)
+PASSAGES_ONLY = click.option(
+    "--passages-only",
+    is_flag=True,
+    help="ab: answer metadata questions through the prompt too, not the catalog.",
+)
+PROMPTS_EXAMPLES = """\b
+%modelhub prompts list
+%modelhub prompts diff 1 2
+%modelhub prompts save --user-file my_prompt.j2 --note "shorter answers"
+%modelhub prompts ab 1 2 --llm local"""
+
+
+def prompts(
+    env: Env,
+    action: str,
+    versions: tuple[str, ...] = (),
+    system_file: str | None = None,
+    user_file: str | None = None,
+    note: str = "",
+    author: str | None = None,
+    activate: bool = False,
+    questions: str | None = None,
+    llm: str = "none",
+    passages_only: bool = False,
+) -> Any:
+    """Versioned answer prompts: list | show [V] | diff A B | save | activate V | rollback | ab A B | runs [ID].
+
+    save stores --system-file/--user-file (either may be left out: the active version's text is kept)
+    as a new version after checking it; ab answers the same questions with A and B and compares them."""
+    from .errors import BadInputError
+
+    hub_prompts = env.hub.prompts
+    wanted = {"list": (0, 0), "show": (0, 1), "diff": (2, 2), "save": (0, 0), "activate": (1, 1),
+              "rollback": (0, 0), "ab": (2, 2), "runs": (0, 1)}[action]  # fmt: skip
+    if not wanted[0] <= len(versions) <= wanted[1]:
+        usage = {0: "no version", 1: "one version", 2: "two versions"}
+        expected = usage[wanted[1]] if wanted[0] == wanted[1] else f"at most {usage[wanted[1]]}"
+        raise BadInputError(f"prompts {action} takes {expected}, not {' '.join(versions) or 'none'}")
+    if action == "list":
+        return hub_prompts.list()
+    if action == "show":
+        return hub_prompts.show(versions[0] if versions else None)
+    if action == "diff":
+        return hub_prompts.diff(versions[0], versions[1])
+    if action == "save":
+        if system_file is None and user_file is None:
+            raise BadInputError("prompts save needs --system-file and/or --user-file")
+        texts = [_read_text(f) if f else None for f in (system_file, user_file)]
+        return hub_prompts.save(texts[0], texts[1], note=note, author=author, activate=activate)
+    if action == "activate":
+        return hub_prompts.activate(versions[0])
+    if action == "rollback":
+        return hub_prompts.rollback()
+    if action == "ab":
+        return hub_prompts.ab(versions[0], versions[1], questions, llm=llm, from_catalog=not passages_only)
+    if versions:
+        return hub_prompts.run(int(versions[0]) if versions[0].isdigit() else -1)
+    return hub_prompts.runs()
+
+
+def _read_text(path: str) -> str:
+    from .errors import BadInputError
+
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BadInputError(f"{path}: not UTF-8 text") from None
+
+
 COMMANDS: dict[str, Command] = {
     c.name if c.group is None else f"{c.group} {c.name}": c
     for c in (
         Command("index", index, (FOLDER, EXCLUDE, MAX_DEPTH, MAX_FILE_SIZE, NO_PROGRESS)),
         Command("show", show, (FILE,)),
         Command(
-            "search", search, (QUERY, KIND, LIMIT, WHERE, LITERAL), examples=SEARCH_EXAMPLES, cell="query"
+            "search",
+            search,
+            (QUERY, KIND, LIMIT, WHERE, LITERAL, RANK),
+            examples=SEARCH_EXAMPLES,
+            cell="query",
         ),
         Command("ask", ask, (QUESTION, KIND, WHERE, LLM, STREAM), examples=ASK_EXAMPLES, cell="question"),
         Command("status", status),
         Command("stats", stats, (DAYS,)),
+        Command("audit", audit),
+        Command(
+            "prompts",
+            prompts,
+            (
+                PROMPT_ACTION,
+                PROMPT_ARGS,
+                SYSTEM_FILE,
+                USER_FILE,
+                NOTE,
+                AUTHOR,
+                ACTIVATE,
+                QUESTIONS,
+                AB_LLM,
+                PASSAGES_ONLY,
+            ),
+            examples=PROMPTS_EXAMPLES,
+        ),  # fmt: skip
         Command("rebuild", rebuild),
         Command("relationships", relationships),
         Command("export", schemas_export, (DIRECTORY,), surfaces=frozenset({CLI}), group="schemas"),

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import schemas
 from .analytics import current_user, summarise
@@ -23,17 +23,21 @@ from .errors import BadInputError, NotFoundError, NothingIndexedError
 from .ingest.scanner import ScanOptions
 from .results import Answer, FileView, Hit, IndexReport, SearchResults
 from .search import filters
+from .search.access import Viewer
 from .search.engine import CHANNELS, SearchEngine
 from .search.suggest import Suggestion
 from .search.understand import Understood
 from .store import Catalog, QueryRow, VectorStore
 from .vocabulary import CHUNK_KEYS, SEARCH_KINDS
 
+if TYPE_CHECKING:
+    from .answer.templates import Prompts
+
 log = logging.getLogger(__name__)
 
 __all__ = ["FileView", "Hub", "open_hub"]
 
-_HUBS: dict[Path, Hub] = {}
+_HUBS: dict[tuple[Path, Viewer], Hub] = {}
 _HUBS_LOCK = threading.Lock()
 
 
@@ -42,20 +46,22 @@ def home_path(home: str | Path | None = None) -> Path:
     return Settings().home if not home else Path(home).expanduser().resolve()
 
 
-def open_hub(home: str | Path | None = None) -> Hub:
-    """The process's shared ``Hub`` for ``home``, opened on first use (thread-safe)."""
-    key = home_path(home)
+def open_hub(
+    home: str | Path | None = None, *, user: str | None = None, groups: Collection[str] | None = None
+) -> Hub:
+    """The process's shared ``Hub`` for ``home`` and viewer, opened on first use (thread-safe)."""
+    key = (home_path(home), Viewer.of(user, groups))
     with _HUBS_LOCK:
         hub = _HUBS.get(key)
         if hub is None or hub.closed:
-            hub = _HUBS[key] = Hub(key)
+            hub = _HUBS[key] = Hub(key[0], user=key[1].user, groups=key[1].groups)
         return hub
 
 
 def share_hub(hub: Hub) -> None:
     """Make ``hub`` the one :func:`open_hub` returns for its home (tests, custom settings)."""
     with _HUBS_LOCK:
-        _HUBS[hub.settings.home] = hub
+        _HUBS[(hub.settings.home, hub.viewer)] = hub
 
 
 class Hub:
@@ -64,6 +70,11 @@ class Hub:
     >>> hub = Hub()
     >>> hub.index("~/projects/my-models")
     >>> hub.search("causal self attention", kind="code", limit=5).to_frame()
+
+    ``user`` and ``groups`` (default ``$MODELHUB_USER`` / ``$MODELHUB_GROUPS``) say who is looking:
+    searches, answers, counts, suggestions and file views then hold only the documents the indexed
+    access policies let them see (see :mod:`modelhub_jupyter.ingest.access`). With no user the
+    hub is the store owner's and sees everything.
     """
 
     def __init__(
@@ -74,8 +85,11 @@ class Hub:
         chroma_url: str | None = None,
         settings: Settings | None = None,
         embedder: TextEmbedder | None = None,
+        user: str | None = None,
+        groups: Collection[str] | None = None,
     ) -> None:
         settings = settings or Settings()
+        self.viewer = Viewer.of(user, groups)
         if home is not None:
             settings.home = Path(home).expanduser().resolve()
         if embed_model is not None:
@@ -165,6 +179,7 @@ class Hub:
         ignore: Collection[str] = (),
         record: bool = True,
         surface: str = "python",
+        rank: str = "similarity",
     ) -> SearchResults:
         """Hybrid (dense + keyword) search with ``where`` filters like ``["framework=pytorch"]``.
 
@@ -173,6 +188,8 @@ class Hub:
         ``ignore`` lists understood clauses not to apply (``["framework.name=pytorch"]``).
         With ``record`` (the default) the query is stored for ``stats()``; ``surface`` says who ran it.
         ``channels=("dense",)`` or ``("keyword",)`` ranks by one channel alone (for evaluation).
+        ``rank="recency"`` puts recently changed files first (relevance halving every 90 days of
+        age), ``rank="version"`` the newest version of each model family (unless the query names one).
         """
         started = time.perf_counter()
         results = self._search_engine().search(
@@ -183,6 +200,7 @@ class Hub:
             channels=channels,
             understand=understand,
             ignore=ignore,
+            rank=rank,
         )
         if record:
             results.query_id = self._record(
@@ -210,7 +228,7 @@ class Hub:
             return self.catalog.record_query(
                 QueryRow(
                     time.time(),
-                    current_user(),
+                    self.viewer.user or current_user(),
                     action,
                     text or "",
                     kind,
@@ -231,7 +249,10 @@ class Hub:
         """What was searched and asked (in the last ``days``, or ever): counts, latency p50/p95,
         intents, queries that found nothing, the most frequent ones, feedback."""
         since = time.time() - days * 86400 if days else 0.0
-        out = summarise(self.catalog.queries(since))
+        rows = self.catalog.queries(since)
+        if self.viewer.restricted:  # others' queries would name what they can see
+            rows = [r for r in rows if r.user == self.viewer.user]
+        out = summarise(rows)
         out["since_days"] = days
         return out
 
@@ -278,7 +299,9 @@ class Hub:
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
-                    self._engine = SearchEngine(self.catalog, lambda: self.vectors, self.embedder)
+                    self._engine = SearchEngine(
+                        self.catalog, lambda: self.vectors, self.embedder, viewer=self.viewer
+                    )
         return self._engine
 
     def has_documents(self) -> bool:
@@ -320,6 +343,12 @@ class Hub:
         """The metadata of one file (indexed, or parsed on the fly), each value with its source."""
         target = Path(path).expanduser().resolve()
         row = self.catalog.file(str(target))
+        if self.viewer.restricted and (row is None or not self.viewer_can_see(row.access)):
+            if row is not None:
+                self._search_engine().denied("show", str(target))
+            # the same answer whether it is hidden, not indexed or not there: nothing is parsed for
+            # a restricted viewer, and nothing tells them a hidden file exists
+            raise NotFoundError(f"{path}: no indexed file you can see", path=str(path))
         if row is None:
             return self._show_unindexed(target)
         docs = self.catalog.documents(file_path=str(target))
@@ -329,9 +358,7 @@ class Hub:
             for d in docs
         ]
         names = {row.relpath, str(metadata.get("model_id", ""))} - {""}
-        edges = [
-            e for e in self.catalog.relationships() if e["source_id"] in names or e["target_id"] in names
-        ]
+        edges = [e for e in self.relationships() if e["source_id"] in names or e["target_id"] in names]
         return FileView(
             path=row.relpath,
             file_kind=row.file_kind,
@@ -409,6 +436,9 @@ class Hub:
     def thumbnail(self, doc_id: str) -> bytes | None:
         """The cached thumbnail (WebP bytes) of an image document, or None."""
         for doc in self.catalog.documents(doc_id=doc_id):
+            if not self._search_engine().can_view(doc.metadata):
+                self._search_engine().denied("thumbnail", doc_id)
+                return None
             path = doc.metadata.get("thumbnail_path")
             if path and Path(path).is_file():
                 return Path(path).read_bytes()
@@ -416,20 +446,60 @@ class Hub:
 
     def errors(self, limit: int = 1000) -> list[dict[str, str]]:
         """Files that could not be indexed, with their one-line reasons."""
-        return self.catalog.errors(limit)
+        if not self.viewer.restricted:
+            return self.catalog.errors(limit)
+        hidden = self._hidden_files()
+        return [e for e in self.catalog.errors(limit) if (e["root"], e["path"]) not in hidden][:limit]
 
     def runs(self, limit: int = 10) -> list[dict[str, Any]]:
-        """The most recent index runs, newest first."""
-        return self.catalog.runs(limit)
+        """The most recent index runs, newest first (for a restricted viewer: when and how they
+        went, without counts, and only the errors of files they can see)."""
+        runs = self.catalog.runs(limit)
+        if not self.viewer.restricted:
+            return runs
+        hidden = self._hidden_files()
+        for run in runs:
+            stats = run["stats"]
+            run["stats"] = {
+                "seconds": stats.get("seconds"),
+                "errors": [e for e in stats.get("errors", []) if (run["root"], e.get("path")) not in hidden],
+            }
+        return runs
 
     def relationships(self) -> list[dict[str, str]]:
-        """All edges (predecessor_of, generated_by, defined_in, trained_on) with their evidence."""
-        return self.catalog.relationships()
+        """All edges (predecessor_of, generated_by, defined_in, trained_on) with their evidence;
+        for a restricted viewer, none that names a document hidden from them."""
+        edges = self.catalog.relationships()
+        if not self.viewer.restricted:
+            return edges
+        seen: set[str] = set()
+        hidden: set[str] = set()
+        for doc in self.catalog.documents():
+            names = {str(doc.metadata.get(k) or "") for k in ("filepath", "model_id")} - {""}
+            (seen if self._search_engine().can_view(doc.metadata) else hidden).update(names)
+        hidden -= seen
+        return [e for e in edges if e["source_id"] not in hidden and e["target_id"] not in hidden]
+
+    def viewer_can_see(self, access: Any) -> bool:
+        """Whether a file or document with this ``access_control`` is visible to this hub's viewer."""
+        return self._search_engine().viewer.can_view(access)
+
+    def _hidden_files(self) -> set[tuple[str, str]]:
+        """``(root, relpath)`` of the files hidden from this hub's viewer."""
+        return {(r, rel) for _, r, rel, a in self.catalog.file_access() if not self.viewer_can_see(a)}
+
+    def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Access attempts that were denied, newest first (the store owner's view)."""
+        return [] if self.viewer.restricted else self.catalog.audit_log(limit)
 
     def status(self) -> dict[str, Any]:
         """What is indexed, where the store is, which model embeds, the last run."""
-        runs = self.catalog.runs(1)
+        runs = self.runs(1)
         files = self.catalog.file_counts()
+        documents = self._search_engine().document_counts()
+        if self.viewer.restricted:
+            hidden = self._hidden_files()
+            files = {"all": len(self.catalog.file_access()) - len(hidden), "error": len(self.errors())}
         return {
             "home": str(self.settings.home),
             "store": self.settings.chroma_url or str(self.settings.chroma_path),
@@ -438,9 +508,9 @@ class Hub:
             "embedder_path": self.embedder.model_ref,
             "embedder_precision": self.embedder.precision,
             "roots": self.catalog.roots(),
-            "files": sum(files.values()),
-            "documents": self.catalog.document_counts(),
-            "relationships": len(self.catalog.relationships()),
+            "files": files["all"] if self.viewer.restricted else sum(files.values()),
+            "documents": documents,
+            "relationships": len(self.relationships()),
             "errors": files.get("error", 0),
             "last_run": runs[0] if runs else None,
         }
@@ -459,3 +529,10 @@ class Hub:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def prompts(self) -> Prompts:
+        """The versioned answer prompt templates: list, show, save, diff, activate, rollback, ab."""
+        from .answer.templates import Prompts
+
+        return Prompts(self)

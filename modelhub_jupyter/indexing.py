@@ -7,6 +7,7 @@ on the home).
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
@@ -23,6 +24,7 @@ from .config import Settings
 from .embed.text import Embedder, text_hash
 from .errors import BadInputError, NotFoundError, StoreBusyError, one_line
 from .ingest import pipeline, sandbox
+from .ingest.access import Policies
 from .ingest.git_history import repo_history
 from .ingest.relationships import derive_relationships
 from .ingest.scanner import ScanOptions, scan
@@ -64,6 +66,7 @@ class Indexer:
         self.vectors = vectors
         self.embedder = embedder
         self.synced_generation: int | None = None  # catalog generation the vector store matched at the end
+        self._access: dict[str, dict[str, Any] | None] = {}  # this run's files: path -> access_control
 
     @property
     def parse_limits(self) -> sandbox.Limits:
@@ -145,6 +148,7 @@ class Indexer:
             report.add_error(relpath, reason)
         for relpath, reason in result.warnings:
             report.add_warning(relpath, reason)
+        self._access = self._read_access(root, result.files, options, report)
         known = self.catalog.files_under(root_s)
         todo = []
         for file in result.files:
@@ -156,6 +160,7 @@ class Indexer:
                 and row.mtime_ns == file.mtime_ns
             ):
                 report.unchanged += 1
+                self._keep_access(row)
                 if row.error:
                     report.add_error(file.relpath, row.error)
                 continue
@@ -182,6 +187,7 @@ class Indexer:
         finally:
             bar.close()
         self._apply_tombstones()
+        self._reconcile()  # documents whose access changed go back to the vector store
         self._relationships()
         self.catalog.touch_root(root_s)
         report.documents = self.catalog.document_counts()
@@ -247,6 +253,8 @@ class Indexer:
             report.add_error(file.relpath, parsed.error)
         elif parsed.outcome is None:  # same content: nothing to parse
             self.catalog.touch_file(str(file.path), file.size, file.mtime_ns)
+            if row is not None:
+                self._keep_access(row)
             report.unchanged += 1
             if row is not None and row.error:
                 report.add_error(file.relpath, row.error)
@@ -265,13 +273,18 @@ class Indexer:
             self.catalog.cache_vectors(self.embedder.name, new)
             for file, digest, outcome in batch.files:
                 status = "error" if outcome.error else "indexed"
+                access = self._access.get(str(file.path))
                 self.catalog.upsert_file(
                     FileRow(
                         str(file.path), report.root, file.relpath, file.file_kind, file.size, file.mtime_ns,
-                        digest, status, outcome.error, outcome.warnings,
+                        digest, status, outcome.error, outcome.warnings, access,
                     ),
                     run_id,
                 )  # fmt: skip
+                for doc in outcome.docs:
+                    doc.metadata.pop("access_control", None)
+                    if access is not None:
+                        doc.metadata["access_control"] = access
                 if outcome.error:
                     report.add_error(file.relpath, outcome.error)
                     continue  # keep what an earlier run indexed from this file
@@ -291,6 +304,28 @@ class Indexer:
                 )  # fmt: skip
         self._push([(d, vectors[h]) for d, h in zip(docs, hashes, strict=True)])
         self._apply_tombstones()
+
+    def _read_access(
+        self, root: Path, files: list[Any], options: ScanOptions, report: IndexReport
+    ) -> dict[str, dict[str, Any] | None]:
+        """Each scanned file's ``access_control`` from the policies under ``root``; the groups the
+        policies define are kept in the catalog (per root) for ``Hub(user=...)``."""
+        policies = Policies(root, follow_external_links=options.follow_external_links)
+        access = {str(f.path): policies.for_path(f.relpath, is_dir=f.file_kind == "model_dir") for f in files}
+        for relpath, reason in policies.errors:
+            report.add_error(relpath, reason)
+        groups = json.loads(self.catalog.get_meta("access.groups") or "{}")
+        if groups.get(report.root) != (policies.groups or None):
+            groups[report.root] = policies.groups or None
+            self.catalog.set_meta("access.groups", json.dumps({k: v for k, v in groups.items() if v}))
+        return access
+
+    def _keep_access(self, row: FileRow) -> None:
+        """An unchanged file whose policy changed gets the new access without being parsed again."""
+        access = self._access.get(row.path)
+        if row.access != access:
+            with self.catalog.transaction():
+                self.catalog.set_access(row.path, access)
 
     def _vectors_for(self, texts: dict[str, str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Vectors for ``{text_hash: text}``: (all of them, the newly computed ones)."""

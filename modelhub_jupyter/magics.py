@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from traitlets import Bool, Enum, Int, Unicode, default
+from traitlets import Bool, Enum, Int, List, Unicode, default
 from traitlets.config.configurable import Configurable
 
 from . import _magic_parsers as parsers
 from .commands import COMMANDS, Env
 from .errors import ModelHubError, NothingIndexedError, one_line
+from .results import describe_run
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -207,15 +208,7 @@ def _status_info(info: dict[str, Any]) -> HubInfo:
     rows += [("root", str(root.get("path", root))) for root in info["roots"]]
     run = info.get("last_run")
     if run:
-        stats = run.get("stats") or {}
-        rows.append(
-            (
-                "last run",
-                f"#{run['id']} {run['status']}: {stats.get('indexed', 0)} indexed, "
-                f"{stats.get('unchanged', 0)} unchanged, {len(stats.get('errors', []))} errors, "
-                f"{stats.get('seconds', 0):.1f} s",
-            )
-        )
+        rows.append(("last run", describe_run(run)))
     note = "" if info["documents"] else NOTHING_INDEXED
     return HubInfo("modelhub status", info, rows, note)
 
@@ -236,6 +229,11 @@ class ModelHubMagics(Magics, Configurable):
     """``%modelhub`` and ``%modelsearch``. Options: ``%config ModelHubMagics``."""
 
     home = Unicode(help="Hub store location (default: $MODELHUB_HOME or ~/.modelhub).").tag(config=True)
+    user = Unicode(
+        help="Search and ask as this user: only what the access policies let them see "
+        "(default: $MODELHUB_USER; empty: everything)."
+    ).tag(config=True)
+    groups = List(Unicode(), help="Groups the user is in (default: $MODELHUB_GROUPS).").tag(config=True)
     default_limit = Int(10, min=1, help="Results %modelsearch returns without -n.").tag(config=True)
     default_kind = Enum(
         list(parsers.KINDS), default_value="all", help="What %modelsearch searches without -k."
@@ -254,7 +252,7 @@ class ModelHubMagics(Magics, Configurable):
         """The process's Hub at ``home``, opened on first use (shared with panels and other kernels' code)."""
         from .hub import open_hub
 
-        return open_hub(self.home or None)
+        return open_hub(self.home or None, user=self.user or None, groups=self.groups or None)
 
     @hub.setter
     def hub(self, hub: Hub) -> None:
@@ -262,6 +260,8 @@ class ModelHubMagics(Magics, Configurable):
 
         share_hub(hub)
         self.home = str(hub.settings.home)
+        self.user = hub.viewer.user or ""
+        self.groups = sorted(hub.viewer.groups)
 
     # -- magics ------------------------------------------------------------------------------
     @line_magic

@@ -398,3 +398,18 @@ class Answer:
             f"<div style='color:#888;font-size:0.9em'>{html.escape(self.intent)} · {how}</div>"
             f"<ol style='list-style:none;padding-left:0'>{sources}</ol>{notes}</div>"
         )
+
+
+def describe_run(run: dict[str, Any]) -> str:
+    """One line for an index run: ``#3 ok: 12 indexed, 40 unchanged, 1 errors, 4.2 s`` (the counts
+    are left out where the viewer may not see them)."""
+    stats = run.get("stats") or {}
+    counts = (
+        f"{stats.get('indexed', 0)} indexed, {stats.get('unchanged', 0)} unchanged, "
+        if "indexed" in stats
+        else ""
+    )
+    return (
+        f"#{run['id']} {run['status']}: {counts}{len(stats.get('errors', []))} errors, "
+        f"{stats.get('seconds') or 0:.1f} s"
+    )

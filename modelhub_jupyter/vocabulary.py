@@ -23,6 +23,8 @@ from typing import Any
 FILE_KINDS: tuple[str, ...] = ("python", "notebook", "config", "image", "model_dir", "weights")
 KINDS: tuple[str, ...] = ("code", "image", "model")
 SEARCH_KINDS: tuple[str, ...] = ("all", *KINDS)
+#: Orders ``search(rank=...)`` accepts (see search.rankers).
+RANKERS = ("similarity", "recency", "version")
 TYPES: tuple[str, ...] = ("model_script", "generated_image", "model_dir")
 
 #: The document type each built-in file kind becomes (a third-party parser names its own).

@@ -31,6 +31,7 @@ import pathspec
 
 from ..errors import one_line
 from ..vocabulary import FILE_KINDS
+from .access import is_policy_file
 
 WEIGHT_SUFFIXES = frozenset({".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onnx", ".gguf"})
 
@@ -187,6 +188,8 @@ def classify(name: str) -> str | None:
     claimed = kind_for_name(name)
     if claimed is not None:
         return claimed
+    if is_policy_file(name):
+        return None  # read for who may see what (ingest.access), never indexed
     lower = name.lower()
     suffix = os.path.splitext(lower)[1]
     if suffix == ".py":

@@ -9,10 +9,13 @@ fast and a fresh process need not import Chroma) is exact cosine over the cached
 from __future__ import annotations
 
 import difflib
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,8 +25,10 @@ from ..errors import FilterError, NotFoundError, QueryError
 from ..results import Hit, SearchResults
 from ..store import Catalog, DocRow, VectorStore
 from ..vocabulary import FILTER_ALIASES, KINDS, SUGGEST_KEYS
-from . import filters
-from .keyword import KeywordIndex
+from . import filters, rankers
+from .access import Viewer
+from .columns import Columns
+from .keyword import KeywordIndex, top_k
 from .suggest import Suggestion, suggest
 from .understand import Understood, understand
 
@@ -43,6 +48,12 @@ class _KindIndex:
     docs: list[DocRow]
     keyword: KeywordIndex
     matrix: np.ndarray | None = None  # rows aligned with docs, loaded on first filtered query
+    partial: bool = False  # some documents of the kind are hidden from the viewer
+    columns: Columns | None = None  # docs' metadata by key, for --where masks (built on first filter)
+
+    @cached_property
+    def by_id(self) -> dict[str, DocRow]:
+        return {d.id: d for d in self.docs}
 
 
 class SearchEngine:
@@ -52,8 +63,16 @@ class SearchEngine:
     generation moves, so a reader sees what any process wrote.
     """
 
-    def __init__(self, catalog: Catalog, vectors: Callable[[], VectorStore], embedder: Embedder) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        vectors: Callable[[], VectorStore],
+        embedder: Embedder,
+        viewer: Viewer | None = None,
+    ) -> None:
         self.catalog = catalog
+        self._viewer = viewer or Viewer()
+        self._viewer_now: tuple[int, Viewer] | None = None
         self._open_vectors = vectors  # opened on the first dense query: browsing needs only the catalog
         self.embedder = embedder
         self._kinds: dict[str, _KindIndex] = {}
@@ -86,6 +105,32 @@ class SearchEngine:
     def vectors(self) -> VectorStore:
         return self._open_vectors()
 
+    @property
+    def viewer(self) -> Viewer:
+        """Who is searching, with the groups the indexed access policies put them in."""
+        if not self._viewer.restricted:
+            return self._viewer
+        generation = self.catalog.generation()
+        cached = self._viewer_now
+        if cached is None or cached[0] != generation:
+            by_root = json.loads(self.catalog.get_meta("access.groups") or "{}")
+            members: dict[str, set[str]] = {}
+            for groups in by_root.values():
+                for group, users in (groups or {}).items():
+                    members.setdefault(group, set()).update(users)
+            cached = self._viewer_now = (generation, self._viewer.with_memberships(members))
+        return cached[1]
+
+    def can_view(self, metadata: dict[str, Any]) -> bool:
+        return self.viewer.can_view(metadata.get("access_control"))
+
+    def denied(self, action: str, target: str) -> None:
+        """Log that the viewer asked for something hidden from them (the answer was "not found")."""
+        try:
+            self.catalog.audit(self.viewer.user or "", action, target)
+        except Exception:  # noqa: BLE001 - a read-only store still answers "not found"
+            pass
+
     def _index(self, kind: str) -> _KindIndex:
         generation = self.catalog.generation()
         cached = self._kinds.get(kind)
@@ -94,9 +139,11 @@ class SearchEngine:
         with self._lock:
             cached = self._kinds.get(kind)
             if cached is None or cached.generation != generation:
-                docs = self.catalog.documents(kind=kind)
+                every = self.catalog.documents(kind=kind)
+                docs = [d for d in every if self.can_view(d.metadata)]
                 keyword = KeywordIndex([d.id for d in docs], [_keyword_text(d) for d in docs])
-                cached = self._kinds[kind] = _KindIndex(generation, docs, keyword)
+                cached = _KindIndex(generation, docs, keyword, partial=len(docs) < len(every))
+                self._kinds[kind] = cached
             return cached
 
     def _matrix(self, index: _KindIndex) -> np.ndarray:
@@ -122,6 +169,7 @@ class SearchEngine:
         channels: Collection[str] = CHANNELS,
         understand: bool = True,
         ignore: Collection[str] = (),
+        rank: str = "similarity",
     ) -> SearchResults:
         """Best ``limit`` documents for ``query`` among those matching ``where``.
 
@@ -131,7 +179,10 @@ class SearchEngine:
         ``ignore`` names understood clauses not to apply (a user removed their chip).
         ``channels`` picks the rankings that RRF fuses: ``("dense", "keyword")`` (hybrid, the
         default), ``("dense",)`` or ``("keyword",)`` alone, e.g. to measure what each adds.
+        ``rank`` orders what was found: ``similarity``, ``recency`` or ``version`` (see
+        :mod:`.rankers`).
         """
+        rankers.check(rank)
         if kind not in ("all", *KINDS):
             raise QueryError(f"unknown kind {kind!r}: use one of all, {', '.join(KINDS)}")
         if limit < 1:
@@ -161,7 +212,11 @@ class SearchEngine:
         else:  # filters alone: every match, in path order
             scored = [(1.0, d) for k in kinds for d in self._matching(k, applied)[: limit * 5]]
         scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
-        hits = [_hit(doc, score) for score, doc in scored[:limit]]
+        scored = scored[:limit]
+        if text and rank != "similarity":  # the same hits, in the ranker's order
+            scored, note = rankers.rerank(scored, rank, query)
+            notes += [note] if note else []
+        hits = [_hit(doc, score) for score, doc in scored]
         return SearchResults(
             query=query,
             hits=hits,
@@ -255,11 +310,22 @@ class SearchEngine:
         )
 
     def has_documents(self) -> bool:
+        if self.viewer.restricted:
+            return any(self._index(kind).docs for kind in KINDS)
         return any(self.catalog.document_counts().values())
+
+    def document_counts(self) -> dict[str, int]:
+        """Documents per kind that the viewer can see."""
+        if not self.viewer.restricted:
+            return self.catalog.document_counts()
+        return {kind: n for kind in KINDS if (n := len(self._index(kind).docs))}
 
     def document(self, doc_id: str) -> Hit:
         """One document as a hit (score 1); ``NotFoundError`` if there is no such id."""
         docs = self.catalog.documents(doc_id=doc_id)
+        if docs and not self.can_view(docs[0].metadata):
+            self.denied("document", doc_id)
+            docs = []  # the same answer as for a document that does not exist
         if not docs:
             raise NotFoundError(f"no document {doc_id!r}")
         return _hit(docs[0], 1.0)
@@ -288,21 +354,18 @@ class SearchEngine:
         return {key: c.most_common() for key, c in counters.items() if c}
 
     def _allowed(self, index: _KindIndex, clauses: list[filters.Clause]) -> Mask | None:
-        """Boolean mask of ``index.docs`` matching ``clauses`` (None: no filter)."""
-        return (
-            np.array([filters.matches(d.metadata, clauses) for d in index.docs], dtype=bool)
-            if clauses
-            else None
-        )
+        """Boolean mask of ``index.docs`` matching ``clauses`` (None: no filter); what
+        ``filters.matches`` says of each document, evaluated a column at a time."""
+        if not clauses:
+            return None
+        if index.columns is None:
+            index.columns = Columns([d.metadata for d in index.docs])
+        return index.columns.mask(clauses)
 
     def _matching(self, kind: str, clauses: list[filters.Clause]) -> list[DocRow]:
         index = self._index(kind)
         allowed = self._allowed(index, clauses)
-        return (
-            list(index.docs)
-            if allowed is None
-            else [d for d, ok in zip(index.docs, allowed, strict=True) if ok]
-        )
+        return list(index.docs) if allowed is None else [index.docs[i] for i in np.flatnonzero(allowed)]
 
     def _fused(
         self,
@@ -328,17 +391,20 @@ class SearchEngine:
             allowed = self._allowed(index, clauses)
             if allowed is not None and not allowed.any():
                 continue
-            by_id.update((d.id, d) for d in index.docs)
+            found: list[tuple[str, float]] = []
             if "dense" in channels:
-                dense += self._dense(kind, index, qvec, allowed)
+                found += (ranked := self._dense(kind, index, qvec, allowed))
+                dense += ranked
             if "keyword" in channels:
-                keyword += index.keyword.search(query, CHANNEL_DEPTH, allowed)
+                found += (ranked := index.keyword.search(query, CHANNEL_DEPTH, allowed))
+                keyword += ranked
+            by_id.update((i, index.by_id[i]) for i, _ in found if i in index.by_id)
         fused: dict[str, float] = {}
-        for ranking in (dense, keyword):
+        for ranking, weight in ((dense, 1.0), (keyword, rankers.keyword_weight(query))):
             ranking.sort(key=lambda pair: -pair[1])
             for rank, (doc_id, _) in enumerate(ranking[:CHANNEL_DEPTH], start=1):
                 if doc_id in by_id:
-                    fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + rank)
+                    fused[doc_id] = fused.get(doc_id, 0.0) + weight / (RRF_K + rank)
         return [(score, by_id[i]) for i, score in fused.items()]
 
     def _dense(
@@ -346,7 +412,12 @@ class SearchEngine:
     ) -> list[tuple[str, float]]:
         if qvec is None:
             return []
-        if allowed is None and len(index.docs) > EXACT_DENSE_MAX and self._vectors_current():
+        if (
+            allowed is None
+            and not index.partial
+            and len(index.docs) > EXACT_DENSE_MAX
+            and self._vectors_current()
+        ):
             try:
                 return self.vectors.query(kind, qvec, CHANNEL_DEPTH)
             except Exception:  # noqa: BLE001 - a damaged vector store must not stop search
@@ -354,11 +425,16 @@ class SearchEngine:
         matrix = self._matrix(index)
         if matrix.shape[0] == 0 or matrix.shape[1] != qvec.shape[0]:
             return []
-        sims = matrix @ qvec
-        if allowed is not None:
-            sims = np.where(allowed, sims, -np.inf)
-        top = np.argsort(-sims)[:CHANNEL_DEPTH]
-        return [(index.docs[i].id, float(sims[i])) for i in top if np.isfinite(sims[i])]
+        rows = None if allowed is None else np.flatnonzero(allowed)
+        if rows is None:
+            sims = matrix @ qvec
+        elif len(rows) * 4 < matrix.shape[0]:  # selective: score only the matching rows
+            sims = matrix[rows] @ qvec
+        else:
+            sims = (matrix @ qvec)[rows]
+        top = top_k(sims, CHANNEL_DEPTH)
+        at = top if rows is None else rows[top]
+        return [(index.docs[i].id, float(s)) for i, s in zip(at, sims[top], strict=True) if np.isfinite(s)]
 
 
 def _collect_keys(node: object, prefix: str, out: set[str]) -> None:

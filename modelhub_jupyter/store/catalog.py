@@ -80,8 +80,48 @@ def _v3_queries(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS queries_at ON queries(at)")
 
 
+def _v4_access(db: sqlite3.Connection) -> None:
+    """Version 4: who may see each file (``files.access``, JSON) and the audit log of denials."""
+    db.execute("ALTER TABLE files ADD COLUMN access TEXT")
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, user TEXT NOT NULL,
+            action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL)"""
+    )
+
+
+def _v5_prompts(db: sqlite3.Connection) -> None:
+    """Version 5: versioned prompt templates, their activations (for rollback) and A/B runs."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS prompt_templates (
+            name TEXT NOT NULL, version INTEGER NOT NULL, system TEXT NOT NULL,
+            user_template TEXT NOT NULL, note TEXT NOT NULL, author TEXT NOT NULL, created REAL NOT NULL,
+            active INTEGER NOT NULL DEFAULT 0, parent INTEGER, PRIMARY KEY (name, version))"""
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS prompt_one_active ON prompt_templates(name) WHERE active = 1"
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS prompt_activations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, version INTEGER NOT NULL,
+            at REAL NOT NULL, user TEXT NOT NULL, action TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS ab_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, version_a INTEGER NOT NULL,
+            version_b INTEGER NOT NULL, at REAL NOT NULL, user TEXT NOT NULL, llm TEXT NOT NULL,
+            questions INTEGER NOT NULL, status TEXT NOT NULL, verdict TEXT NOT NULL, result TEXT NOT NULL)"""
+    )
+
+
 #: Step ``i`` brings a catalog from ``user_version`` i to i + 1. Append; never edit a released step.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_tables, _v2_file_kind, _v3_queries)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _v1_tables,
+    _v2_file_kind,
+    _v3_queries,
+    _v4_access,
+    _v5_prompts,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -120,6 +160,7 @@ class FileRow:
     status: str
     error: str | None = None
     warnings: list[str] | None = None
+    access: dict[str, Any] | None = None  # access_control of its documents; None: everyone may see
 
 
 @dataclass
@@ -282,7 +323,7 @@ class Catalog:
 
     def files_under(self, root: str) -> dict[str, FileRow]:
         rows = self.db.execute(
-            "SELECT path, root, relpath, file_kind, size, mtime_ns, sha256, status, error, warnings "
+            "SELECT path, root, relpath, file_kind, size, mtime_ns, sha256, status, error, warnings, access "
             "FROM files WHERE root=?",
             (root,),
         ).fetchall()
@@ -290,7 +331,7 @@ class Catalog:
 
     def file(self, path: str) -> FileRow | None:
         row = self.db.execute(
-            "SELECT path, root, relpath, file_kind, size, mtime_ns, sha256, status, error, warnings "
+            "SELECT path, root, relpath, file_kind, size, mtime_ns, sha256, status, error, warnings, access "
             "FROM files WHERE path=?",
             (path,),
         ).fetchone()
@@ -298,12 +339,49 @@ class Catalog:
 
     def upsert_file(self, row: FileRow, run_id: int) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO files (path, root, relpath, file_kind, size, mtime_ns, sha256, "
+            "status, error, warnings, indexed_at, run_id, access) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 row.path, row.root, row.relpath, row.file_kind, row.size, row.mtime_ns, row.sha256,
                 row.status, row.error, json.dumps(row.warnings or []), time.time(), run_id,
+                _access_json(row.access),
             ),
         )  # fmt: skip
+
+    def set_access(self, path: str, access: dict[str, Any] | None) -> None:
+        """A file's access changed (its policy did, not its content): the file and its documents get
+        the new ``access_control`` and the documents go back to the vector store with it."""
+        self.db.execute("UPDATE files SET access=? WHERE path=?", (_access_json(access), path))
+        rows = self.db.execute("SELECT id, metadata FROM documents WHERE file_path=?", (path,)).fetchall()
+        updated = []
+        for doc_id, text in rows:
+            metadata = json.loads(text)
+            metadata.pop("access_control", None)
+            if access is not None:
+                metadata["access_control"] = access
+            updated.append((json.dumps(metadata), doc_id))
+        self.db.executemany("UPDATE documents SET metadata=?, synced=0 WHERE id=?", updated)
+        if updated:
+            self.bump_generation()
+
+    def file_access(self) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+        """``(path, root, relpath, access)`` of every file, for what a restricted viewer may count."""
+        rows = self.db.execute("SELECT path, root, relpath, access FROM files").fetchall()
+        return [(p, r, rel, json.loads(a) if a else None) for p, r, rel, a in rows]
+
+    # -- audit --------------------------------------------------------------------------------
+    def audit(self, user: str, action: str, target: str, outcome: str = "denied") -> None:
+        """Log an access attempt (a restricted user asking for something hidden from them)."""
+        self.db.execute(
+            "INSERT INTO audit (at, user, action, target, outcome) VALUES (?,?,?,?,?)",
+            (time.time(), user, action, target, outcome),
+        )
+
+    def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT at, user, action, target, outcome FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+        ).fetchall()
+        return [{"at": a, "user": u, "action": ac, "target": t, "outcome": o} for a, u, ac, t, o in rows]
 
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
         self.db.execute("UPDATE files SET size=?, mtime_ns=? WHERE path=?", (size, mtime_ns, path))
@@ -428,6 +506,91 @@ class Catalog:
         ).fetchall()
         return [{"source_id": s, "target_id": t, "relation": r, "evidence": e} for s, t, r, e in rows]
 
+    # -- prompt templates and A/B runs -------------------------------------------------------------
+    def prompt_versions(self, name: str) -> list[dict[str, Any]]:
+        """Every version of the prompt template ``name``, oldest first."""
+        rows = self.db.execute(_PROMPT_SELECT + " WHERE name=? ORDER BY version", (name,)).fetchall()
+        return [_prompt_row(r) for r in rows]
+
+    def prompt_version(self, name: str, version: int | None = None) -> dict[str, Any] | None:
+        """One version of ``name`` (the active one when ``version`` is None), or None."""
+        if version is None:
+            row = self.db.execute(_PROMPT_SELECT + " WHERE name=? AND active=1", (name,)).fetchone()
+        else:
+            row = self.db.execute(_PROMPT_SELECT + " WHERE name=? AND version=?", (name, version)).fetchone()
+        return _prompt_row(row) if row else None
+
+    def seed_prompt(self, name: str, system: str, user_template: str, note: str, author: str) -> None:
+        """Store ``name``'s built-in text as its active version 1, unless it has versions already."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM prompt_templates WHERE name=? LIMIT 1", (name,)).fetchone():
+                return
+            now = time.time()
+            db.execute(
+                "INSERT INTO prompt_templates VALUES (?, 1, ?, ?, ?, ?, ?, 1, NULL)",
+                (name, system, user_template, note, author, now),
+            )
+            db.execute(
+                "INSERT INTO prompt_activations (name, version, at, user, action) VALUES (?, 1, ?, ?, 'seed')",
+                (name, now, author),
+            )
+
+    def add_prompt(
+        self, name: str, system: str, user_template: str, note: str, author: str, parent: int | None
+    ) -> int:
+        """Store a new (inactive) version of ``name``; returns its number."""
+        with self.transaction() as db:
+            latest = db.execute("SELECT MAX(version) FROM prompt_templates WHERE name=?", (name,)).fetchone()
+            version = int(latest[0] or 0) + 1
+            db.execute(
+                "INSERT INTO prompt_templates VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                (name, version, system, user_template, note, author, time.time(), parent),
+            )
+        return version
+
+    def activate_prompt(self, name: str, version: int, user: str, action: str = "activate") -> None:
+        """Make ``version`` the one active version of ``name``; the change is logged (for rollback)."""
+        with self.transaction() as db:
+            if not db.execute(
+                "SELECT 1 FROM prompt_templates WHERE name=? AND version=?", (name, version)
+            ).fetchone():
+                raise NotFoundError(f"no version {version} of the {name!r} prompt template")
+            db.execute("UPDATE prompt_templates SET active=0 WHERE name=? AND active=1", (name,))
+            db.execute("UPDATE prompt_templates SET active=1 WHERE name=? AND version=?", (name, version))
+            db.execute(
+                "INSERT INTO prompt_activations (name, version, at, user, action) VALUES (?, ?, ?, ?, ?)",
+                (name, version, time.time(), user, action),
+            )
+
+    def prompt_activations(self, name: str) -> list[dict[str, Any]]:
+        """Every activation of a version of ``name`` (seed, activate, rollback), oldest first."""
+        rows = self.db.execute(
+            "SELECT version, at, user, action FROM prompt_activations WHERE name=? ORDER BY id", (name,)
+        ).fetchall()
+        return [{"version": v, "at": at, "user": u, "action": a} for v, at, u, a in rows]
+
+    def record_ab_run(
+        self, name: str, a: int, b: int, user: str, llm: str, questions: int, status: str, verdict: str,
+        result: dict[str, Any],
+    ) -> int:  # fmt: skip
+        """Store an A/B run of two versions of ``name`` (``result``: its whole ``to_dict()``)."""
+        cursor = self.db.execute(
+            "INSERT INTO ab_runs (name, version_a, version_b, at, user, llm, questions, status, verdict, "
+            "result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, a, b, time.time(), user, llm, questions, status, verdict, json.dumps(result, default=str)),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def ab_runs(self, name: str, limit: int = 20, run_id: int | None = None) -> list[dict[str, Any]]:
+        """Stored A/B runs of ``name``, newest first (or the one with ``run_id``)."""
+        sql = "SELECT id, at, user, status, result FROM ab_runs WHERE name=?"
+        args: list[Any] = [name]
+        if run_id is not None:
+            sql += " AND id=?"
+            args.append(run_id)
+        rows = self.db.execute(sql + " ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
+        return [{"at": at, "user": u, **json.loads(r), "id": i, "status": st} for i, at, u, st, r in rows]
+
     # -- runs -------------------------------------------------------------------------------
     def start_run(self, root: str) -> int:
         cur = self.db.execute(
@@ -455,8 +618,25 @@ class Catalog:
         ]  # fmt: skip
 
 
+_PROMPT_SELECT = (
+    "SELECT name, version, system, user_template, note, author, created, active, parent FROM prompt_templates"
+)
+
+
+def _prompt_row(r: tuple[Any, ...]) -> dict[str, Any]:
+    keys = ("name", "version", "system", "user_template", "note", "author", "created", "active", "parent")
+    row = dict(zip(keys, r, strict=True))
+    row["active"] = bool(row["active"])
+    return row
+
+
 def _file_row(r: tuple[Any, ...]) -> FileRow:
-    return FileRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9] or "[]"))
+    access = json.loads(r[10]) if r[10] else None
+    return FileRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9] or "[]"), access)
+
+
+def _access_json(access: dict[str, Any] | None) -> str | None:
+    return json.dumps(access, sort_keys=True) if access is not None else None
 
 
 def _doc_row(r: tuple[Any, ...]) -> DocRow:
