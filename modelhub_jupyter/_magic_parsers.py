@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from .commands import COMMANDS, MAGIC, Command, for_surface
+from .commands import COMMANDS, MAGIC, Command, for_surface, key_of
 from .vocabulary import SEARCH_KINDS
 
 KINDS = SEARCH_KINDS
@@ -39,7 +39,7 @@ def _returns_args(name: str) -> Callable[..., MagicArgs]:
 
 
 def _parser(spec: Command, name: str, help_text: str) -> click.Command:
-    callback = spec.apply_params(_returns_args(spec.name))
+    callback = spec.apply_params(_returns_args(key_of(spec)))
     return click.command(name, context_settings=CONTEXT, help=help_text)(callback)
 
 
@@ -58,9 +58,22 @@ def modelhub() -> None:
     """
 
 
-for _spec in for_surface(MAGIC):
-    if _spec.group is None:
-        modelhub.add_command(_parser(_spec, _spec.name, _spec.help))
+def _add_all(group: click.Group) -> None:
+    """Every command of the notebook surface under ``group``; grouped ones (``schemas export``) in a subgroup."""
+    subgroups: dict[str, click.Group] = {}
+    for spec in for_surface(MAGIC):
+        parent = group
+        if spec.group is not None:
+            if spec.group not in subgroups:
+                subgroups[spec.group] = click.Group(
+                    spec.group, context_settings=CONTEXT, help=f"{spec.group.capitalize()} commands."
+                )
+                group.add_command(subgroups[spec.group])
+            parent = subgroups[spec.group]
+        parent.add_command(_parser(spec, spec.name, spec.help))
+
+
+_add_all(modelhub)
 
 modelsearch = _parser(COMMANDS["search"], "modelsearch", _with_examples(COMMANDS["search"]))
 modelask = _parser(COMMANDS["ask"], "modelask", _with_examples(COMMANDS["ask"]))

@@ -55,7 +55,7 @@ class Command:
     name: str
     run: Callable[..., Any]
     params: tuple[Decorator, ...] = ()
-    surfaces: frozenset[str] = frozenset({CLI, MAGIC})
+    surfaces: frozenset[str] = frozenset({CLI, MAGIC})  # every command is both, unless it cannot be
     group: str | None = None  # a subcommand of this group ("schemas export")
     examples: str = ""  # shown under the help in notebooks
     cell: str | None = None  # the parameter a cell magic's body extends (%%modelsearch: the query)
@@ -413,10 +413,15 @@ COMMANDS: dict[str, Command] = {
         ),  # fmt: skip
         Command("rebuild", rebuild),
         Command("relationships", relationships),
-        Command("export", schemas_export, (DIRECTORY,), surfaces=frozenset({CLI}), group="schemas"),
-        Command("demo", demo, (DEST,), surfaces=frozenset({CLI})),
+        Command("export", schemas_export, (DIRECTORY,), group="schemas"),
+        Command("demo", demo, (DEST,)),
     )
 }
+
+
+def key_of(command: Command) -> str:
+    """The command's key in :data:`COMMANDS`: ``search``, ``schemas export``."""
+    return command.name if command.group is None else f"{command.group} {command.name}"
 
 
 def for_surface(surface: str) -> list[Command]:

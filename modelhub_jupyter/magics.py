@@ -213,6 +213,27 @@ def _status_info(info: dict[str, Any]) -> HubInfo:
     return HubInfo("modelhub status", info, rows, note)
 
 
+def _without_comment(tokens: list[str]) -> list[str]:
+    """The tokens before a lone ``#`` (``%modelhub status   # what is indexed``); ``C#``, ``#12`` stay."""
+    return tokens[: tokens.index("#")] if "#" in tokens else tokens
+
+
+def _plain_info(command: str, result: Any) -> HubInfo:
+    """A dict or list result (``audit``, ``schemas export``, ``prompts list``) as a table."""
+    if isinstance(result, dict):
+        rows = [(str(k), _short(v)) for k, v in result.items()]
+        return HubInfo(f"modelhub {command}", result, rows)
+    items = list(result) if isinstance(result, list | tuple) else [result]
+    rows = [(str(i + 1), _short(v)) for i, v in enumerate(items)]
+    return HubInfo(f"modelhub {command}", {command: items}, rows, "" if items else "none")
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())[:300]
+    return str(value)[:300]
+
+
 # -- the magics --------------------------------------------------------------------------------
 _NAME = re.compile(r"\{([A-Za-z_]\w*)\}")
 
@@ -297,6 +318,13 @@ class ModelHubMagics(Magics, Configurable):
         ]
         return HubInfo("modelhub relationships", {"relationships": edges}, rows)
 
+    def _show_demo(self, result: dict[str, Any], params: dict[str, Any]) -> HubInfo:
+        report = result["report"]
+        rows = [("workspace", str(result["workspace"])), *report.summary_rows()]
+        for label, res in result["searches"]:
+            rows.append((f"search {label}", ", ".join(h.path for h in res.hits) or "no results"))
+        return HubInfo("modelhub demo", {k: v for k, v in result.items() if k != "searches"}, rows)
+
     def _show_search(self, results: Any, params: dict[str, Any]) -> Any:
         hub, kind = self.hub, results.kind
         limit = params.get("limit") or self.default_limit
@@ -332,7 +360,7 @@ class ModelHubMagics(Magics, Configurable):
     def _parse(self, command: click.Command, line: str) -> parsers.MagicArgs | None:
         prog = f"%{command.name}"
         try:
-            argv = [self._interpolate(token) for token in shlex.split(line)]
+            argv = [self._interpolate(token) for token in _without_comment(shlex.split(line))]
         except ValueError as err:  # unbalanced quotes
             print(f"UsageError: {err} (see {prog} --help)", file=sys.stderr)
             return None
@@ -369,8 +397,10 @@ class ModelHubMagics(Magics, Configurable):
         )
         try:
             result = spec.run(env, **params)
-            show = getattr(self, f"_show_{args.command}", None)
-            return show(result, params) if show is not None else displayable(result)
+            show = getattr(self, f"_show_{args.command.replace(' ', '_')}", None)
+            if show is not None:
+                return show(result, params)
+            return displayable(result) if hasattr(result, "__dict__") else _plain_info(args.command, result)
         except KeyboardInterrupt:
             print("modelhub: interrupted", file=sys.stderr)
         except Exception as err:

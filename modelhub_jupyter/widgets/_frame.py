@@ -40,6 +40,15 @@ def _read(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
 
 
+def default_hub(hub: Any = None) -> Any:
+    """``hub``, or the process's shared hub at ``$MODELHUB_HOME`` (``open_hub()``) when it is None."""
+    if hub is not None:
+        return hub
+    from ..hub import open_hub
+
+    return open_hub()
+
+
 def esm(name: str) -> str:
     """The ES module of one panel, with the shared ``frame.js`` helpers in front."""
     return _read("frame.js") + "\n" + _read(name)

@@ -12,7 +12,7 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode
 
 from ..protocols import HubLike
 from . import _data
-from ._frame import NOTHING_INDEXED, Panel, css, esm
+from ._frame import NOTHING_INDEXED, Panel, css, default_hub, esm
 
 if TYPE_CHECKING:
     from ..results import Answer, Citation, Hit
@@ -81,7 +81,7 @@ class AskPanel(Panel):
 
     def __init__(
         self,
-        hub: AskingHub,
+        hub: AskingHub | None = None,
         *,
         question: str = "",
         llm: Any = None,
@@ -89,7 +89,7 @@ class AskPanel(Panel):
         answer: Answer | None = None,
     ) -> None:
         super().__init__()
-        self.hub = hub
+        self.hub = default_hub(hub)
         self.llm = llm
         self.timeout = timeout
         self.result: Answer | None = None

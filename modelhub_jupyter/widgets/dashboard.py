@@ -8,6 +8,7 @@ from typing import Any
 
 import ipywidgets
 
+from ._frame import default_hub
 from .ask import AskingHub, AskPanel
 from .gallery import ImageGallery
 from .index_panel import IndexPanel
@@ -40,11 +41,7 @@ class Dashboard(ipywidgets.Tab):
         allowed_roots: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
-        if hub is None:
-            from ..hub import open_hub
-
-            hub = open_hub()  # respects $MODELHUB_HOME; shared with the magics
-        self.hub = hub
+        hub = self.hub = default_hub(hub)  # None: open_hub(), $MODELHUB_HOME, shared with the magics
         self.search = SearchPanel(hub)
         self.ask_panel = AskPanel(hub)
         self.gallery = ImageGallery(hub)

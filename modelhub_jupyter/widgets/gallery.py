@@ -10,7 +10,7 @@ from traitlets import Dict, Int, List, Unicode, observe
 from ..protocols import HubLike
 from ..vocabulary import IMAGE_SETTINGS
 from . import _data
-from ._frame import NOTHING_INDEXED, Panel, css, esm
+from ._frame import NOTHING_INDEXED, Panel, css, default_hub, esm
 
 PARAM_KEYS = (*IMAGE_SETTINGS, "path")  # the detail view's rows, in order
 FILTER_KEYS = ("sampler", "model_checkpoint", "generator")  # the filter bar's dropdowns
@@ -45,7 +45,7 @@ class ImageGallery(Panel):
 
     def __init__(
         self,
-        hub: HubLike,
+        hub: HubLike | None = None,
         *,
         query: str = "",
         where: list[str] | tuple[str, ...] = (),
@@ -53,7 +53,7 @@ class ImageGallery(Panel):
         results: Any = None,
     ) -> None:
         super().__init__()
-        self.hub = hub
+        self.hub = default_hub(hub)
         self._hits: dict[str, Any] = {}  # every hit seen, by id (detail/compare across pages)
         self._query_hits: tuple[tuple[Any, ...], list[Any]] | None = None
         self._given = list(results) if results is not None else None

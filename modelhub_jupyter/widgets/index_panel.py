@@ -12,7 +12,7 @@ from traitlets import Bool, Dict, Int, List, Unicode
 
 from ..errors import one_line
 from ..protocols import HubLike
-from ._frame import NOTHING_INDEXED, Panel, css, esm
+from ._frame import NOTHING_INDEXED, Panel, css, default_hub, esm
 
 NOTHING_HINT = f"{NOTHING_INDEXED} or enter a folder above"
 READ_ONLY = "This dashboard is read-only: its owner indexes folders (modelhub index PATH)"
@@ -53,14 +53,14 @@ class IndexPanel(Panel):
 
     def __init__(
         self,
-        hub: HubLike,
+        hub: HubLike | None = None,
         *,
         path: str | Path | None = None,
         read_only: bool = False,
         allowed_roots: Sequence[str | Path] = (),
     ) -> None:
         super().__init__()
-        self.hub = hub
+        self.hub = default_hub(hub)
         self.read_only = read_only
         self.allowed_roots = [str(Path(r).expanduser().resolve()) for r in allowed_roots]
         self.path = str(path) if path is not None else ""

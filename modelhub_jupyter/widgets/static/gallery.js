@@ -28,7 +28,16 @@ function render({ model, el }) {
       class: `mh-filter mh-filter-${key}`, type: "number", step, min: 0, placeholder: label,
       "aria-label": label, title: label,
     });
-    input.addEventListener("change", () => setFilter(key, input.value));
+    // Applied as you type (debounced, like the prompt box), at once on Enter, and on change (Tab, arrows).
+    const apply = () => {
+      const current = (model.get("filters") || {})[key];
+      const value = input.value;
+      if (String(current ?? "") !== value && (value === "" || input.checkValidity())) setFilter(key, value);
+    };
+    const typed = debounce(apply, 300);
+    input.addEventListener("input", typed);
+    input.addEventListener("change", apply);
+    input.addEventListener("keydown", (event) => { if (event.key === "Enter") apply(); });
     return input;
   };
   const steps = numberInput("min_steps", "steps ≥", 1);
@@ -43,9 +52,9 @@ function render({ model, el }) {
         ...(options[key] || []).map((v) => h("option", { value: v }, v)));
       select.value = filters[key] || "";
     }
-    steps.value = filters.min_steps ?? "";
-    cfgMin.value = filters.cfg_min ?? "";
-    cfgMax.value = filters.cfg_max ?? "";
+    for (const [input, key] of [[steps, "min_steps"], [cfgMin, "cfg_min"], [cfgMax, "cfg_max"]]) {
+      if (document.activeElement !== input) input.value = filters[key] ?? "";  // never under the user's typing
+    }
   };
 
   const compareBtn = h("button", { class: "mh-compare-btn", onclick: () => { compareOpen = true; drawCompare(); } });
