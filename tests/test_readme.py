@@ -85,7 +85,7 @@ def tour(tmp_path_factory) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def _run(args: list[str], env: dict[str, str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         args, env=env, cwd=env["HOME"], capture_output=True, text=True, timeout=timeout, check=False
     )
