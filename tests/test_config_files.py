@@ -70,7 +70,12 @@ def test_yaml_keys_at_any_depth_with_node_lines():
     assert ex.warnings == []
 
 
-def test_yaml_chunks_are_flattened_sections():
+def shows_its_lines(chunk, text: str) -> bool:
+    """Below its breadcrumb a config chunk shows the file's lines it cites, as written."""
+    return chunk.content.splitlines()[1:] == text.splitlines()[chunk.start_line - 1 : chunk.end_line]
+
+
+def test_yaml_chunks_are_sections_as_written():
     ex = parse_config(YAML, "configs/gpt.yaml", ".yaml")
     assert [c.breadcrumb for c in ex.chunks] == [
         "configs/gpt.yaml › model",
@@ -81,15 +86,11 @@ def test_yaml_chunks_are_flattened_sections():
     model, training = ex.chunks[0], ex.chunks[1]
     assert model.content.splitlines() == [
         "configs/gpt.yaml › model",
-        "# GPT-2 small on wikitext-103 (used by train.py)",
-        "model.name: gpt2-small",
-        "model.n_embd: 768",
-        "model.n_layer: 12",
-        "model.n_head: 12",
-        "model.block_size: 1024",
+        *YAML.splitlines()[: line_of(YAML, "block_size")],  # the comment above it, as written
     ]
+    assert model.content.splitlines()[1] == "# GPT-2 small on wikitext-103 (used by train.py)"
     assert (model.start_line, model.end_line) == (1, line_of(YAML, "block_size"))
-    assert "training.optimizer.name: adamw" in training.content.splitlines()
+    assert "    name: adamw" in training.content.splitlines()
     assert (training.start_line, training.end_line) == (
         line_of(YAML, "training:"),
         line_of(YAML, "max_iters"),
@@ -97,6 +98,7 @@ def test_yaml_chunks_are_flattened_sections():
     for chunk in ex.chunks:
         assert (chunk.chunk_type, chunk.section_type) == ("config", "config")
         assert chunk.content.startswith(chunk.breadcrumb + "\n")
+        assert shows_its_lines(chunk, YAML)
 
 
 TOML = src("""
@@ -144,7 +146,8 @@ def test_toml_with_results_and_line_search():
         "cfg/resnet.toml › training",
         "cfg/resnet.toml › results",
     ]
-    assert "training.schedule.max_steps: 78000" in ex.chunks[2].content
+    assert "max_steps = 78_000" in ex.chunks[2].content.splitlines()
+    assert all(shows_its_lines(chunk, TOML) for chunk in ex.chunks)
 
 
 JSON_CONFIG = json.dumps(
@@ -190,7 +193,8 @@ def test_model_only_config_kind():
 
 def test_big_section_is_split_within_budget():
     data = {"sweep": {f"param_{i:03d}": f"value number {i} " * 3 for i in range(120)}}
-    ex = parse_config(json.dumps(data, indent=1), "sweep.json", ".json")
+    text = json.dumps(data, indent=1)
+    ex = parse_config(text, "sweep.json", ".json")
     assert len(ex.chunks) > 2
     n = len(ex.chunks)
     seen = set()
@@ -198,7 +202,8 @@ def test_big_section_is_split_within_budget():
         assert len(chunk.content) <= MAX_CHARS
         assert chunk.breadcrumb == f"sweep.json › sweep (part {index}/{n})"
         seen.update(chunk.content.splitlines()[1:])
-    assert all(f"sweep.param_{i:03d}: " + f"value number {i} " * 3 in seen for i in range(120))
+    assert set(text.splitlines()) <= seen  # every line, as written
+    assert all(shows_its_lines(chunk, text) for chunk in ex.chunks)
 
 
 @pytest.mark.parametrize(

@@ -64,3 +64,41 @@ def test_an_int_no_float_holds_still_compares():
     assert filters.matches(huge, filters.parse(["n>1B"]))
     assert not filters.matches(huge, filters.parse(["n<1B"]))
     assert not filters.matches(huge, filters.parse(["n=1B"]))
+
+
+# ----------------------------------------------------------------------------- one name per thing
+
+
+@pytest.mark.parametrize(
+    ("clause", "canonical"),
+    [
+        ("model_checkpoint=dreamshaper_8.safetensors", "model_checkpoint=dreamshaper_8"),
+        ("model=SDXL\\sd_xl_base_1.0.safetensors", "model_checkpoint=sd_xl_base_1.0"),
+        ("model_checkpoint=dreamshaper_8 [879db523c3]", "model_checkpoint=dreamshaper_8"),
+        ("dataset=CIFAR-10,MNIST", "dataset.name=cifar10,mnist"),
+        ("framework!=PyTorch", "framework.name!=pytorch"),
+        ("model_checkpoint~.safetensors", "model_checkpoint~.safetensors"),  # a substring is as typed
+        ("sampler=Euler a", "sampler=Euler a"),  # keys without a canonical form are left alone
+    ],
+)
+def test_equality_values_are_read_in_their_stored_form(clause, canonical):
+    assert str(filters.parse(clause)[0]) == canonical
+
+
+def test_every_spelling_of_a_dataset_selects_the_same_chunks(indexed):
+    hub, _ = indexed
+
+    def ids(where):
+        return {h.id for h in hub.search("", kind="code", where=[where], limit=500, record=False)}
+
+    cifar = ids("dataset.name=cifar10")
+    assert cifar and all(ids(f"dataset={s}") == cifar for s in ("CIFAR10", "CIFAR-10", "Cifar10"))
+
+
+def test_suggestions_and_vocabulary_list_cifar10_once(indexed):
+    hub, _ = indexed
+    datasets = [name for name, _ in hub.vocabulary()["dataset.name"]]
+    assert "cifar10" in datasets and "CIFAR10" not in datasets
+    assert len(datasets) == len({d.lower() for d in datasets})
+    terms = [s.term.lower() for s in hub.suggest("cif") if s.key == "dataset.name"]
+    assert terms.count("cifar10") == 1

@@ -645,3 +645,77 @@ def test_make_images_reproduces_the_shipped_files(tmp_path):
     assert len([p for p in written if p.suffix != ".json"]) >= 14
     for path in written:
         assert path.read_bytes() == (EXAMPLES / path.name).read_bytes(), f"{path.name}: re-run make_images"
+
+
+# ----------------------------------------------------------------------------- one name per checkpoint
+
+DREAMSHAPER = {
+    "outputs/astronaut_portrait.png",
+    "outputs/comfy_desert_oasis.png",
+    "outputs/snowy_village.jpg",
+}
+SDXL_BASE = {
+    "outputs/comfy_sdxl_lighthouse.png",
+    "outputs/cyberpunk_city_night.png",
+    "outputs/hot_air_balloons.webp",
+}
+
+
+def _images(hub, *where: str) -> set[str]:
+    return {hit.path for hit in hub.search("", kind="image", where=list(where), limit=100, record=False)}
+
+
+@pytest.mark.parametrize(
+    ("spellings", "expected"),
+    [
+        (
+            [
+                "dreamshaper_8",
+                "dreamshaper_8.safetensors",
+                "DreamShaper_8",
+                "models/dreamshaper_8.safetensors",
+            ],
+            DREAMSHAPER,
+        ),
+        (["sd_xl_base_1.0", "sd_xl_base_1.0.safetensors", "SDXL\\sd_xl_base_1.0.safetensors"], SDXL_BASE),
+    ],
+)
+def test_every_spelling_of_a_checkpoint_selects_the_same_images(indexed, spellings, expected):
+    hub, _ = indexed
+    for spelling in spellings:
+        assert _images(hub, f"model_checkpoint={spelling}") == expected, spelling
+        assert _images(hub, f"model={spelling}") == expected, spelling  # the short key too
+    assert _images(hub, f"model_checkpoint!={spellings[1]}").isdisjoint(expected)
+
+
+def test_the_checkpoint_filter_lists_each_checkpoint_once_and_keeps_the_spelling_as_written(
+    indexed, example_workspace
+):
+    hub, _ = indexed
+    names = [name for name, _ in hub.vocabulary()["model_checkpoint"]]
+    assert len(names) == len({n.lower() for n in names})
+    assert not [n for n in names if n.lower().endswith((".safetensors", ".ckpt"))]
+    counts = dict(hub.vocabulary()["model_checkpoint"])
+    assert (counts["dreamshaper_8"], counts["sd_xl_base_1.0"]) == (3, 3)
+    oasis = hub.show(example_workspace / "outputs/comfy_desert_oasis.png").metadata
+    assert (oasis["model_checkpoint"], oasis["model_checkpoint_as_written"]) == (
+        "dreamshaper_8",
+        "dreamshaper_8.safetensors",
+    )
+
+
+def test_novelai_sdxl_is_not_the_sdxl_base_checkpoint(indexed, example_workspace):
+    # NovelAI's Source reads "Stable Diffusion XL C1E1DE52": its own NAI Diffusion V3 weights, not
+    # sd_xl_base_1.0 (hash 31e35c80fc), so the two are not joined
+    hub, _ = indexed
+    fox = hub.show(example_workspace / "outputs/novelai_fox_spirit.png").metadata
+    assert (fox["model_checkpoint"], fox["model_hash"]) == ("nai-diffusion-3", "C1E1DE52")
+    assert fox["model_checkpoint_as_written"] == "Stable Diffusion XL"
+    assert "outputs/novelai_fox_spirit.png" not in _images(hub, "model_checkpoint=sd_xl_base_1.0")
+    assert _images(hub, "model_checkpoint=nai-diffusion-3") == {"outputs/novelai_fox_spirit.png"}
+
+
+def test_novelai_source_names():
+    assert sd.novelai_model("Stable Diffusion XL", "C1E1DE52") == "nai-diffusion-3"
+    assert sd.novelai_model("Stable Diffusion XL", "00000000") == "NovelAI Stable Diffusion XL"
+    assert sd.novelai_model("NovelAI Diffusion V4.5", "4BDE2A90") == "NovelAI Diffusion V4.5"

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from modelhub_jupyter.ingest.chunk_packing import MAX_CHARS
-from modelhub_jupyter.ingest.notebooks import parse_notebook
+from modelhub_jupyter.ingest.notebooks import load_notebook, parse_notebook, read_cells
 from modelhub_jupyter.ingest.python_code import parse_python
 from modelhub_jupyter.ingest.python_values import const_value
 from modelhub_jupyter.ingest.types import ARCHITECTURE_TYPES, SECTION_TYPES, Chunk, Extracted, ParseError
@@ -36,14 +36,29 @@ def starts_with_heading(chunk: Chunk) -> bool:
     return shown and chunk.breadcrumb.startswith(head) and chunk.breadcrumb.endswith(part or "")
 
 
+def shows_its_lines(chunk: Chunk, lines: list[str]) -> bool:
+    """Below its heading a chunk shows exactly the file lines it cites (``start_line..end_line``),
+    indentation aside; a line longer than a chunk may be a slice of the file's line."""
+    body = chunk.content.split("\n")[1:]
+    cited = lines[chunk.start_line - 1 : chunk.end_line]
+    if len(body) != len(cited):
+        return False
+    return all(
+        b.strip() == c.strip() or (len(c) > MAX_CHARS // 2 and b.strip() and b.strip() in c)
+        for b, c in zip(body, cited, strict=True)
+    )
+
+
 def check_chunks(ex: Extracted, source: str) -> None:
-    """Invariants every parse must keep: budget, breadcrumbs, valid types, no function line lost."""
+    """Invariants every parse must keep: budget, breadcrumbs, valid types, no function line lost,
+    and the lines a chunk cites are the lines it shows."""
     lines = source.splitlines()
     for chunk in ex.chunks:
         assert len(chunk.content) <= MAX_CHARS, chunk.breadcrumb
         assert starts_with_heading(chunk), chunk.content[:200]
         assert 1 <= chunk.start_line <= chunk.end_line <= max(len(lines), 1)
         assert chunk.section_type in SECTION_TYPES
+        assert shows_its_lines(chunk, lines), (chunk.start_line, chunk.end_line, chunk.content[:300])
     seen = {ln.strip() for c in ex.chunks for ln in c.content.splitlines()}
     everything = "\n".join(c.content for c in ex.chunks)
     for node in ast.walk(ast.parse(source)):
@@ -172,13 +187,17 @@ def test_nanogpt_chunk_boundaries_and_breadcrumbs():
     assert "n_embd: int = 768" in config.content
 
     (skeleton,) = by_symbol(ex, "CausalSelfAttention")
-    assert skeleton.breadcrumb == "nano/gpt_v2.py › class CausalSelfAttention(nn.Module)"
+    # the class chunk shows the class's own lines (header, docstring); its methods are named on
+    # the breadcrumb line and have chunks of their own
+    assert (
+        skeleton.breadcrumb
+        == "nano/gpt_v2.py › class CausalSelfAttention(nn.Module) · members __init__, forward"
+    )
     assert skeleton.section_type == "model_definition"
-    assert "def forward(self, x): ..." in skeleton.content
-    assert "att = F.softmax" not in skeleton.content  # bodies collapsed
+    assert "def forward" not in skeleton.content and "att = F.softmax" not in skeleton.content
     assert (skeleton.start_line, skeleton.end_line) == (
         line_of(GPT_V2, "class CausalSelfAttention"),
-        line_of(GPT_V2, "return self.c_proj(att @ v)"),
+        line_of(GPT_V2, "Multi-head masked self-attention"),
     )
 
     (forward,) = by_symbol(ex, "CausalSelfAttention.forward")
@@ -189,9 +208,10 @@ def test_nanogpt_chunk_boundaries_and_breadcrumbs():
         "nano/gpt_v2.py › CausalSelfAttention.forward",
         "def forward(self, x):",
     ]
-    assert skeleton.content.splitlines()[:2] == [
-        "nano/gpt_v2.py › class CausalSelfAttention",
+    assert skeleton.content.splitlines() == [
+        skeleton.breadcrumb,
         "class CausalSelfAttention(nn.Module):",
+        '    """Multi-head masked self-attention."""',
     ]
     assert forward.start_line == line_of(GPT_V2, "B, T, C = x.size()") - 1
     assert forward.end_line == line_of(GPT_V2, "return self.c_proj(att @ v)")
@@ -292,13 +312,47 @@ def test_train_script_argparse_optimizer_dataset():
     check_chunks(ex, TRAIN)
 
 
-def test_tiny_module_statements_merge_into_the_header():
+def test_a_short_tail_after_a_function_joins_that_function_not_the_distant_header():
     ex = parse_python(TRAIN, "train.py")
-    modules = [c for c in ex.chunks if c.chunk_type == "module"]
-    assert len(modules) == 1
-    assert 'if __name__ == "__main__":' in modules[0].content
-    assert (modules[0].start_line, modules[0].end_line) == (1, line_of(TRAIN, "train(parse_args())"))
+    check_chunks(ex, TRAIN)
+    (header,) = [c for c in ex.chunks if c.chunk_type == "module"]
+    assert (header.start_line, header.end_line) == (1, line_of(TRAIN, "from model import"))
+    assert "__main__" not in header.content
+    (train,) = by_symbol(ex, "train")
+    assert (train.start_line, train.end_line) == (
+        line_of(TRAIN, "def train("),
+        line_of(TRAIN, "train(parse_args())"),
+    )
+    assert train.content.endswith(
+        'optimizer.zero_grad()\n\n\nif __name__ == "__main__":\n    train(parse_args())'
+    )
     assert all(c.end_line > c.start_line for c in ex.chunks)  # no one-line chunks here
+
+
+def test_top_level_statements_far_apart_are_separate_chunks():
+    source = src(
+        """
+        import torch
+
+        MEAN = (0.5, 0.5)
+
+
+        def a():
+            return 1
+
+
+        class B:
+            pass
+
+
+        REGISTRY = {"a": a}
+        STD = (0.2, 0.2)
+        """
+    )
+    ex = parse_python(source, "far.py")
+    check_chunks(ex, source)
+    modules = [(c.start_line, c.end_line) for c in ex.chunks if c.chunk_type == "module"]
+    assert modules == [(1, line_of(source, "MEAN")), (line_of(source, "REGISTRY"), line_of(source, "STD"))]
 
 
 KERAS_CNN = src('''
@@ -501,17 +555,20 @@ def test_long_function_is_split_on_statement_boundaries_and_keeps_every_line():
     for index, part in enumerate(parts, 1):
         assert part.breadcrumb == f"pipe/long.py › process(value_0, *, verbose=False) (part {index}/{n})"
         assert len(part.content) <= MAX_CHARS
-        assert part.content.splitlines()[0] == f"pipe/long.py › process (part {index}/{n})"
-        assert part.content.splitlines()[1] == "def process(value_0, *, verbose=False):"  # signature repeated
+        # the first part shows the def line under a short heading; later parts, whose lines do not
+        # show it, carry the signature on their heading
+        heading = f"pipe/long.py › process (part 1/{n})" if index == 1 else part.breadcrumb
+        assert part.content.splitlines()[0] == heading
+    assert parts[0].content.splitlines()[1] == "def process(value_0, *, verbose=False):"
     assert parts[0].start_line == 1 and parts[-1].end_line == source.count("\n")
     for before, after in zip(parts, parts[1:], strict=False):
         assert after.start_line >= before.end_line  # consecutive, in order
     statement_lines = {f"value_{i} = compute_something(value_{i - 1}, step={i})" for i in range(1, 80)}
     for part in parts:  # cuts fall between statements: no statement is torn apart
-        for line in part.content.splitlines()[2:]:
+        for line in part.content.splitlines()[1:]:
             if line.strip().startswith("value_"):
                 assert line.strip() in statement_lines
-    bodies = [p.content.splitlines()[1 if i == 0 else 2 :] for i, p in enumerate(parts)]
+    bodies = [p.content.splitlines()[1:] for p in parts]
     assert huge in "".join(line for body in bodies for line in body)  # the huge line is sliced, not truncated
     check_chunks(ex, source)
 
@@ -628,15 +685,20 @@ def test_notebook_facts_chunks_and_cell_provenance():
 
     assert {c.chunk_type for c in ex.chunks} == {"notebook"}
     assert all(len(c.content) <= MAX_CHARS and starts_with_heading(c) for c in ex.chunks)
+    # lines are those of the code cells one after another; each chunk shows the lines it cites
+    vlines = [
+        line for cell in read_cells(load_notebook(NOTEBOOK)) if cell.kind == "code" for line in cell.lines
+    ]
+    assert all(shows_its_lines(c, vlines) for c in ex.chunks[:-1])  # the last: a broken cell's window
     crumbs = [c.breadcrumb for c in ex.chunks]
-    assert "exp/nb.ipynb › cell 4 › train(model, loader)" in crumbs
+    assert "exp/nb.ipynb › cell 4 › train(model, loader) · Training" in crumbs
     first = ex.chunks[0]
-    assert first.breadcrumb == "exp/nb.ipynb › cell 2"
-    assert "# MNIST experiments" in first.content  # markdown context above the cell
+    # the markdown above a cell goes on its breadcrumb line, not among the code lines
+    assert first.breadcrumb == "exp/nb.ipynb › cell 2 · MNIST experiments · A small CNN."
     assert "%matplotlib" not in first.content and "!pip" not in first.content
     (train,) = [c for c in ex.chunks if c.symbol == "train"]
-    assert train.section_type == "training_loop" and "## Training" in train.content
-    assert train.content.splitlines()[2] == "def train(model, loader):"
+    assert train.section_type == "training_loop"
+    assert train.content.splitlines()[1] == "def train(model, loader):"
     assert any("print('done'" in c.content for c in ex.chunks)  # the broken cell is still indexed
 
 
@@ -655,3 +717,37 @@ def test_small_neighbouring_cells_are_grouped():
 def test_notebook_that_cannot_be_read_raises(text, message):
     with pytest.raises(ParseError, match=message):
         parse_notebook(text, "bad.ipynb")
+
+
+def _cited_file_lines(workspace, doc) -> tuple[list[str], bool]:
+    """The lines a document's line numbers count in, and whether its content starts with a heading."""
+    md = doc.metadata
+    if md.get("chunk_type") == "card":  # a model card section: README lines, no breadcrumb line
+        return (workspace / md["breadcrumb"].split(" › ")[0]).read_text().splitlines(), False
+    text = (workspace / md["filepath"]).read_text()
+    if md["filepath"].endswith(".ipynb"):  # the code cells one after another
+        return [
+            ln for cell in read_cells(load_notebook(text)) if cell.kind == "code" for ln in cell.lines
+        ], True
+    return text.splitlines(), True
+
+
+def test_every_chunk_of_the_example_workspace_shows_the_lines_it_cites(indexed, example_workspace):
+    """A hit labelled ``path:a-b`` shows lines a..b of the file, no more and no fewer (module
+    headers no longer absorb statements far below them). Model summaries (a weight file's or a
+    config.json's digest) describe a whole file and are not line excerpts."""
+    hub, _ = indexed
+    docs = [d for d in hub.catalog.documents(kind="code")]
+    docs += [d for d in hub.catalog.documents(kind="model") if d.metadata.get("chunk_type") == "card"]
+    assert len(docs) > 200
+    wrong = []
+    for doc in docs:
+        lines, heading = _cited_file_lines(example_workspace, doc)
+        md = doc.metadata
+        shown = doc.content.split("\n")[1 if heading else 0 :]
+        cited = lines[md["start_line"] - 1 : md["end_line"]]
+        if [s.strip() for s in shown] != [c.strip() for c in cited]:
+            wrong.append(f"{md['filepath']}:{md['start_line']}-{md['end_line']} shows {len(shown)} lines")
+    assert not wrong, wrong
+    resnet = [d.metadata for d in docs if d.metadata["filepath"] == "vision/resnet_cifar.py"]
+    assert max(m["end_line"] - m["start_line"] for m in resnet if m["chunk_type"] == "module") < 40

@@ -85,7 +85,7 @@ def test_lenient_validation_keeps_the_document_and_reports_the_dropped_value():
 def test_seed_v1_script_is_upgraded_to_plain_values_on_read():
     doc = schemas.read(SEED_SCRIPT_V1)
     md = doc["metadata"]
-    assert doc["$schema_version"] == schemas.current_version("model_script") == "2.0.0"
+    assert doc["$schema_version"] == schemas.current_version("model_script") == "2.1.0"
     assert md["architecture_type"] == "transformer"
     assert md["model_dimensions"]["hidden_size"] == 768
     assert md["framework"] == {"name": "pytorch", "version": "2.0.1"}
@@ -133,6 +133,22 @@ def test_a_catalog_written_by_an_older_release_reads_as_the_current_version(tmp_
         "/p/t.py", [DocRow("old#0", "/p/t.py", "code", "model_script", "1.0.0", "x", None, old, {})]
     )
     [doc] = catalog.documents()
-    assert doc.schema_version == "2.0.0"
+    assert doc.schema_version == schemas.current_version("model_script")
     assert doc.metadata["architecture_type"] == "transformer"
     assert doc.metadata["model_dimensions"]["hidden_size"] == 768
+
+
+def test_documents_of_2_0_0_read_with_one_name_per_checkpoint_dataset_and_framework():
+    image = {
+        "type": "generated_image", "filename": "a.png", "filepath": "a.png", "root": "/r", "format": "png",
+        "resolution": {"width": 8, "height": 8}, "model_checkpoint": "SDXL\\sd_xl_base_1.0.safetensors",
+    }  # fmt: skip
+    md = schemas.read({"id": "a", "$schema_version": "2.0.0", "metadata": image})["metadata"]
+    assert md["model_checkpoint"] == "sd_xl_base_1.0"
+    assert md["model_checkpoint_as_written"] == "SDXL\\sd_xl_base_1.0.safetensors"
+    script = _script(dataset={"name": "CIFAR10"}, framework={"name": "PyTorch"})
+    md = schemas.read({"id": "s", "$schema_version": "2.0.0", "metadata": script})["metadata"]
+    assert md["dataset"] == {"name": "cifar10", "name_as_written": "CIFAR10"}
+    assert md["framework"]["name"] == "pytorch"
+    # already canonical: read back unchanged
+    assert schemas.read({"id": "s", "$schema_version": "2.1.0", "metadata": md})["metadata"] == md

@@ -37,7 +37,9 @@ def read(query: str) -> tuple[list[str], str]:
              "model_dimensions.total_parameters>100000000", "dataset.name=wikitext"],
             "pytorch transformers wikitext",  # names stay in the ranked words; values leave them
         ),
-        ("training loop with AdamW", ["training_config.optimizer=AdamW"], "training loop with AdamW"),
+        ("training loop with AdamW", ["section_type=training_loop", "training_config.optimizer=AdamW"],
+         "training loop with AdamW"),
+        ("training loop", ["section_type=training_loop"], "training loop"),  # a kind of code, even alone
         ("euler a, cfg above 7", ["sampler=Euler a", "guidance_scale>7"], "euler a"),
         ("castle DPM++ 2M Karras", ["sampler=DPM++ 2M Karras"], "castle DPM++ 2M Karras"),  # no "2M" size
         ("models with 12 layers and at least 8 heads",
@@ -128,3 +130,14 @@ def test_unknown_where_key_names_close_keys(indexed) -> None:
     with pytest.raises(FilterError, match=r"unknown filter key 'framwork.name'.*framework\.name"):
         hub.search("attention", where=["framwork.name=pytorch"])
     assert hub.search("attention", where=["framework=pytorch"]).hits  # short names still work
+
+
+def test_any_spelling_of_a_stored_checkpoint_or_dataset_is_recognised():
+    vocab = {"model_checkpoint": [("dreamshaper_8", 3)], "dataset.name": [("cifar10", 2)]}
+    for query in (
+        "dreamshaper_8.safetensors portraits",
+        "DreamShaper_8 portraits",
+        "dreamshaper_8 portraits",
+    ):
+        assert understand(query, vocab, TODAY).where == ["model_checkpoint=dreamshaper_8"], query
+    assert understand("resnet on CIFAR10", vocab, TODAY).where == ["dataset.name=cifar10"]

@@ -111,29 +111,32 @@ def make_chunks(
     crumb: str,
     items: list[Item],
     *,
-    repeat: str = "",
     span: tuple[int, int] | None = None,
     section_type: str = "utility",
     chunk_type: str = "function",
     symbol: str | None = None,
     heading: str | None = None,
+    reserve: int = 0,
 ) -> list[Chunk]:
     """Chunks for one unit (a function, a class skeleton, ...): a heading line, then its lines.
 
-    A unit that does not fit is split; each piece's breadcrumb gets ``(part i/n)`` and
-    pieces after the first start with ``repeat`` (e.g. the ``def`` line) when it is short.
-    ``span`` overrides the line range of a unit that fits in one chunk.
+    A unit that does not fit is split; each piece's breadcrumb gets ``(part i/n)``. Below the
+    heading a chunk holds exactly the file lines of its range (``start_line..end_line``), so a
+    cited range is what the snippet shows. ``span`` overrides the range of a unit that fits in one
+    chunk (config sections, whose items are rendered ``key: value`` lines, not file text).
 
-    The heading is ``crumb`` unless a shorter ``heading`` is given for pieces whose own lines
-    already show the rest (``path › Model.forward`` above ``def forward(self, x):``): the
-    embedder reads every token, so a signature is not spent twice.
+    The first piece's heading is ``crumb`` unless a shorter ``heading`` is given for a piece whose
+    own lines already show the rest (``path › Model.forward`` above ``def forward(self, x):``):
+    the embedder reads every token, so a signature is not spent twice. Later pieces do not show
+    the ``def`` line, so their heading is the full ``crumb`` (with the signature). A unit that is
+    split packs its pieces ``reserve`` characters short of the budget (a function reserves its
+    ``def`` header: pieces that stay small read better than ones filled to the last token).
     """
-    repeat = repeat if len(repeat) <= MAX_CHARS // 4 else ""
     pieces = pack(items, MAX_CHARS - len(crumb) - 1)
     total = len(pieces)
     while total > 1:
         widest = f"{crumb} (part {total}/{total})"
-        pieces = pack(items, MAX_CHARS - len(widest) - 1 - (len(repeat) + 1 if repeat else 0))
+        pieces = pack(items, MAX_CHARS - len(widest) - 1 - reserve)
         if len(str(len(pieces))) <= len(str(total)):
             break
         total = len(pieces)
@@ -141,8 +144,7 @@ def make_chunks(
     for index, piece in enumerate(pieces, 1):
         part = "" if len(pieces) == 1 else f" (part {index}/{len(pieces)})"
         label = crumb + part
-        shows_head = heading is not None and (index == 1 or bool(repeat))
-        head = [(heading or "") + part if shows_head else label] + ([repeat] if repeat and index > 1 else [])
+        head = (heading or crumb) + part if index == 1 else label
         start, end = min(i.lineno for i in piece), max(i.lineno for i in piece)
         if span and len(pieces) == 1:
             start, end = span
@@ -150,7 +152,7 @@ def make_chunks(
             end = max(end, span[1])
         chunks.append(
             Chunk(
-                content="\n".join(head + [i.text for i in piece]),
+                content="\n".join([head] + [i.text for i in piece]),
                 start_line=start,
                 end_line=end,
                 breadcrumb=label,

@@ -472,7 +472,7 @@ def parse_config(text: str, relpath: str, suffix: str) -> Extracted:
         ex.set("config_kind", "training", relpath)
     elif any(k.startswith("model_dimensions.") or k in ("model_type", "architecture_type") for k in keys):
         ex.set("config_kind", "model", relpath)
-    ex.chunks = _chunks(flat, relpath, locate, _leading_comments(text))
+    ex.chunks = _chunks(flat, relpath, locate, _leading_comments(text), text)
     return ex
 
 
@@ -545,21 +545,63 @@ def _leading_comments(text: str) -> list[Item]:
     return items
 
 
-def _chunks(flat: list[tuple[Path, Any]], relpath: str, locate: Locate, comments: list[Item]) -> list[Chunk]:
-    """One chunk per top-level section (top-level scalars together), split when too long."""
+def _chunks(
+    flat: list[tuple[Path, Any]], relpath: str, locate: Locate, comments: list[Item], text: str = ""
+) -> list[Chunk]:
+    """One chunk per top-level section (top-level scalars together), split when too long.
+
+    When the sections lie in the file one after another (the usual YAML, TOML and pretty JSON),
+    a chunk holds the section's lines as written, so the range it cites is the lines it shows;
+    otherwise (sections interleaved, a minified file) it holds ``key.path: value`` lines.
+    """
     groups: dict[str | None, list[tuple[Path, Any]]] = {}
     for path, value in flat:
         section = None if len(path) <= 1 else (f"[{path[0]}]" if isinstance(path[0], int) else str(path[0]))
         groups.setdefault(section, []).append((path, value))
-    chunks = []
     first_group = min(groups, key=lambda g: locate(groups[g][0][0][:1]))
+    rendered: dict[str | None, list[Item]] = {}
+    spans: dict[str | None, tuple[int, int]] = {}
     for section, members in groups.items():
         items = [Item(locate(path), render(path, value), 2) for path, value in members]
         items = (comments if section == first_group else []) + items
         first = locate(members[0][0][:1]) if section is not None else min(i.lineno for i in items)
-        span = (min(first, *(i.lineno for i in items)), max(i.lineno for i in items))
+        rendered[section] = items
+        spans[section] = (min(first, *(i.lineno for i in items)), max(i.lineno for i in items))
+    raw = _raw_items(text, rendered, spans, first_group)
+    chunks = []
+    for section, items in rendered.items():
         crumb = f"{relpath}{SEP}{section if section is not None else 'top-level'}"
-        chunks += make_chunks(
-            crumb, items, span=span, section_type="config", chunk_type="config", symbol=section
-        )
+        if raw is not None:
+            chunks += make_chunks(
+                crumb, raw[section], section_type="config", chunk_type="config", symbol=section
+            )
+        else:
+            chunks += make_chunks(
+                crumb, items, span=spans[section], section_type="config", chunk_type="config", symbol=section
+            )
     return sorted(chunks, key=lambda c: c.start_line)
+
+
+def _raw_items(
+    text: str,
+    rendered: dict[str | None, list[Item]],
+    spans: dict[str | None, tuple[int, int]],
+    first_group: str | None,
+) -> dict[str | None, list[Item]] | None:
+    """Each section's file lines, from its first line to the line before the next section (the
+    first from line 1); None when sections interleave or a line is too long to show."""
+    if not text:
+        return None
+    lines = text.splitlines()
+    order = sorted(spans, key=lambda g: spans[g][0])
+    out: dict[str | None, list[Item]] = {}
+    for n, section in enumerate(order):
+        start = 1 if section == first_group else spans[section][0]
+        end = spans[order[n + 1]][0] - 1 if n + 1 < len(order) else len(lines)
+        if not start <= spans[section][1] <= end or end > len(lines):
+            return None  # another section starts inside this one
+        if any(len(lines[i - 1]) > MAX_LEAF_CHARS for i in range(start, end + 1)):
+            return None
+        starts = {item.lineno for item in rendered[section]}
+        out[section] = [Item(i, lines[i - 1], 2 if i in starts else 0) for i in range(start, end + 1)]
+    return out

@@ -549,10 +549,11 @@ def _apply_card_body(ex: Extracted, card: _Card, file: str) -> None:
         for n, (text, p_start, p_end) in enumerate(
             _pieces(_paragraphs(body, first), CHUNK_CHARS - len(prefix))
         ):
+            chunk_start = start if n == 0 and heading is not None else p_start
             ex.chunks.append(
                 Chunk(
-                    content=prefix + text,
-                    start_line=start if n == 0 and heading is not None else p_start,
+                    content=_as_written(card.lines, chunk_start, p_end, prefix + text),
+                    start_line=chunk_start,
                     end_line=p_end,
                     breadcrumb=breadcrumb,
                     section_type="utility",
@@ -560,6 +561,15 @@ def _apply_card_body(ex: Extracted, card: _Card, file: str) -> None:
                     symbol=heading,
                 )
             )
+
+
+def _as_written(lines: list[str], start: int, end: int, text: str) -> str:
+    """The card's lines ``start..end`` as written (blank lines kept, so the cited range is what the
+    chunk shows) when they hold exactly ``text``'s lines; else ``text`` (a cut of a long line)."""
+    written = lines[start - 1 : end]
+    if [ln for ln in written if ln.strip()] == [ln for ln in text.split("\n") if ln.strip()]:
+        return "\n".join(written)
+    return text
 
 
 def _description_from(ex: Extracted, body: list[str], first: int, file: str) -> None:

@@ -239,8 +239,9 @@ def _chunks(cells: list[Cell], vlines: list[str], relpath: str, models: set[str]
             continue
         single = len(chunks) == 1 and chunks[0].chunk_type == "module"
         mergeable = single and not markdown and bool(groups) and groups[-1][2]
-        if mergeable and _merged_size(groups[-1][0][0], chunks[0]) <= MAX_CHARS:
-            groups[-1] = ([_merge(groups[-1][0][0], chunks[0], relpath)], groups[-1][1], True)
+        room = MAX_CHARS - _heading_size(groups[-1][1]) if groups else MAX_CHARS
+        if mergeable and _merged_size(groups[-1][0][0], chunks[0], vlines) <= room:
+            groups[-1] = ([_merge(groups[-1][0][0], chunks[0], relpath, vlines)], groups[-1][1], True)
         else:
             groups.append((chunks, markdown, single))
         markdown = []
@@ -264,25 +265,55 @@ def _cells_label(a: Chunk, b: Chunk, relpath: str) -> str:
     return f"{relpath}{SEP}cells {start}-{end}"
 
 
-def _body(chunk: Chunk) -> str:
-    return chunk.content.split("\n", 1)[1] if "\n" in chunk.content else ""
+def _merged_size(a: Chunk, b: Chunk, vlines: list[str]) -> int:
+    return len(a.breadcrumb) + 12 + sum(len(line) + 1 for line in vlines[a.start_line - 1 : b.end_line])
 
 
-def _merged_size(a: Chunk, b: Chunk) -> int:
-    return len(a.breadcrumb) + 12 + len(_body(a)) + len(_body(b)) + 2
-
-
-def _merge(a: Chunk, b: Chunk, relpath: str) -> Chunk:
+def _merge(a: Chunk, b: Chunk, relpath: str, vlines: list[str]) -> Chunk:
+    """One chunk of two neighbouring cells: the code lines from the first one's start to the
+    second one's end, so the range cited is the lines shown."""
     crumb = _cells_label(a, b, relpath)
-    body = _body(a) + "\n\n" + _body(b)
+    body = "\n".join(vlines[a.start_line - 1 : b.end_line])
     code = "\n".join(ln for ln in body.splitlines() if not re.match(r"^\s*(import|from)\s", ln))
     return Chunk(f"{crumb}\n{body}", a.start_line, b.end_line, crumb, classify_text(code), "module", None)
 
 
+MAX_MARKDOWN_HEADING = 240  # characters of markdown put beside a cell's breadcrumb
+
+
+def _markdown_words(markdown: list[str]) -> list[str]:
+    """Headings, and the text under each joined into one line: ``["Sample", "Greedy-ish ..."]``."""
+    out: list[str] = []
+    heading = True
+    for line in markdown:
+        text = " ".join(line.strip().lstrip("#").split())
+        if not text:
+            continue
+        if line.lstrip().startswith("#") or heading or not out:
+            out.append(text)
+        else:
+            out[-1] += " " + text
+        heading = line.lstrip().startswith("#")
+    return out
+
+
+def _heading_size(markdown: list[str]) -> int:
+    """Characters the markdown above a cell will take on its chunk's breadcrumb line."""
+    words = " · ".join(_markdown_words(markdown))
+    return min(len(words), MAX_MARKDOWN_HEADING) + 3 if words else 0
+
+
 def _add_markdown(chunk: Chunk, markdown: list[str]) -> None:
-    """Put the markdown above a cell after the breadcrumb, whole or its first line, if it fits."""
-    for text in ("\n".join(markdown), markdown[0] if markdown else ""):
-        if text and len(chunk.content) + len(text) + 1 <= MAX_CHARS:
-            crumb, _, rest = chunk.content.partition("\n")
-            chunk.content = f"{crumb}\n{text}\n{rest}"
+    """Put the markdown above a cell on the breadcrumb line (``nb › cell 6 · Overfit a few
+    batches``), whole or its first line, if it fits: the lines below stay exactly the cited code."""
+    lines = _markdown_words(markdown)
+    if not lines:
+        return
+    _, _, rest = chunk.content.partition("\n")
+    room = min(MAX_MARKDOWN_HEADING, MAX_CHARS - len(chunk.breadcrumb) - len(rest) - 4)
+    cut = lines[0][: max(room - 1, 0)].rstrip()
+    for words in (" · ".join(lines), lines[0], cut + "…" if len(cut) >= 12 else ""):
+        if words and len(words) <= room:
+            chunk.breadcrumb = f"{chunk.breadcrumb} · {words}"
+            chunk.content = f"{chunk.breadcrumb}\n{rest}"
             return

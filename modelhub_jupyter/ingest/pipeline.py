@@ -201,8 +201,14 @@ def _build(file: ScannedFile, root: Path, git: GitInfo, thumbnails: Path | None)
     if len(chunks) > MAX_CHUNKS:
         outcome.warnings.append(f"{len(chunks):,} chunks; only the first {MAX_CHUNKS:,} are indexed")
         chunks = chunks[:MAX_CHUNKS]
-    base = _storable(base)
+    base = schemas.canonicalise(_storable(base))  # one stored name per checkpoint, dataset, framework
     provenance = _storable(extracted.provenance)
+    for key, source in (
+        ("model_checkpoint_as_written", "model_checkpoint"),
+        ("dataset.name_as_written", "dataset.name"),
+    ):
+        if source in provenance:
+            provenance.setdefault(key, provenance[source])
     for index, chunk in enumerate(chunks):
         metadata = dict(base)
         if doc_type != "generated_image":

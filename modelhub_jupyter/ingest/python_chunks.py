@@ -10,9 +10,8 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Iterable
 
-from .chunk_packing import HARD, SEP, Item, fit_text, make_chunks
+from .chunk_packing import HARD, MAX_CHARS, SEP, Item, fit_text, make_chunks
 from .python_sections import class_kind, classify_function, classify_text
 from .types import Chunk
 
@@ -39,26 +38,6 @@ def _dedent(text: str, width: int) -> str:
     while n < width and n < len(text) and text[n] in " \t":
         n += 1
     return text[n:]
-
-
-def _header_end(node: ast.stmt, lines: list[str], parts: Iterable[ast.AST]) -> int:
-    """Last line of a ``def``/``class`` header (the line ending with ``:``)."""
-    body_start = node_start(node.body[0])  # type: ignore[attr-defined]
-    if body_start <= node.lineno:
-        return node.lineno
-    line = max([node.lineno] + [getattr(p, "end_lineno", None) or node.lineno for p in parts])
-    while line < body_start - 1 and not lines[line - 1].split("#")[0].rstrip().endswith(":"):
-        line += 1
-    return min(line, body_start - 1)
-
-
-def _def_parts(node: ast.stmt) -> list[ast.AST]:
-    if isinstance(node, ast.ClassDef):
-        return [*node.bases, *node.keywords]
-    args = node.args  # type: ignore[attr-defined]
-    parts: list[ast.AST] = [*args.posonlyargs, *args.args, *args.kwonlyargs, *args.defaults]
-    parts += [d for d in args.kw_defaults if d is not None] + [a for a in (args.vararg, args.kwarg) if a]
-    return parts + ([node.returns] if node.returns else [])  # type: ignore[attr-defined]
 
 
 def _levels(body: list[ast.stmt], lines: list[str], lo: int) -> dict[int, int]:
@@ -100,17 +79,50 @@ class PythonChunker:
 
     def chunk(self, tree: ast.Module, first_line: int = 1, last_line: int | None = None) -> list[Chunk]:
         """All chunks of ``tree`` (lines ``first_line``..``last_line`` of ``self.lines``) in order."""
-        chunks = self.module_chunks(tree, first_line, last_line or len(self.lines))
+        chunks, tails = self.module_chunks(tree, first_line, last_line or len(self.lines))
+        last_part: dict[int, Chunk] = {}  # end line of a top-level function -> its last chunk
         for node in tree.body:
             if isinstance(node, _Def):
-                chunks += self.function_chunks(node, node.name, None, 0)
+                parts = self.function_chunks(node, node.name, None, 0)
+                last_part[parts[-1].end_line] = parts[-1]
+                chunks += parts
             elif isinstance(node, ast.ClassDef):
                 chunks += self.class_chunks(node, node.name, 0)
+        for tail in tails:
+            chunks += self.attach_tail(tail, last_part)
         return sorted(chunks, key=lambda c: (c.start_line, c.chunk_type != "module"))
 
-    def module_chunks(self, tree: ast.Module, first_line: int, last_line: int) -> list[Chunk]:
-        """Header (docstring, imports, constants) plus any other top-level code."""
+    def attach_tail(self, tail: list[ast.stmt], last_part: dict[int, Chunk]) -> list[Chunk]:
+        """A short run of top-level code after a function (``if __name__ == "__main__": main()``)
+        joins that function's last chunk, with the lines between, when it fits; otherwise it is
+        a module chunk of its own. Either way no chunk spans lines it does not show."""
+        start, end = node_start(tail[0]), tail[-1].end_lineno or tail[-1].lineno
+        gap_start = start
+        while gap_start > 1 and gap_start - 1 not in last_part and not self.lines[gap_start - 2].strip():
+            gap_start -= 1
+        above = last_part.get(gap_start - 1)
+        lines = self.lines[gap_start - 1 : end]
+        if above is not None and len(above.content) + sum(len(ln) + 1 for ln in lines) <= MAX_CHARS:
+            above.content = "\n".join([above.content, *lines])
+            above.end_line = end
+            return []
+        items = _line_items(self.lines, start, end, 0, _levels(tail, self.lines, start))
+        chunks = make_chunks(self.crumb(self.module_label), items, chunk_type="module")
+        for chunk in chunks:
+            chunk.section_type = classify_text(chunk.content.split("\n", 1)[-1][:MAX_CLASSIFIED_LINE])
+        return chunks
+
+    def module_chunks(
+        self, tree: ast.Module, first_line: int, last_line: int
+    ) -> tuple[list[Chunk], list[list[ast.stmt]]]:
+        """Header (docstring, imports, constants) plus any other top-level code, and the short
+        runs of top-level code right after a function (``tails``, see :meth:`attach_tail`).
+
+        Each run of top-level statements between functions and classes starts a chunk of its
+        own: a chunk never joins statements that are far apart, so its range is what it shows.
+        """
         items: list[Item] = []
+        tails: list[list[ast.stmt]] = []
         body = tree.body
         first_def = next((node_start(n) for n in body if isinstance(n, _Def | ast.ClassDef)), None)
         if body and first_def == node_start(body[0]) and first_def > first_line:
@@ -119,15 +131,19 @@ class PythonChunker:
             start, end = node_start(segment[0]), segment[-1].end_lineno or segment[-1].lineno
             if segment[0] is body[0]:
                 start = first_line
-            levels = _levels(segment, self.lines, start)
             text = "\n".join(self.lines[start - 1 : end])
             tiny = sum(1 for ln in self.lines[start - 1 : end] if ln.strip()) <= 3 and len(text) <= 200
-            levels[start] = 2 if tiny or index == 0 else HARD
-            if items and start > items[-1].lineno + 1:
-                items.append(Item(start, "", levels[start]))  # a blank line between distant statements
+            previous = body[body.index(segment[0]) - 1] if segment[0] is not body[0] else None
+            if tiny and isinstance(previous, _Def):
+                tails.append(segment)
+                continue
+            levels = _levels(segment, self.lines, start)
+            levels[start] = 2 if index == 0 else HARD
             items += _line_items(self.lines, start, end, 0, levels)
         if not body:
             items = _line_items(self.lines, first_line, last_line, 0, {})
+        if not items:
+            return [], tails
         chunks = make_chunks(self.crumb(self.module_label), items, chunk_type="module")
         skip = _docstring_lines(tree)
         code: list[list[str]] = [[] for _ in chunks]
@@ -141,36 +157,40 @@ class PythonChunker:
                 index -= 1
         for chunk, lines in zip(chunks, code, strict=True):
             chunk.section_type = classify_text("\n".join(lines))
-        return chunks
+        return chunks, tails
 
     def function_chunks(self, node: _Def, qualname: str, kind: str | None, indent: int) -> list[Chunk]:
         """One chunk (or several parts) for a function or method."""
         start, end = node_start(node), node.end_lineno or node.lineno
         levels = _levels(node.body, self.lines, start)
         items = _line_items(self.lines, start, end, indent, levels)
-        head_end = _header_end(node, self.lines, _def_parts(node))
-        repeat = "\n".join(_dedent(self.lines[n - 1], indent) for n in range(node.lineno, head_end + 1))
         text = "\n".join(i.text for i in items)
         section = classify_function(node.name, text, kind)
         crumb = self.crumb(qualname + signature(node))
+        header_end = max(node.lineno, node_start(node.body[0]) - 1)
+        header = sum(len(self.lines[n - 1]) - indent + 1 for n in range(node.lineno, header_end + 1))
         return make_chunks(
-            crumb, items, repeat=repeat, section_type=section, symbol=qualname, heading=self.crumb(qualname)
-        )
+            crumb, items, section_type=section, symbol=qualname, heading=self.crumb(qualname),
+            reserve=header if header <= MAX_CHARS // 4 else 0,
+        )  # fmt: skip
 
     def class_chunks(self, node: ast.ClassDef, qualname: str, indent: int) -> list[Chunk]:
-        """A skeleton chunk for the class, then its methods and nested classes."""
+        """A chunk for the class's own lines (header, docstring, fields), then its methods and
+        nested classes. Fields written between or after methods get chunks of their own."""
         bases = [ast.unparse(b) for b in node.bases]
         decorators = [ast.unparse(d) for d in node.decorator_list]
         kind = class_kind(node.name, bases, decorators, node.name in self.model_classes)
-        items = self.skeleton_items(node, indent)
-        start, end = node_start(node), node.end_lineno or node.lineno
-        section = kind or classify_text("\n".join(i.text for i in items))
-        label = f"class {qualname}" + (f"({', '.join(bases)})" if bases else "")
-        crumb = self.crumb(fit_text(label, 160))
-        chunks = make_chunks(
-            crumb, items, span=(start, end), section_type=section, chunk_type="class", symbol=qualname,
-            heading=self.crumb(f"class {qualname}"),
-        )  # fmt: skip
+        label = fit_text(f"class {qualname}" + (f"({', '.join(bases)})" if bases else ""), 160)
+        methods = [s.name for s in node.body if isinstance(s, _Def | ast.ClassDef)]
+        if methods:  # the class chunk shows its own lines only; its members are named here
+            label += " · " + fit_text(
+                f"{'members' if len(methods) > 1 else 'member'} {', '.join(methods)}", 200
+            )
+        crumb = self.crumb(label)
+        chunks: list[Chunk] = []
+        for items in self.skeleton_items(node, indent):
+            section = kind or classify_text("\n".join(i.text for i in items))
+            chunks += make_chunks(crumb, items, section_type=section, chunk_type="class", symbol=qualname)
         for stmt in node.body:
             if isinstance(stmt, _Def):
                 chunks += self.function_chunks(stmt, f"{qualname}.{stmt.name}", kind, stmt.col_offset)
@@ -178,31 +198,32 @@ class PythonChunker:
                 chunks += self.class_chunks(stmt, f"{qualname}.{stmt.name}", stmt.col_offset)
         return chunks
 
-    def skeleton_items(self, node: ast.ClassDef, indent: int) -> list[Item]:
-        """Class line, docstring and fields as written; method bodies collapsed to ``...``."""
-        head_end = _header_end(node, self.lines, _def_parts(node))
-        items = _line_items(self.lines, node_start(node), head_end, indent, {})
+    def skeleton_items(self, node: ast.ClassDef, indent: int) -> list[list[Item]]:
+        """The class's own lines as written, in runs of contiguous lines: from the decorators and
+        ``class`` line to the first method (docstring, fields, comments), then each later run of
+        statements that are not methods or nested classes."""
+        spans: list[tuple[int, int, list[ast.stmt]]] = []
+        members: list[ast.stmt] = []
+        first = True
         for stmt in node.body:
-            pad = " " * max(0, stmt.col_offset - indent)
-            if isinstance(stmt, _Def | ast.ClassDef):
-                for n, dec in enumerate(stmt.decorator_list):
-                    items.append(Item(dec.lineno, f"{pad}@{ast.unparse(dec)}", 2 if n == 0 else 0))
-                items.append(Item(stmt.lineno, pad + _collapsed(stmt), 0 if stmt.decorator_list else 2))
-            else:
-                end = stmt.end_lineno or stmt.lineno
-                start = max(node_start(stmt), head_end + 1)
-                items += _line_items(self.lines, start, end, indent, _levels([stmt], self.lines, start))
-        return items
-
-
-def _collapsed(stmt: ast.stmt) -> str:
-    if isinstance(stmt, ast.ClassDef):
-        bases = ", ".join(ast.unparse(b) for b in stmt.bases)
-        return f"class {stmt.name}" + (f"({bases})" if bases else "") + ": ..."
-    assert isinstance(stmt, _Def)
-    prefix = "async def" if isinstance(stmt, ast.AsyncFunctionDef) else "def"
-    returns = f" -> {ast.unparse(stmt.returns)}" if stmt.returns else ""
-    return f"{prefix} {stmt.name}{signature(stmt)}{returns}: ..."
+            if not isinstance(stmt, _Def | ast.ClassDef):
+                members.append(stmt)
+                continue
+            if first:
+                spans.append((node_start(node), node_start(stmt) - 1, members))
+                first = False
+            elif members:
+                spans.append((node_start(members[0]), members[-1].end_lineno or members[-1].lineno, members))
+            members = []
+        if first:
+            spans.append((node_start(node), node.end_lineno or node.lineno, members))
+        elif members:
+            spans.append((node_start(members[0]), members[-1].end_lineno or members[-1].lineno, members))
+        return [
+            _line_items(self.lines, start, end, indent, _levels(stmts, self.lines, start))
+            for start, end, stmts in spans
+            if end >= start
+        ]
 
 
 def _docstring_lines(tree: ast.Module) -> set[int]:

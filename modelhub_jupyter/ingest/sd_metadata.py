@@ -500,9 +500,33 @@ def parse_novelai(texts: dict[str, str], comment: dict[str, Any] | None) -> Para
     source = (texts.get("Source") or "").split()
     if source:
         has_hash = bool(_HEX_RE.match(source[-1])) and len(source) > 1
-        out["model_checkpoint"] = " ".join(source[:-1] if has_hash else source)
+        name = " ".join(source[:-1] if has_hash else source)
         out["model_hash"] = source[-1] if has_hash else None
+        out["model_checkpoint"] = novelai_model(name, out["model_hash"])
+        if out["model_checkpoint"] != name:
+            out["model_checkpoint_as_written"] = name
     return clean(out)
+
+
+# NovelAI's ``Source`` names the architecture ("Stable Diffusion XL C1E1DE52"), not the weights:
+# these hashes are NovelAI's own models, as several public metadata readers map them. An image
+# from NAI Diffusion V3 is therefore not an sd_xl_base_1.0 image (hash 31e35c80fc), though both
+# read "Stable Diffusion XL".
+_NOVELAI_MODELS = {
+    **dict.fromkeys(("B0BDF6C1", "C1E1DE52", "7BCCAA2C", "1120E6A9", "8BA2AF87"), "nai-diffusion-3"),
+    **dict.fromkeys(("4BE8C60C", "C8704949", "37C2B166", "F306816B", "9CC2F394"), "nai-diffusion-furry-3"),
+    **dict.fromkeys(("F1022D28", "49BFAF6A"), "nai-diffusion-2"),
+    **dict.fromkeys(("1D09D794", "F64BA557"), "nai-diffusion-furry"),
+}
+
+
+def novelai_model(name: str, digest: str | None) -> str:
+    """NovelAI's model id for a ``Source`` hash it is known by, else ``NovelAI <name>`` (never a bare
+    "Stable Diffusion XL", which would read as the public SDXL base checkpoint)."""
+    known = _NOVELAI_MODELS.get((digest or "").upper())
+    if known:
+        return known
+    return name if name.lower().startswith("novelai") else f"NovelAI {name}"
 
 
 def _dig(data: Any, *keys: str) -> Any:

@@ -39,7 +39,8 @@ class ModelDimensions(_Open):
 
 
 class Dataset(_Open):
-    name: str | None = None
+    name: str | None = Field(None, description="canonical name, lower case (cifar10)")
+    name_as_written: str | None = Field(None, description="the name as the file spelled it (CIFAR10)")
     config: str | None = None
     version: str | None = None
     num_samples: NonNegInt | None = None
@@ -132,7 +133,10 @@ class GeneratedImageMetadata(FileFacts):
     sampler: str | None = None
     scheduler: str | None = None
     denoising_strength: Annotated[float, Field(ge=0, le=1)] | None = None
-    model_checkpoint: str | None = None
+    model_checkpoint: str | None = Field(None, description="canonical checkpoint name: the file's stem")
+    model_checkpoint_as_written: str | None = Field(
+        None, description="the checkpoint as the generator wrote it (dreamshaper_8.safetensors)"
+    )
     model_hash: str | None = None
     source_model_id: str | None = None
     loras: list[str] = Field(default_factory=list)

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import SchemaError
+from .canonical import canonicalise
 from .documents import (
     GeneratedImageMetadata,
     ModelDirMetadata,
@@ -54,23 +55,27 @@ def _v1_to_v2(metadata: dict[str, Any]) -> dict[str, Any]:
 
 CURRENT: dict[str, SchemaInfo] = {
     "model_script": SchemaInfo(
-        "model_script", "2.0.0", ModelScriptMetadata, "One chunk of a model script", "2026-11-25"
+        "model_script", "2.1.0", ModelScriptMetadata, "One chunk of a model script", "2026-12-01"
     ),
     "generated_image": SchemaInfo(
-        "generated_image", "2.0.0", GeneratedImageMetadata, "A generated image and its settings", "2026-11-25"
+        "generated_image", "2.1.0", GeneratedImageMetadata, "A generated image and its settings", "2026-12-01"
     ),
     "model_dir": SchemaInfo(
-        "model_dir", "1.0.0", ModelDirMetadata, "A model directory or weight file", "2026-11-25"
+        "model_dir", "1.1.0", ModelDirMetadata, "A model directory or weight file", "2026-12-01"
     ),
     "relationship": SchemaInfo(
         "relationship", "1.0.0", RelationshipMetadata, "An edge between two models or files", "2026-11-25"
     ),
 }
 
-# (doc_type, from_version) -> (to_version, migration)
+# (doc_type, from_version) -> (to_version, migration). 2.0.0 -> 2.1.0 (model_dir 1.0.0 -> 1.1.0):
+# checkpoint, dataset and framework names in their canonical form, the spelling as written kept.
 MIGRATIONS: dict[tuple[str, str], tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     ("model_script", "1.0.0"): ("2.0.0", _v1_to_v2),
     ("generated_image", "1.0.0"): ("2.0.0", _v1_to_v2),
+    ("model_script", "2.0.0"): ("2.1.0", canonicalise),
+    ("generated_image", "2.0.0"): ("2.1.0", canonicalise),
+    ("model_dir", "1.0.0"): ("1.1.0", canonicalise),
 }
 
 

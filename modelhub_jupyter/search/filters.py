@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import FilterError
+from ..schemas.canonical import CANONICAL_KEYS, canonical_value
 from ..vocabulary import FILTER_ALIASES as ALIASES
 from ..vocabulary import canonical_key, lookup
 
@@ -47,8 +48,19 @@ def parse(clauses: list[str] | tuple[str, ...] | str | None) -> list[Clause]:
         if not match or not match.group(3):
             raise FilterError(f"bad filter {text!r}: expected KEY=VALUE (or != > >= < <= ~)")
         key, op, value = match.groups()
-        out.append(Clause(canonical_key(key), op, value.strip("'\"")))
+        key = canonical_key(key)
+        out.append(Clause(key, op, canonical(key, op, value.strip("'\""))))
     return out
+
+
+def canonical(key: str, op: str, value: str) -> str:
+    """The value of an ``=``/``!=`` clause in the form documents store it under ``key``
+    (``model_checkpoint=dreamshaper_8.safetensors`` -> ``dreamshaper_8``; each of a comma list)."""
+    if op not in ("=", "!=") or canonical_key(key) not in CANONICAL_KEYS:
+        return value
+    if "," in value:
+        return ",".join(canonical_value(key, v.strip()) for v in value.split(","))
+    return canonical_value(key, value)
 
 
 def number(text: str) -> float | None:

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from ..schemas.canonical import WEIGHT_EXTENSIONS, canonical_checkpoint
 from .filters import Clause, number
 
 MAX_CHARS = 1000
@@ -51,6 +52,13 @@ FILE_TYPES: tuple[tuple[str, Clause, str], ...] = (
     (r"\bjson\s+files?\b", Clause("language", "=", "json"), ""),
     (r"\btoml\s+files?\b", Clause("language", "=", "toml"), ""),
 )  # fmt: skip
+
+#: Words that name a kind of code: (pattern, the section type it selects). A filter even when it is
+#: the whole query ("training loop" asks for training loops, not for every chunk that mentions one).
+SECTION_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\btrain(?:ing)?\s+loops?\b", "training_loop"),
+    (r"\b(?:eval(?:uation)?|validation|test)\s+loops?\b", "evaluation"),
+)
 
 # -- what a number counts ---------------------------------------------------------------------------
 #: (pattern of the noun, key, whether a bare number means about that much rather than exactly,
@@ -262,7 +270,8 @@ class _Reader:
 
     # -- kinds of file ---------------------------------------------------------------------------
     def file_types(self, vocabulary: Mapping[str, Sequence[tuple[str, int]]]) -> None:
-        """``notebooks``, ``configs``, ``yaml files``: a filter on the file, read like a name."""
+        """``notebooks``, ``configs``, ``yaml files``: a filter on the file, read like a name;
+        ``training loop``: a filter on the kind of code."""
         sections = {v.lower() for v, _ in vocabulary.get("section_type", ())}
         for pattern, clause, needs in FILE_TYPES:
             if needs and needs not in sections:
@@ -271,6 +280,14 @@ class _Reader:
                 for i in range(*m.span()):
                     self.taken[i] = True
                 self.found.append((m.start(), clause, self.query[m.start() : m.end()], True))
+        for pattern, section in SECTION_WORDS:
+            if section not in sections or any(f[1].key == "section_type" for f in self.found):
+                continue  # "config files for the training loop": one section filter, the first
+            for m in self._each(re.compile(pattern)):
+                for i in range(*m.span()):
+                    self.taken[i] = True  # still ranked by: the words say what the code does
+                clause = Clause("section_type", "=", section)
+                self.found.append((m.start(), clause, self.query[m.start() : m.end()], False))
 
     # -- names from the catalog ----------------------------------------------------------------
     def entities(self, vocabulary: Mapping[str, Sequence[tuple[str, int]]]) -> None:
@@ -283,10 +300,11 @@ class _Reader:
                 names.setdefault(norm, []).append((key, value))
                 if key == "architecture_type":  # "transformers", "gans", "cnns"
                     names.setdefault(norm + "s", []).append((key, value))
-                if key == "model_checkpoint":  # "dreamshaper_8.safetensors" is also "dreamshaper_8"
-                    stem = _norm(re.sub(r"\.(safetensors|ckpt|pt|bin|gguf)$", "", value.lower()))
-                    if len(stem) >= 3 and stem != norm:
-                        names.setdefault(stem, []).append((key, value))
+                if key == "model_checkpoint":  # "dreamshaper_8", "dreamshaper_8.safetensors": one checkpoint
+                    stem = _norm(canonical_checkpoint(value))
+                    spellings = {stem} | {stem + _norm(ext) for ext in WEIGHT_EXTENSIONS}
+                    for spelling in sorted(spellings - {norm}) if len(stem) >= 3 else ():
+                        names.setdefault(spelling, []).append((key, value))
         known = {(k, v.lower()): v for opts in names.values() for k, v in opts}
         for word, (key, value) in SYNONYMS.items():
             if (key, value) in known:
