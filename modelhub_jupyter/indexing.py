@@ -31,6 +31,9 @@ from .ingest.scanner import ScanOptions, scan
 from .results import IndexReport
 from .store import Catalog, DocRow, FileRow, VectorStore
 
+#: Bump when parsers or chunking change what an unchanged file yields: files indexed under another
+#: revision (or other schema versions) are parsed again at the next run, not skipped as unchanged.
+PARSER_REVISION = 2
 BATCH_FILES = 24
 PARSE_AHEAD = 8  # files parsed ahead of the one being written
 _DONE = object()
@@ -67,6 +70,7 @@ class Indexer:
         self.embedder = embedder
         self.synced_generation: int | None = None  # catalog generation the vector store matched at the end
         self._access: dict[str, dict[str, Any] | None] = {}  # this run's files: path -> access_control
+        self._reparse = False  # this run parses every file again (the parsers changed since the last)
 
     @property
     def parse_limits(self) -> sandbox.Limits:
@@ -150,11 +154,13 @@ class Indexer:
             report.add_warning(relpath, reason)
         self._access = self._read_access(root, result.files, options, report)
         known = self.catalog.files_under(root_s)
+        self._reparse = self.catalog.get_meta(f"parsers:{root_s}") != parsers_key()
         todo = []
         for file in result.files:
             row = known.pop(str(file.path), None)
             if (
-                row
+                not self._reparse
+                and row
                 and row.file_kind == file.file_kind
                 and row.size == file.size
                 and row.mtime_ns == file.mtime_ns
@@ -190,6 +196,7 @@ class Indexer:
         self._reconcile()  # documents whose access changed go back to the vector store
         self._relationships()
         self.catalog.touch_root(root_s)
+        self.catalog.set_meta(f"parsers:{root_s}", parsers_key())
         report.documents = self.catalog.document_counts()
         report.seconds = round(time.perf_counter() - started, 3)
         self.catalog.finish_run(run_id, "ok", report.to_dict())
@@ -236,7 +243,7 @@ class Indexer:
             return _Parsed(file, row, error=f"cannot read: {err.strerror or one_line(err)}")
         except Exception as err:  # noqa: BLE001 - one file's problem is that file's error
             return _Parsed(file, row, error=f"cannot read: {one_line(err, strip=(file.path,))}")
-        if row and row.sha256 == digest and row.file_kind == file.file_kind:
+        if row and row.sha256 == digest and row.file_kind == file.file_kind and not self._reparse:
             return _Parsed(file, row, digest)  # touched, not parsed
         outcome = sandbox.build(
             file,
@@ -386,6 +393,14 @@ class Indexer:
         edges = derive_relationships(list(firsts.values()), contents)
         with self.catalog.transaction():
             self.catalog.replace_relationships(edges)
+
+
+def parsers_key() -> str:
+    """What the parsers that wrote a root's documents were: :data:`PARSER_REVISION` and the schemas."""
+    from . import schemas
+    from .vocabulary import TYPES
+
+    return ";".join([f"r{PARSER_REVISION}", *(f"{t}={schemas.current_version(t)}" for t in TYPES)])
 
 
 def index_root(path: str | Path) -> Path:

@@ -162,3 +162,20 @@ def test_a_file_that_breaks_keeps_what_was_indexed(hub, small):
 def test_missing_root_is_a_clear_error(hub, tmp_path):
     with pytest.raises(FileNotFoundError, match="no such directory"):
         hub.index(tmp_path / "nope", progress=False)
+
+
+def test_new_parsers_parse_unchanged_files_again(tmp_path, shared_embedder, monkeypatch):
+    """After an upgrade that changes what the parsers yield, an index run re-reads every file
+    (its old chunks would otherwise stay until the file changes), and the run after that skips them."""
+    from modelhub_jupyter import indexing
+
+    ws = tmp_path / "ws"
+    write(ws / "model.py", MODEL_PY)
+    write(ws / "train.py", TRAIN_PY)
+    with Hub(tmp_path / "home", embedder=shared_embedder) as hub:
+        assert hub.index(ws, progress=False).indexed == 2
+        assert hub.index(ws, progress=False).indexed == 0
+        monkeypatch.setattr(indexing, "PARSER_REVISION", indexing.PARSER_REVISION + 1)
+        again = hub.index(ws, progress=False)
+        assert again.indexed == 2 and again.embeddings_computed == 0  # same texts: vectors reused
+        assert hub.index(ws, progress=False).indexed == 0
