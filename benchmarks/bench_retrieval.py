@@ -8,6 +8,11 @@ into a fresh temp ``MODELHUB_HOME`` with :class:`~modelhub_jupyter.Hub`, runs ev
 * ``literal`` - the same with ``understand=False``: every word ranked, no filter read,
 * ``dense``   - ``channels=("dense",)``, MiniLM vectors alone,
 * ``keyword`` - ``channels=("keyword",)``, BM25 alone,
+* ``langchain`` - the pipeline a user would build instead, in the same run: LangChain's
+  DirectoryLoader + RecursiveCharacterTextSplitter (Python-aware for .py, chunk_size=1000,
+  overlap 200, as in LangChain's RAG tutorial) + Chroma + the same MiniLM, dense only, k=10, over
+  the workspace's text files (code, configs, notebooks, cards); no filters, no kinds. Its chunks
+  have no symbols, so a label naming a function matches a chunk overlapping that function's lines.
 * ``flat``    - ``hybrid`` with both channels weighted 1 even when the query holds identifiers
   (``rankers.IDENTIFIER_KEYWORD_WEIGHT``), to measure what that weight does.
 
@@ -56,6 +61,7 @@ MODES: dict[str, tuple[tuple[str, ...], bool]] = {
     "dense": (("dense",), False),
     "keyword": (("keyword",), False),
     "flat": (("dense", "keyword"), True),
+    "langchain": ((), False),  # run by evaluate_langchain
 }
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -87,6 +93,7 @@ class GoldQuery:
     kind: str
     style: str
     labels: tuple[Label, ...]
+    where: tuple[str, ...] = ()
 
 
 def load_gold(path: Path = GOLD) -> list[GoldQuery]:
@@ -116,7 +123,14 @@ def load_gold(path: Path = GOLD) -> list[GoldQuery]:
         if not any(label.grade == 2 for label in labels):
             raise ValueError(f"{path}: {qid}: needs at least one grade-2 label")
         queries.append(
-            GoldQuery(qid, raw["query"], raw.get("kind", "all"), raw.get("style", ""), tuple(labels))
+            GoldQuery(
+                qid,
+                raw["query"],
+                raw.get("kind", "all"),
+                raw.get("style", ""),
+                tuple(labels),
+                tuple(raw.get("where") or ()),
+            )
         )
     return queries
 
@@ -153,11 +167,12 @@ class QueryScore:
     mrr: float
     first_exact: int | None  # rank of the first hit credited with a grade-2 label
     gains: list[int] = field(default_factory=list)  # grade credited at each rank (0 = none)
+    recall5: float = 0.0  # share of the grade-2 labels found in the top 5
 
 
 def score(hits: Sequence[Any], labels: Sequence[Label], k: int = K) -> QueryScore:
-    """nDCG@k, Recall@k (grade-2 labels) and reciprocal rank of the first exact hit."""
-    credited: set[int] = set()
+    """nDCG@k, Recall@k and Recall@5 (grade-2 labels) and reciprocal rank of the first exact hit."""
+    credited: dict[int, int] = {}  # label index -> the rank it was credited at
     gains: list[int] = []
     first_exact = None
     for rank, hit in enumerate(hits[:k], start=1):
@@ -171,7 +186,7 @@ def score(hits: Sequence[Any], labels: Sequence[Label], k: int = K) -> QueryScor
                 best = index
         gain = 0
         if best is not None:
-            credited.add(best)
+            credited[best] = rank
             gain = labels[best].grade
             if gain == 2 and first_exact is None:
                 first_exact = rank
@@ -181,7 +196,9 @@ def score(hits: Sequence[Any], labels: Sequence[Label], k: int = K) -> QueryScor
     idcg = sum(g / math.log2(r + 1) for r, g in enumerate(ideal, start=1))
     exact = [i for i, label in enumerate(labels) if label.grade == 2]
     recall = sum(1 for i in exact if i in credited) / len(exact)
-    return QueryScore(dcg / idcg, recall, 1.0 / first_exact if first_exact else 0.0, first_exact, gains)
+    recall5 = sum(1 for i in exact if credited.get(i, k + 1) <= 5) / len(exact)
+    mrr = 1.0 / first_exact if first_exact else 0.0
+    return QueryScore(dcg / idcg, recall, mrr, first_exact, gains, recall5)
 
 
 @dataclass
@@ -191,6 +208,7 @@ class ModeResult:
     recall: float
     mrr: float
     ms_per_query: float
+    recall5: float
     per_query: list[tuple[GoldQuery, QueryScore, list[Any]]]
 
     @property
@@ -212,7 +230,13 @@ def evaluate(hub: Any, queries: Iterable[GoldQuery], mode: str = "hybrid", k: in
             t0 = time.perf_counter()
             hits = list(
                 hub.search(
-                    q.query, kind=q.kind, limit=k, channels=channels, understand=understand, record=False
+                    q.query,
+                    kind=q.kind,
+                    where=list(q.where) or None,
+                    limit=k,
+                    channels=channels,
+                    understand=understand,
+                    record=False,
                 )
             )
             seconds += time.perf_counter() - t0
@@ -226,6 +250,89 @@ def evaluate(hub: Any, queries: Iterable[GoldQuery], mode: str = "hybrid", k: in
         recall=sum(r[1].recall for r in rows) / n,
         mrr=sum(r[1].mrr for r in rows) / n,
         ms_per_query=1000 * seconds / n,
+        recall5=sum(r[1].recall5 for r in rows) / n,
+        per_query=rows,
+    )
+
+
+TEXT_SUFFIXES = (".py", ".ipynb", ".yaml", ".yml", ".json", ".toml", ".md", ".txt")
+
+
+@dataclass
+class _Chunk:
+    """A LangChain chunk as a hit the scorer reads: path, lines, no symbol."""
+
+    path: str
+    lines: tuple[int, int]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def symbol_lines(hub: Any) -> dict[tuple[str, str], tuple[int, int]]:
+    """``(path, symbol) -> (first, last line)`` from our own index, so that a label naming a function
+    can be matched by line overlap for a pipeline that knows no symbols."""
+    spans: dict[tuple[str, str], tuple[int, int]] = {}
+    for doc in hub.catalog.documents(kind="code"):
+        md = doc.metadata
+        if md.get("symbol") and md.get("start_line"):
+            key = (str(md.get("filepath")), str(md["symbol"]))
+            first, last = int(md["start_line"]), int(md.get("end_line", md["start_line"]))
+            old = spans.get(key, (first, last))
+            spans[key] = (min(old[0], first), max(old[1], last))
+    return spans
+
+
+def evaluate_langchain(
+    workspace: Path, home: Path, hub: Any, queries: Sequence[GoldQuery], k: int = K
+) -> ModeResult:
+    """The LangChain pipeline a user would build instead (see the module docstring), scored alike."""
+    from langchain_chroma import Chroma
+    from langchain_community.embeddings import HuggingFaceEmbeddings
+    from langchain_core.documents import Document
+    from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
+
+    from modelhub_jupyter.embed.text import default_text_model
+
+    embeddings = HuggingFaceEmbeddings(model_name=default_text_model())
+    python = RecursiveCharacterTextSplitter.from_language(
+        Language.PYTHON, chunk_size=1000, chunk_overlap=200, add_start_index=True
+    )
+    plain = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
+    chunks = []
+    for path in sorted(workspace.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in TEXT_SUFFIXES or ".git" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        rel = path.relative_to(workspace).as_posix()
+        splitter = python if path.suffix == ".py" else plain
+        for chunk in splitter.split_documents([Document(page_content=text, metadata={"source": rel})]):
+            first = text[: chunk.metadata["start_index"]].count("\n") + 1
+            chunk.metadata["lines"] = f"{first}-{first + chunk.page_content.count(chr(10))}"
+            chunks.append(chunk)
+    store = Chroma.from_documents(chunks, embeddings, persist_directory=str(home))
+    spans = symbol_lines(hub)
+    rows = []
+    seconds = 0.0
+    for q in queries:
+        t0 = time.perf_counter()
+        found = store.similarity_search(q.query, k=k)
+        seconds += time.perf_counter() - t0
+        hits = []
+        for doc in found:
+            first, last = (int(n) for n in doc.metadata["lines"].split("-"))
+            hits.append(_Chunk(doc.metadata["source"], (first, last)))
+        labels = [
+            Label(label.path, label.grade, None, label.lines or spans.get((label.path, label.symbol or "")))
+            for label in q.labels
+        ]
+        rows.append((q, score(hits, labels, k), hits))
+    n = max(len(rows), 1)
+    return ModeResult(
+        mode="langchain",
+        ndcg=sum(r[1].ndcg for r in rows) / n,
+        recall=sum(r[1].recall for r in rows) / n,
+        mrr=sum(r[1].mrr for r in rows) / n,
+        ms_per_query=1000 * seconds / n,
+        recall5=sum(r[1].recall5 for r in rows) / n,
         per_query=rows,
     )
 
@@ -269,12 +376,15 @@ def vector_agreement(hub_a: Any, hub_b: Any) -> tuple[float, float, int]:
 
 def print_table(rows: list[tuple[str, ModeResult]], n_queries: int) -> None:
     print(f"\nretrieval quality on {n_queries} gold queries (means over queries, k={K})")
-    head = f"{'precision':<10} {'mode':<8} {'nDCG@10':>8} {'Recall@10':>10} {'MRR@10':>8} {'misses':>7} {'ms/query':>9}"
+    head = (
+        f"{'precision':<10} {'mode':<9} {'nDCG@10':>8} {'Recall@5':>9} {'Recall@10':>10} {'MRR@10':>8} "
+        f"{'misses':>7} {'ms/query':>9}"
+    )
     print(head)
     print("-" * len(head))
     for precision, r in rows:
         print(
-            f"{precision:<10} {r.mode:<8} {r.ndcg:>8.3f} {r.recall:>10.3f} {r.mrr:>8.3f} "
+            f"{precision:<10} {r.mode:<9} {r.ndcg:>8.3f} {r.recall5:>9.3f} {r.recall:>10.3f} {r.mrr:>8.3f} "
             f"{len(r.failures):>7} {r.ms_per_query:>9.1f}"
         )
     print("misses: queries with no exact (grade 2) result in the top 10")
@@ -341,7 +451,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 hub.search("warm up", kind="code", limit=1)  # load the model before timing queries
                 for mode in modes:
-                    result = evaluate(hub, queries, mode)
+                    if mode == "langchain":
+                        lc_home = Path(tmp) / f"langchain-{precision}"
+                        result = evaluate_langchain(workspace, lc_home, hub, queries)
+                    else:
+                        result = evaluate(hub, queries, mode)
                     rows.append((precision, result))
                     if args.verbose:
                         print_failures(precision, result)
