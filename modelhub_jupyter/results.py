@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .vocabulary import Row, rows
+from .vocabulary import Row, display, rows
+
+LEFT = "text-align:left;vertical-align:top"
 
 
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in columns)
+def _table(rows: list[dict[str, Any]], columns: list[str], muted: tuple[str, ...] = ()) -> str:
+    """An HTML table, left-aligned, each value as the views show it (``124M``, ``6e-4``, lists joined)."""
+    head = "".join(f"<th style='{LEFT}'>{html.escape(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(r.get(c)))}</td>" for c in columns) + "</tr>" for r in rows
+        "<tr>"
+        + "".join(
+            f"<td style='{LEFT}{';color:#888' if c in muted else ''}'>{html.escape(_cell(r.get(c), c))}</td>"
+            for c in columns
+        )
+        + "</tr>"
+        for r in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list | dict):
-        return json.dumps(value, default=str)[:200]
-    return str(value)
+def _cell(value: Any, key: str = "") -> str:
+    return value[:300] if isinstance(value, str) else display(value, key or "value")[:300]
 
 
 @dataclass
@@ -107,9 +109,45 @@ class Hit:
     score: float
     snippet: str
     metadata: dict[str, Any]
-    root: str = ""
+    root: str = ""  # the indexed folder ``path`` is relative to (full path)
     lines: tuple[int, int] | None = None
     provenance: dict[str, str] = field(default_factory=dict)  # metadata key -> where it came from
+    root_name: str = ""  # the root's short name (its folder's name, told apart from other roots')
+    relevance: float | None = None  # fused score / the best this query could reach, in [0, 1]
+    evidence: dict[str, Any] = field(default_factory=dict)  # ranks per channel, cosine, matched words
+    strength: str = ""  # "strong", "good" or "weak" ("" when nothing was ranked: filters alone)
+
+    @property
+    def location(self) -> str:
+        """``path:start-end`` (or the path)."""
+        return f"{self.path}:{self.lines[0]}-{self.lines[1]}" if self.lines else self.path
+
+    @property
+    def relevance_label(self) -> str:
+        """``92% strong``, ``40% weak``; "" when the hit was not ranked."""
+        if self.relevance is None:
+            return ""
+        return f"{round(self.relevance * 100)}% {self.strength}".strip()
+
+    @property
+    def why(self) -> str:
+        """The evidence in words: ``similar meaning (#1); matched words: causal, attention``."""
+        e = self.evidence
+        parts = []
+        if e.get("dense_rank") is not None:
+            parts.append(f"similar meaning (#{e['dense_rank']}, cosine {e.get('similarity') or 0:.2f})")
+        if e.get("matched_words"):
+            rank = f" (#{e['keyword_rank']})" if e.get("keyword_rank") else ""
+            parts.append(f"matched words: {', '.join(e['matched_words'])}{rank}")
+        elif e.get("query_words"):
+            parts.append("no query word in it")
+        return "; ".join(parts)
+
+    @property
+    def text(self) -> str:
+        """The hit's text on one line (no breadcrumb, no line breaks): for tables."""
+        text = str(self.metadata.get("prompt") or self.body) if self.kind == "image" else self.body
+        return " ".join(text.split())
 
     @property
     def body(self) -> str:
@@ -125,7 +163,12 @@ class Hit:
             "id": self.id,
             "kind": self.kind,
             "path": self.path,
+            "root": self.root,
+            "root_name": self.root_name,
             "score": round(self.score, 6),
+            "relevance": self.relevance,
+            "strength": self.strength,
+            "evidence": self.evidence,
             "snippet": self.snippet,
             "metadata": self.metadata,
         }
@@ -145,6 +188,13 @@ class SearchResults:
     ranked_by: str = ""  # the words ranked (the query less what became filters)
     notes: list[str] = field(default_factory=list)  # what the reader should know ("ranked without ...")
     query_id: int | None = None  # the stored query (feedback goes to it)
+    weak: bool = False  # nothing found is close to the query (see search.relevance)
+    roots: dict[str, str] = field(default_factory=dict)  # every root the viewer sees -> its short name
+
+    @property
+    def many_roots(self) -> bool:
+        """Whether hits can come from more than one indexed folder (then views name the root)."""
+        return len(self.roots) > 1 or len({h.root for h in self.hits}) > 1
 
     def explain(self) -> list[str]:
         """Lines that say how the query was read: the filters understood, the notes."""
@@ -169,6 +219,7 @@ class SearchResults:
         return [h.to_dict() for h in self.hits]
 
     def to_frame(self):
+        """One row per hit: score, kind, path, root (short name), lines, relevance, what it is, why, its text."""
         import pandas as pd
 
         rows = []
@@ -179,35 +230,67 @@ class SearchResults:
                     "score": round(h.score, 4),
                     "kind": h.kind,
                     "path": h.path,
+                    "root": h.root_name or h.root,
                     "lines": f"{h.lines[0]}-{h.lines[1]}" if h.lines else "",
+                    "relevance": h.relevance,
+                    "strength": h.strength,
                     "symbol": md.get("symbol") or md.get("model_id") or "",
-                    "framework": (md.get("framework") or {}).get("name", ""),
-                    "architecture": md.get("architecture_type", ""),
-                    "snippet": h.snippet[:120],
+                    "framework": display((md.get("framework") or {}).get("name", "")),
+                    "architecture": display(md.get("architecture_type", "")),
+                    "why": h.why,
+                    "snippet": h.text[:200],
                 }
             )
         return pd.DataFrame(rows)
 
     def _repr_html_(self) -> str:
-        explained = "".join(f"<div style='color:#666'>{html.escape(line)}</div>" for line in self.explain())
+        explained = "".join(
+            f"<div style='color:{'#b45309' if line.startswith('weak matches') else '#666'}'>"
+            f"{html.escape(line)}</div>"
+            for line in self.explain()
+        )
         if not self.hits:
             return explained + f"<i>no results for {html.escape(self.query)!s}</i>"
         cards = [explained]
+        many = self.many_roots
         for h in self.hits:
-            where = f"{h.path}:{h.lines[0]}-{h.lines[1]}" if h.lines else h.path
+            root = (
+                f"<span title='{html.escape(h.root, quote=True)}' style='color:#555;background:#eef;"
+                f"border-radius:3px;padding:0 4px;margin-right:4px'>{html.escape(h.root_name or h.root)}</span>"
+                if many
+                else ""
+            )
             cards.append(
-                f"<div style='margin:6px 0'><b>{html.escape(where)}</b> "
-                f"<span style='color:#888'>{h.kind} · {h.score:.3f}</span>"
-                f"<pre style='margin:2px 0;max-height:8em;overflow:auto'>{html.escape(h.snippet)}</pre></div>"
+                f"<div class='mh-hit' style='margin:6px 0;text-align:left'>{root}<b>{html.escape(h.location)}</b> "
+                f"<span style='color:#888'>{html.escape(h.kind)}</span> {_relevance_html(h)}"
+                f"<pre style='margin:2px 0;max-height:8em;overflow:auto;text-align:left'>"
+                f"{html.escape(h.body)}</pre></div>"
             )
         return "".join(cards)
 
     def __repr__(self) -> str:
         lines = [f"SearchResults({self.query!r}, {len(self.hits)} hits)"] + [f"  {x}" for x in self.explain()]
+        many = self.many_roots
         for h in self.hits:
-            where = f"{h.path}:{h.lines[0]}-{h.lines[1]}" if h.lines else h.path
-            lines.append(f"  {h.score:.3f}  {h.kind:5}  {where}")
+            where = f"{h.root_name or h.root}: {h.location}" if many else h.location
+            label = h.relevance_label or f"{h.score:.3f}"
+            lines.append(f"  {label:>11}  {h.kind:5}  {where}")
         return "\n".join(lines)
+
+
+def _relevance_html(hit: Hit) -> str:
+    """A small bar, the percentage and its word, the evidence on hover (the raw score too)."""
+    if hit.relevance is None:
+        return ""
+    colour = {"strong": "#15803d", "good": "#2563eb"}.get(hit.strength, "#b45309")
+    width = max(2, round(hit.relevance * 48))
+    title = html.escape(f"{hit.why}; score {hit.score:.4f}".lstrip("; "), quote=True)
+    return (
+        f"<span class='mh-relevance' title='{title}' style='color:{colour};white-space:nowrap'>"
+        f"<span style='display:inline-block;vertical-align:middle;width:48px;height:6px;background:#e5e7eb;"
+        f"border-radius:3px'><span style='display:block;width:{width}px;height:6px;background:{colour};"
+        f"border-radius:3px'></span></span> {html.escape(hit.relevance_label)}</span>"
+    )
 
 
 @dataclass
@@ -238,6 +321,19 @@ class FileView:
     def state(self) -> str:
         return "indexed" if self.indexed else ("error" if self.error else "not indexed (parsed now)")
 
+    @property
+    def note(self) -> str:
+        """What a reader must know when the file is not in the store ("" when it is)."""
+        if self.indexed:
+            return ""
+        if self.error:
+            return "not indexed: the last index run could not read this file (the error is below)"
+        folder = self.root or "its folder"
+        return (
+            "not indexed: these values were read just now for this view; search and answers do not "
+            f"see the file until its folder is indexed (modelhub index {folder})"
+        )
+
     def rows(self, max_chars: int = 500) -> list[Row]:
         """The metadata every view shows: one row per visible value, with where it came from."""
         return rows(self.metadata, self.provenance, max_chars=max_chars)
@@ -258,6 +354,8 @@ class FileView:
     def text(self) -> str:
         """The plain-text view (terminals, ``text/plain``)."""
         lines = [f"{self.path}  {self.file_kind}  ({self.state})"]
+        if self.note:
+            lines.append(self.note)
         if self.error:
             lines.append(f"error: {self.error}")
         shown = [(r.key, r.text[:100] + (f"   [{r.source}]" if r.source else "")) for r in self.rows()]
@@ -273,15 +371,17 @@ class FileView:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        body = "".join(
-            f"<tr><td>{html.escape(r.key)}</td><td>{html.escape(r.text[:200])}</td>"
-            f"<td style='color:#888'>{html.escape(r.source)}</td></tr>"
-            for r in self.rows()
+        table = _table(
+            [{"key": r.key, "value": r.text[:300], "from": r.source} for r in self.rows()],
+            ["key", "value", "from"],
+            muted=("from",),
         )
+        note = f"<p style='color:#b45309'>{html.escape(self.note)}</p>" if self.note else ""
         error = f"<p style='color:#c00'>error: {html.escape(self.error)}</p>" if self.error else ""
+        root = f" <span style='color:#888'>in {html.escape(self.root)}</span>" if self.root else ""
         return (
-            f"<b>{html.escape(self.path)}</b> <i>{html.escape(self.file_kind)}</i> ({html.escape(self.state)})"
-            f"{error}<table><tr><th>key</th><th>value</th><th>from</th></tr>{body}</table>"
+            f"<div class='mh-file' style='text-align:left'><b>{html.escape(self.path)}</b>{root} "
+            f"<i>{html.escape(self.file_kind)}</i> ({html.escape(self.state)}){note}{error}{table}</div>"
         )
 
     def __repr__(self) -> str:
@@ -387,7 +487,11 @@ class Answer:
         body = html.escape(self.answer).replace("\n", "<br>")
         sources = "".join(
             f"<li><code>[{c.n}] {html.escape(c.label)}</code>"
-            + (f" <span style='color:#888'>{html.escape(c.key)}</span>" if c.key else "")
+            + (
+                f" <span style='color:#888'>{html.escape(c.key)} = {html.escape(display(c.value, c.key))}</span>"
+                if c.key
+                else ""
+            )
             + "</li>"
             for c in self.citations
         )

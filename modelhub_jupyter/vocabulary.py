@@ -150,21 +150,54 @@ def is_hidden(key: str) -> bool:
     return key.split(".", 1)[0] in HIDDEN_KEYS
 
 
-def display(value: Any) -> str:
-    """One value as short display text (``{"width": 512, "height": 768}`` -> ``512×768``)."""
+#: Keys whose whole numbers are counts people read in K/M/B (``124000000`` -> ``124M``).
+COUNT_KEYS: frozenset[str] = frozenset({"total_parameters", "parameters", "num_parameters", "params"})
+#: Keys whose whole numbers are sizes in bytes (``284736`` -> ``278 KiB``).
+BYTE_KEYS: frozenset[str] = frozenset({"size_bytes", "file_size", "size"})
+
+
+def display(value: Any, key: str = "") -> str:
+    """One value as short display text (``{"width": 512, "height": 768}`` -> ``512×768``).
+
+    With the dotted ``key`` it is shown under (the views: tables, cards, ``show``), counts read
+    ``124M``, byte sizes ``278 KiB`` and small numbers ``6e-4``; without one, numbers are plain
+    (answer text states ``0.0006`` as written).
+    """
     if value is None:
         return ""
     if isinstance(value, Mapping) and {"width", "height"} <= set(value):
         return f"{value['width']}×{value['height']}"
     if isinstance(value, list | tuple):
-        return ", ".join(display(v) for v in value)
+        return ", ".join(display(v, key) for v in value)
     if isinstance(value, bool):
         return str(value)
+    if key and isinstance(value, int | float):
+        return _number(value, key.rsplit(".", 1)[-1])
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, Mapping):
-        return ", ".join(f"{k}: {display(v)}" for k, v in value.items())
+        return ", ".join(f"{k}: {display(v, str(k) if key else '')}" for k, v in value.items())
     return str(value)
+
+
+def _number(value: float, name: str) -> str:
+    """A number as people read it under key ``name``: ``124M``, ``278 KiB``, ``6e-4``, ``0.1``, ``42``."""
+    if isinstance(value, int) and name in COUNT_KEYS and abs(value) >= 1000:
+        return _scaled(value, 1000, ("", "K", "M", "B", "T"), "")
+    if isinstance(value, int) and name in BYTE_KEYS and abs(value) >= 1024:
+        return _scaled(value, 1024, ("B", "KiB", "MiB", "GiB", "TiB"), " ")
+    if isinstance(value, float) and value and abs(value) < 1e-2:
+        mantissa, exponent = f"{value:.3e}".split("e")
+        return f"{float(mantissa):g}e{int(exponent)}"
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _scaled(value: int, base: int, units: tuple[str, ...], sep: str) -> str:
+    scaled, unit = float(value), 0
+    while abs(scaled) >= base and unit < len(units) - 1:
+        scaled, unit = scaled / base, unit + 1
+    text = f"{scaled:.3g}" if abs(scaled) < 1000 else f"{scaled:.0f}"
+    return f"{text}{sep}{units[unit]}"
 
 
 @dataclass(frozen=True)
@@ -192,4 +225,4 @@ def _rows(metadata: Mapping[str, Any], provenance: Mapping[str, str], max_chars:
     for key, value in flatten(metadata).items():
         if is_hidden(key) or value is None or value == "" or value == [] or value == {}:
             continue
-        yield Row(key, value, display(value)[:max_chars], provenance.get(key, ""))
+        yield Row(key, value, display(value, key)[:max_chars], provenance.get(key, ""))

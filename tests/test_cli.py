@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -41,8 +42,12 @@ def test_search_json_contract(cli_home):
     assert result.returncode == 0, result.stderr
     hits = json.loads(result.stdout)
     assert len(hits) == 5
-    assert set(hits[0]) == {"id", "kind", "path", "score", "snippet", "metadata"}
-    assert not hits[0]["path"].startswith("/")
+    # the contract's keys, and beside them the root (issue 15) and a relevance people can read
+    assert set(hits[0]) == {"id", "kind", "path", "score", "snippet", "metadata"} | {
+        "root", "root_name", "relevance", "strength", "evidence",
+    }  # fmt: skip
+    assert not hits[0]["path"].startswith("/") and Path(hits[0]["root"], hits[0]["path"]).is_file()
+    assert 0 < hits[0]["relevance"] <= 1 and hits[0]["strength"] == "strong"
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
 
 

@@ -25,10 +25,10 @@ from ..errors import FilterError, NotFoundError, QueryError
 from ..results import Hit, SearchResults
 from ..store import Catalog, DocRow, VectorStore
 from ..vocabulary import FILTER_ALIASES, KINDS, SUGGEST_KEYS
-from . import filters, rankers
+from . import filters, rankers, relevance
 from .access import Viewer
 from .columns import Columns
-from .keyword import KeywordIndex, top_k
+from .keyword import KeywordIndex, tokenize, top_k
 from .suggest import Suggestion, suggest
 from .understand import Understood, understand
 
@@ -78,6 +78,7 @@ class SearchEngine:
         self._kinds: dict[str, _KindIndex] = {}
         self._vocabulary: tuple[int, dict[str, list[tuple[str, int]]]] | None = None
         self._keys: tuple[int, frozenset[str]] | None = None
+        self._root_names: tuple[int, dict[str, str]] | None = None
         self._lock = threading.RLock()
         # The catalog generation the vector store is known to hold; None until checked. An
         # embedded Chroma client does not see what another process adds, so once the catalog
@@ -207,16 +208,42 @@ class SearchEngine:
             understood, phrases, notes = self._applicable(reading, clauses, kinds, frozenset(ignore))
         applied = clauses + understood
         qvec = self.embedder.embed([text])[0] if text and "dense" in channels else None
+        evidence: dict[str, relevance.Evidence] = {}
         if text:
-            scored = self._fused(kinds, text, qvec, applied, channels)
+            scored, evidence = self._fused(kinds, text, qvec, applied, channels)
         else:  # filters alone: every match, in path order
             scored = [(1.0, d) for k in kinds for d in self._matching(k, applied)[: limit * 5]]
         scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
         scored = scored[:limit]
+        fused = {doc.id: score for score, doc in scored}
         if text and rank != "similarity":  # the same hits, in the ranker's order
             scored, note = rankers.rerank(scored, rank, query)
             notes += [note] if note else []
-        hits = [_hit(doc, score) for score, doc in scored]
+        names = self.root_names()
+        hits = [_hit(doc, score, names) for score, doc in scored]
+        weak = False
+        if text:
+            best = relevance.best_possible(
+                dense="dense" in channels and qvec is not None,
+                keyword=rankers.keyword_weight(text) if "keyword" in channels and tokenize(text) else 0.0,
+                k=RRF_K,
+            )
+            words = relevance.query_words(text)
+            for hit in hits:
+                found = evidence.get(hit.id) or relevance.Evidence()
+                found.matched = relevance.matched(words, tokenize(_keyword_text(self._doc(hit.id))))
+                hit.evidence = found.to_dict(len(words))
+                hit.relevance = relevance.scale(fused.get(hit.id, 0.0), best)
+            # without the dense channel (keyword-only, or the model still loading) closeness in
+            # meaning is unknown: never call a page weak on the words alone
+            weak = qvec is not None and relevance.weak([h.evidence for h in hits])
+            if weak:
+                notes.append(f"weak matches: nothing close to {query!r}")
+                for hit in hits:
+                    hit.strength = "weak"
+            else:
+                for hit in hits:
+                    hit.strength = relevance.strength(hit.relevance)
         return SearchResults(
             query=query,
             hits=hits,
@@ -226,7 +253,26 @@ class SearchEngine:
             phrases=phrases,
             ranked_by=text,
             notes=notes,
+            weak=weak,
+            roots=names,
         )
+
+    def _doc(self, doc_id: str) -> DocRow:
+        for kind in KINDS:
+            found = self._index(kind).by_id.get(doc_id)
+            if found is not None:
+                return found
+        raise NotFoundError(f"no document {doc_id!r}")
+
+    def root_names(self) -> dict[str, str]:
+        """Each indexed root the viewer sees, by its full path, with a short name to show
+        (the folder's name; a parent's name added where two roots share it)."""
+        generation = self.catalog.generation()
+        cached = self._root_names
+        if cached is None or cached[0] != generation:
+            roots = {str(d.metadata.get("root") or "") for kind in KINDS for d in self._index(kind).docs}
+            cached = self._root_names = (generation, relevance.short_names(sorted(roots - {""})))
+        return cached[1]
 
     def _applicable(
         self,
@@ -300,10 +346,12 @@ class SearchEngine:
             raise QueryError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
         clauses = filters.parse(where)
         docs = self._matching(kind, clauses)
+        names = self.root_names()
         page = docs[max(offset, 0) : max(offset, 0) + max(limit, 0)]
         return SearchResults(
             query="",
-            hits=[_hit(d, 1.0) for d in page],
+            hits=[_hit(d, 1.0, names) for d in page],
+            roots=names,
             filters=[str(c) for c in clauses],
             kind=kind,
             total=len(docs),
@@ -328,7 +376,7 @@ class SearchEngine:
             docs = []  # the same answer as for a document that does not exist
         if not docs:
             raise NotFoundError(f"no document {doc_id!r}")
-        return _hit(docs[0], 1.0)
+        return _hit(docs[0], 1.0, self.root_names())
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         """Completions of the last word of ``text`` from the catalog's terms."""
@@ -374,12 +422,13 @@ class SearchEngine:
         qvec: Vector | None,
         clauses: list[filters.Clause],
         channels: Collection[str],
-    ) -> list[tuple[float, DocRow]]:
+    ) -> tuple[list[tuple[float, DocRow]], dict[str, relevance.Evidence]]:
         """RRF over one dense and one keyword ranking spanning all ``kinds``.
 
         Each channel's lists are merged across kinds by their scores (cosines of one embedder;
         BM25 over one tokenizer) before ranks are taken, so with ``kind="all"`` the best code
-        chunk and the best image do not tie just for being first of their kind.
+        chunk and the best image do not tie just for being first of their kind. Also returns, per
+        document, its rank and score in each channel (the evidence its relevance is shown with).
         """
         by_id: dict[str, DocRow] = {}
         dense: list[tuple[str, float]] = []
@@ -400,12 +449,17 @@ class SearchEngine:
                 keyword += ranked
             by_id.update((i, index.by_id[i]) for i, _ in found if i in index.by_id)
         fused: dict[str, float] = {}
-        for ranking, weight in ((dense, 1.0), (keyword, rankers.keyword_weight(query))):
+        evidence: dict[str, relevance.Evidence] = {}
+        for name, ranking, weight in (
+            ("dense", dense, 1.0),
+            ("keyword", keyword, rankers.keyword_weight(query)),
+        ):
             ranking.sort(key=lambda pair: -pair[1])
-            for rank, (doc_id, _) in enumerate(ranking[:CHANNEL_DEPTH], start=1):
+            for rank, (doc_id, value) in enumerate(ranking[:CHANNEL_DEPTH], start=1):
                 if doc_id in by_id:
                     fused[doc_id] = fused.get(doc_id, 0.0) + weight / (RRF_K + rank)
-        return [(score, by_id[i]) for i, score in fused.items()]
+                    evidence.setdefault(doc_id, relevance.Evidence()).add(name, rank, value)
+        return [(score, by_id[i]) for i, score in fused.items()], evidence
 
     def _dense(
         self, kind: str, index: _KindIndex, qvec: Vector | None, allowed: Mask | None
@@ -456,7 +510,7 @@ def _keyword_text(doc: DocRow) -> str:
     return " ".join([doc.content or "", *extra])
 
 
-def _hit(doc: DocRow, score: float) -> Hit:
+def _hit(doc: DocRow, score: float, roots: dict[str, str] | None = None) -> Hit:
     md = {k: v for k, v in doc.metadata.items() if k != "raw_metadata"}  # bulky; `show` has it
     lines = None
     if doc.kind != "image" and "start_line" in md:
@@ -473,6 +527,7 @@ def _hit(doc: DocRow, score: float) -> Hit:
         snippet=(doc.content or "")[:SNIPPET_CHARS],
         metadata=md,
         root=md.get("root", ""),
+        root_name=(roots or {}).get(md.get("root", ""), ""),
         lines=lines,
         provenance=doc.provenance,
     )

@@ -14,7 +14,7 @@ from typing import Any
 from ..protocols import HubLike
 from ..vocabulary import display, rows
 
-__all__ = ["data_url", "display", "highlight", "lines_label", "meta_rows", "pygments_css"]
+__all__ = ["data_url", "display", "highlight", "lines_label", "meta_rows", "pygments_css", "relevance_fields"]
 
 
 def meta_rows(metadata: Mapping[str, Any], provenance: Mapping[str, str]) -> list[dict[str, str]]:
@@ -87,3 +87,19 @@ def pygments_css() -> str:
 
 def lines_label(path: str, lines: tuple[int, int] | None) -> str:
     return f"{path}:{lines[0]}-{lines[1]}" if lines else path
+
+
+def relevance_fields(hit: Any, results: Any = None) -> dict[str, Any]:
+    """What a card shows beside the path: the root (``root``, its full path ``root_path``; ``show_root``
+    when hits can come from more than one indexed folder) and the relevance (``relevance`` in
+    [0, 1], ``strength``, ``relevance_label`` "92% strong", ``why`` the evidence in words)."""
+    relevance = getattr(hit, "relevance", None)
+    return {
+        "root": getattr(hit, "root_name", "") or getattr(hit, "root", ""),
+        "root_path": getattr(hit, "root", ""),
+        "show_root": bool(getattr(results, "many_roots", False)),
+        "relevance": None if relevance is None else float(relevance),
+        "strength": getattr(hit, "strength", ""),
+        "relevance_label": getattr(hit, "relevance_label", ""),
+        "why": getattr(hit, "why", ""),
+    }
