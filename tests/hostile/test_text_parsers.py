@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import time
 import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -42,6 +39,8 @@ from modelhub_jupyter.ingest.config_files import MAX_DEPTH, MAX_TEXT_CHARS, MAX_
 from modelhub_jupyter.ingest.notebooks import parse_notebook
 from modelhub_jupyter.ingest.python_code import parse_python
 from modelhub_jupyter.ingest.types import Extracted
+
+from .guards import hang_guard
 
 SECRET = "secret-dir/deeper"  # a path that no message may repeat
 
@@ -73,37 +72,7 @@ def reason(result: Extracted | ParseError) -> str:
     return str(result)
 
 
-HANG_SECONDS = 60.0  # 15-60 times what the linearity cases take at 16-32n on a loaded machine
 BOUNDED_SECONDS = 180.0  # the refusals of 20 MB inputs take up to 16 s on a loaded machine
-
-
-class _Hang(BaseException):  # not an Exception: a parser's ``except Exception`` must not swallow it
-    pass
-
-
-@contextmanager
-def hang_guard(what: str, limit: float = HANG_SECONDS) -> Iterator[None]:
-    """Fail if the block is still running after ``limit`` seconds: a hang, not a slow machine.
-
-    SIGALRM interrupts Python code and ``re`` matching alike (sre checks for signals as it
-    goes). pytest-timeout's own alarm, if armed, is put back afterwards.
-    """
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise _Hang
-
-    old_handler = signal.signal(signal.SIGALRM, on_alarm)
-    old_delay, _ = signal.setitimer(signal.ITIMER_REAL, limit)
-    started = time.monotonic()
-    try:
-        yield
-    except _Hang:
-        pytest.fail(f"still running after {limit:.0f} s ({what}): catastrophic backtracking or a hang")
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old_handler)
-        if old_delay:
-            signal.setitimer(signal.ITIMER_REAL, max(old_delay - (time.monotonic() - started), 0.01))
 
 
 def assert_not_quadratic(
