@@ -50,7 +50,7 @@ QUERIES = REALWORLD / "queries.yaml"
 MODES = ("hybrid", "dense", "keyword")
 REL_TOL = 1e-6
 TEXT_FIELDS = {"prompt", "negative_prompt"}
-#: everything in the corpus that is not a Python file (for the code-only runs)
+#: everything in the corpus that is not a ``*.py`` file (the code-only runs see what LangChain loads)
 NOT_CODE = (
     "*.png",
     "*.jpg",
@@ -62,6 +62,7 @@ NOT_CODE = (
     "*.gguf",
     "*.safetensors",
     "*.md",
+    "*.ipynb",
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
