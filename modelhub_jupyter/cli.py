@@ -90,7 +90,10 @@ def _print_view(view: FileView) -> None:
     from rich.table import Table
 
     console = _console()
-    console.print(f"[bold]{escape(view.path)}[/bold]  {view.file_kind}  ({view.state})")
+    root = f"  [dim]in {escape(view.root)}[/dim]" if view.root else ""
+    console.print(f"[bold]{escape(view.path)}[/bold]{root}  {view.file_kind}  ({view.state})")
+    if view.note:
+        console.print(view.note, style="yellow", markup=False, highlight=False)
     if view.error:
         console.print(f"[red]error:[/red] {escape(view.error)}")
     table = Table(show_header=True)
@@ -116,9 +119,12 @@ def _print_view(view: FileView) -> None:
 
 
 def _print_results(results: SearchResults) -> None:
+    from rich.markup import escape
+
     console = _console()
     for line in results.explain():
-        console.print(line, style="dim", markup=False, highlight=False)
+        style = "yellow" if line.startswith("weak matches") else "dim"
+        console.print(line, style=style, markup=False, highlight=False)
     if not results.hits:
         console.print(
             f"no results for {results.query!r}"
@@ -126,12 +132,19 @@ def _print_results(results: SearchResults) -> None:
             markup=False,
         )
         return
+    many = results.many_roots
+    colour = {"strong": "green", "good": "blue"}
     for rank, hit in enumerate(results.hits, start=1):
-        where = f"{hit.path}:{hit.lines[0]}-{hit.lines[1]}" if hit.lines else hit.path
+        root = f"[cyan]{escape(hit.root_name or hit.root)}:[/cyan] " if many else ""
+        label = hit.relevance_label
+        how = f"[{colour.get(hit.strength, 'yellow')}]{label}[/]" if label else f"score {hit.score:.4f}"
         console.print(
-            f"[bold]{rank:2}. {where}[/bold]  [dim]{hit.kind} · score {hit.score:.4f}[/dim]", highlight=False
+            f"[bold]{rank:2}. {root}{escape(hit.location)}[/bold]  [dim]{hit.kind} ·[/dim] {how}",
+            highlight=False,
         )
-        for line in hit.snippet.strip().splitlines()[:6]:
+        if hit.why:
+            console.print(f"      {hit.why}", style="dim", highlight=False, markup=False)
+        for line in hit.body.strip().splitlines()[:6]:
             console.print(f"      {line[:110]}", highlight=False, markup=False)
 
 
@@ -245,12 +258,40 @@ def _env(ctx: click.Context) -> Env:
     return env
 
 
+#: The store and viewer options, accepted after the subcommand too (``modelhub status --home X``).
+WHO = (
+    click.option(
+        "--home", "opt_home", type=click.Path(file_okay=False), default=None, help="Store location."
+    ),
+    click.option("--user", "opt_user", default=None, help="Search, ask and show as this user."),
+    click.option("--group", "opt_groups", multiple=True, help="A group the user is in (repeatable)."),
+)
+
+
+def _take_who(ctx: click.Context, params: dict[str, Any]) -> None:
+    """Move ``--home/--user/--group`` given after the subcommand to the root (they override those before it)."""
+    home, user, groups = (
+        params.pop("opt_home", None),
+        params.pop("opt_user", None),
+        params.pop("opt_groups", ()),
+    )
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if home is not None:
+        root.obj["home"] = home
+    if user is not None:
+        root.obj["user"] = user
+    if groups:
+        root.obj["groups"] = list(groups)
+
+
 def _cli_command(spec: Command, key: str) -> click.Command:
     render = HUMAN.get(key, lambda result: _emit_json(_to_json(result)))
 
     @click.pass_context
     @friendly
     def callback(ctx: click.Context, as_json: bool = False, **params: Any) -> None:
+        _take_who(ctx, params)
         result = spec.run(_env(ctx), **params)
         if as_json:
             _emit_json(_to_json(result))
@@ -261,13 +302,15 @@ def _cli_command(spec: Command, key: str) -> click.Command:
     with_json = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON document.")(
         with_params
     )
+    for decorate in reversed(WHO):
+        with_json = decorate(with_json)
     return click.command(spec.name, help=spec.help)(with_json)
 
 
 def _build(group: click.Group) -> None:
     groups: dict[str, click.Group] = {}
     for spec in commands.for_surface(CLI):
-        key = spec.name if spec.group is None else f"{spec.group} {spec.name}"
+        key = commands.key_of(spec)
         parent = group
         if spec.group is not None:
             if spec.group not in groups:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from traitlets import Dict, Int, List, Unicode, observe
 
 from ..protocols import HubLike
 from . import _data
-from ._frame import NOTHING_INDEXED, Panel, css, esm
+from ._frame import NOTHING_INDEXED, Panel, css, default_hub, esm
 
 HISTORY_SIZE = 20
 EMPTY_HINT = "Type a query (e.g. causal self attention) or add a filter such as framework=pytorch"
@@ -25,7 +26,7 @@ class SearchPanel(Panel):
     _esm = esm("search.js")
     _css = css("search.css", extra=_data.pygments_css())
     panel = Unicode("search").tag(sync=True)
-    events = frozenset({"commit"})
+    events = frozenset({"commit", "restore"})
 
     query = Unicode("").tag(sync=True)
     kind = Unicode("all").tag(sync=True)
@@ -34,7 +35,8 @@ class SearchPanel(Panel):
     limit = Int(10).tag(sync=True)
     results = List(Dict()).tag(sync=True)
     suggestions = List(Dict()).tag(sync=True)
-    history = List(Unicode()).tag(sync=True)
+    history = List(Unicode()).tag(sync=True)  # the queries, newest first (what the History list shows)
+    history_items = List(Dict()).tag(sync=True)  # the whole searches: {query, kind, where, ignored}
     filter_terms = List(Unicode()).tag(sync=True)
     understood = List(Dict()).tag(sync=True)  # filters read from the query: {"clause", "phrase"}
     ignored = List(Unicode()).tag(sync=True)  # understood clauses the user removed (until the words change)
@@ -42,7 +44,7 @@ class SearchPanel(Panel):
 
     def __init__(
         self,
-        hub: HubLike,
+        hub: HubLike | None = None,
         *,
         query: str = "",
         kind: str = "all",
@@ -51,18 +53,23 @@ class SearchPanel(Panel):
         results: Any = None,
     ) -> None:
         super().__init__()
-        self.hub = hub
-        self.kinds = list(hub.kinds())
+        self.hub = default_hub(hub)
+        self.kinds = list(self.hub.kinds())
+        self._generation = 0
+        self._thread: threading.Thread | None = None
+        self._record_later = False
         self._quiet = True
         self.query, self.kind, self.where, self.limit = query, kind, list(where), limit
         self._quiet = False
         self._guard(self._load_terms)
         if results is not None:
-            self.results = [self._card(h) for h in results]
+            self.results = [self._card(h, results) for h in results]
             self._explain(results)
             self._ok()
         else:
             self.run()
+        if not _dense_ready(self.hub):
+            self._dense_later()  # a fresh kernel: load the query embedder now, not at the first keystroke
 
     # -- public ---------------------------------------------------------------------------
     def run(self, record: bool = False) -> None:
@@ -77,7 +84,35 @@ class SearchPanel(Panel):
             self.results = []
             self._fail(f"unknown kind {self.kind!r}: use one of {', '.join(self.kinds)}")
             return
+        self._generation += 1
+        if not _dense_ready(self.hub):
+            # A fresh kernel: the embedding model is still loading. Keyword hits now, the full
+            # ranking when the model is ready (on a thread, so the kernel keeps reading keystrokes).
+            self._loading(f"Loading the embedding model… keyword matches for {query!r} meanwhile" if query
+                          else "Filtering…")  # fmt: skip
+            self._search(query, record=False, channels=("keyword",), partial=True)
+            self._record_later = self._record_later or record
+            self._dense_later()
+            return
         self._loading(f"Searching for {query!r}…" if query else "Filtering…")
+        self._search(query, record=record)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a search still running on the background thread (first search in a fresh kernel)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def refresh(self) -> None:
+        """Reload the filter terms and re-run (after indexing)."""
+        self._guard(self._load_terms)
+        self.run()
+
+    def _search(
+        self, query: str, *, record: bool, channels: tuple[str, ...] | None = None, partial: bool = False
+    ) -> None:
+        """One search with the current settings into ``results`` (``partial``: keyword hits only)."""
+        extra: dict[str, Any] = {"channels": channels} if channels else {}
         try:
             hits = self.hub.search(
                 query,
@@ -85,16 +120,21 @@ class SearchPanel(Panel):
                 where=list(self.where),
                 limit=max(1, self.limit),
                 ignore=self.ignored,
-                record=record,
+                record=record and not partial,
                 surface="panel",
+                **extra,
             )
-            self.results = [self._card(h) for h in hits]
+            self.results = [self._card(h, hits) for h in hits]
             self._explain(hits)
         except Exception as exc:  # noqa: BLE001 - shown as a one-line error
+            if partial:  # the full search will say what is wrong
+                return
             self.results = []
             self.understood, self.notes = [], []
             self._fail(exc)
             return
+        if partial:
+            return  # status stays "loading the embedding model…"
         self._remember(query)
         if self.results:
             self._ok()
@@ -105,10 +145,28 @@ class SearchPanel(Panel):
                 f"No results for {query or ' '.join(self.where)!r} — try fewer filters or other words"
             )
 
-    def refresh(self) -> None:
-        """Reload the filter terms and re-run (after indexing)."""
-        self._guard(self._load_terms)
-        self.run()
+    def _dense_later(self) -> None:
+        """Load the embedding model on a thread, then run the newest search in full (once)."""
+        if self._thread is not None and self._thread.is_alive():
+            return  # the running one picks up the newest query when the model is ready
+
+        def work() -> None:
+            try:
+                embedder = getattr(self.hub, "embedder", None)
+                if embedder is not None:
+                    embedder.embed(["warm up"])  # loads the ONNX copy (or sentence-transformers)
+            except Exception:  # noqa: BLE001 - the search below reports what is wrong
+                pass
+            _READY.add(id(getattr(self.hub, "embedder", None)))
+            record, self._record_later = self._record_later, False
+            query = self.query.strip()
+            if query or self.where:
+                self._loading(f"Searching for {query!r}…" if query else "Filtering…")
+                self._search(query, record=record)
+
+        # Not a daemon: a script that exits at once waits for the model load instead of aborting in it.
+        self._thread = threading.Thread(target=work, name="modelhub-search")
+        self._thread.start()
 
     # -- observers ------------------------------------------------------------------------
     @observe("query", "kind", "where", "limit", "ignored")
@@ -123,12 +181,31 @@ class SearchPanel(Panel):
         self.run()
 
     def on_commit(self, content: dict[str, Any]) -> None:
-        """Enter in the query box: remember the query even if it is a prefix of the last one."""
+        """Enter in the query box: remember the whole search even if it is a prefix of the last one."""
         query = str(content.get("query", self.query)).strip()
-        if query and query not in self.history[:1]:
-            self.history = [query, *[q for q in self.history if q != query]][:HISTORY_SIZE]
+        if query:
+            self._keep(query, first=True)
         if query and query == self.query.strip():
             self.run(record=True)  # the search the user meant: stored for analytics
+
+    def on_restore(self, content: dict[str, Any]) -> None:
+        """A History entry clicked: its text, kind, filter chips and removed understood chips, searched again."""
+        try:
+            item = self.history_items[int(content.get("index", -1))]
+        except (IndexError, TypeError, ValueError):
+            return
+        self.restore(item)
+
+    def restore(self, item: dict[str, Any]) -> None:
+        """Set the whole search ``item`` (``{query, kind, where, ignored}``) and run it once."""
+        self._quiet = True
+        self.query = str(item.get("query", ""))
+        self.kind = str(item.get("kind") or "all")
+        self.where = [str(w) for w in item.get("where") or ()]
+        self.ignored = [str(c) for c in item.get("ignored") or ()]
+        self._quiet = False
+        self._guard(self._suggest)
+        self.run(record=True)
 
     # -- internals ------------------------------------------------------------------------
     def _explain(self, results: Any) -> None:
@@ -145,15 +222,48 @@ class SearchPanel(Panel):
             return False
 
     def _remember(self, query: str) -> None:
-        """History of queries that ran; typing "att", "atte", ... keeps one (the longest) entry."""
-        if not query:
-            return
-        history = list(self.history)
-        if history and (query.startswith(history[0]) or history[0].startswith(query)):
-            history[0] = query if len(query) >= len(history[0]) else history[0]
+        """History of searches that ran; typing "att", "atte", ... keeps one (the longest) entry."""
+        if query:
+            self._keep(query, first=False)
+
+    def _keep(self, query: str, *, first: bool) -> None:
+        """Put the current search (``query`` with this kind, filters, removed chips) in History.
+
+        ``first`` (Enter) pins it. A search that merely ran (typing, a changed kind) replaces an
+        unpinned top entry whose text it extends (or is), and leaves a pinned one with its text
+        alone: History holds the searches people meant, each with the settings it had."""
+        item: dict[str, Any] = {
+            "query": query,
+            "kind": self.kind,
+            "where": list(self.where),
+            "ignored": list(self.ignored),
+        }
+        items = [dict(i) for i in self.history_items]
+        top = items[0] if items else None
+        pinned = bool(top and top.get("pinned"))
+        same = top is not None and all(top.get(k) == item[k] for k in item)
+        item["pinned"] = first
+        if top is not None and top["query"] == query:
+            if first and not (pinned and not same):
+                items[0] = item
+            elif first:
+                items.insert(0, item)
+            elif not pinned:
+                items[0] = item
+        elif (
+            not first
+            and top is not None
+            and not pinned
+            and (query.startswith(top["query"]) or top["query"].startswith(query))
+        ):
+            if len(query) >= len(top["query"]):
+                items[0] = item
         else:
-            history = [query, *[q for q in history if q != query]]
-        self.history = history[:HISTORY_SIZE]
+            key = {k: item[k] for k in ("query", "kind", "where", "ignored")}
+            items = [item, *[i for i in items if {k: i.get(k) for k in key} != key]]
+        items = items[:HISTORY_SIZE]
+        self.history_items = items
+        self.history = [_label(i) for i in items]
 
     def _load_terms(self) -> None:
         vocab = self.hub.vocabulary()
@@ -162,7 +272,7 @@ class SearchPanel(Panel):
     def _suggest(self) -> None:
         self.suggestions = [s.to_dict() for s in self.hub.suggest(self.query)]
 
-    def _card(self, hit: Any) -> dict[str, Any]:
+    def _card(self, hit: Any, results: Any = None) -> dict[str, Any]:
         md = dict(hit.metadata or {})
         provenance = dict(getattr(hit, "provenance", None) or {})
         breadcrumb = str(md.get("breadcrumb") or "")
@@ -174,6 +284,7 @@ class SearchPanel(Panel):
             "end": hit.lines[1] if hit.lines else None,
             "location": _data.lines_label(hit.path, hit.lines),
             "score": round(float(hit.score), 4),
+            **_data.relevance_fields(hit, results),
             "breadcrumb": breadcrumb or hit.path,
             "code_html": "",
             "text": "",
@@ -187,3 +298,32 @@ class SearchPanel(Panel):
             code = hit.body
             card["code_html"] = _data.highlight(code, hit.path, str(md.get("chunk_type", "")))
         return card
+
+
+def _label(item: dict[str, Any]) -> str:
+    """How a History entry reads: the words, then the kind and filters when they are not the defaults."""
+    extra = [f"kind={item['kind']}"] if item.get("kind", "all") != "all" else []
+    extra += list(item.get("where") or ())
+    extra += [f"not {c}" for c in item.get("ignored") or ()]
+    return item["query"] + (f"  ({', '.join(extra)})" if extra else "")
+
+
+_READY: set[int] = set()  # embedders a panel has seen loaded
+
+
+def _dense_ready(hub: Any) -> bool:
+    """Whether ``hub``'s query embedder is loaded (a search would not wait for the model)."""
+    embedder = getattr(hub, "embedder", None)
+    if embedder is None or id(embedder) in _READY:
+        return True
+    if getattr(embedder, "_model", None) is not None or getattr(embedder, "_onnx", None) is not None:
+        return True
+    try:
+        from ..embed import text
+
+        folder = embedder.onnx_folder
+        if embedder.backend != "torch" and text._ENCODERS.get((folder, embedder.onnx_threads)) is not None:
+            return True
+    except Exception:  # noqa: BLE001 - a test double or another embedder: treat as ready
+        return not hasattr(embedder, "_model")
+    return False

@@ -71,7 +71,8 @@ function render({ model, el }) {
       h("button", {
         class: "mh-chip-remove", "aria-label": `do not filter ${u.clause}`, onclick: () => ignore(u.clause),
       }, "×"))));
-  const drawNotes = () => notes.replaceChildren(...(model.get("notes") || []).map((n) => h("div", {}, n)));
+  const drawNotes = () => notes.replaceChildren(...(model.get("notes") || []).map((n) =>
+    h("div", { class: n.startsWith("weak matches") ? "mh-weak mh-weak-note" : "" }, n)));
 
   const drawSuggest = () => suggest.replaceChildren(...(model.get("suggestions") || []).map((s) =>
     h("li", {
@@ -99,11 +100,29 @@ function render({ model, el }) {
   const drawHistory = () => {
     const items = model.get("history") || [];
     historyBox.hidden = items.length === 0;
-    history.replaceChildren(...items.map((q) => h("li", {
-      tabindex: 0,
-      onclick: () => { query.value = q; mhSet(model, { query: q }); model.send({ event: "commit", query: q }); },
+    // An entry restores the whole search (words, kind, filter chips, removed chips): Python sets them and runs it once.
+    const saved = model.get("history_items") || [];
+    history.replaceChildren(...items.map((label, i) => h("li", {
+      tabindex: 0, title: "search again with these settings",
+      onclick: () => {
+        if (saved[i]) query.value = saved[i].query;
+        model.send({ event: "restore", index: i });
+      },
       onkeydown: (event) => { if (event.key === "Enter") event.target.click(); },
-    }, q)));
+    }, label)));
+  };
+
+  // Relevance: a bar, "92% strong", the evidence and the raw fused score on hover.
+  const relevance = (r) => {
+    if (r.relevance === null || r.relevance === undefined) {
+      return h("span", { class: "mh-score mh-muted", title: "score" }, Number(r.score).toFixed(3));
+    }
+    const pct = Math.round(Number(r.relevance) * 100);
+    const why = [r.why, `score ${Number(r.score).toFixed(4)}`].filter(Boolean).join("; ");
+    return h("span", { class: `mh-score mh-relevance mh-${r.strength || "weak"}`, title: why, "aria-label": `relevance ${r.relevance_label}` },
+      h("span", { class: "mh-relevance-bar", "aria-hidden": "true" },
+        h("span", { class: "mh-relevance-fill", style: `width:${Math.max(4, pct)}%` })),
+      h("span", { class: "mh-relevance-label" }, r.relevance_label));
   };
 
   const card = (r) => {
@@ -113,9 +132,10 @@ function render({ model, el }) {
           h("td", { class: "mh-mono" }, m.key), h("td", {}, m.value), h("td", { class: "mh-muted" }, m.source))))));
     return h("div", { class: `mh-result mh-kind-${r.kind}`, dataset: { id: r.id } },
       h("div", { class: "mh-result-head" },
+        r.show_root ? h("span", { class: "mh-root", title: r.root_path }, r.root) : null,
         h("span", { class: "mh-result-path mh-mono" }, r.location),
         h("span", { class: "mh-badge" }, r.kind),
-        h("span", { class: "mh-score mh-muted", title: "score" }, Number(r.score).toFixed(3))),
+        relevance(r)),
       h("div", { class: "mh-breadcrumb mh-muted" }, r.breadcrumb),
       r.thumbnail ? h("img", { class: "mh-result-thumb", src: r.thumbnail, alt: r.path, loading: "lazy" }) : null,
       r.text ? h("div", { class: "mh-result-text" }, r.text) : null,
