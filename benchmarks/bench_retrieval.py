@@ -211,6 +211,20 @@ class ModeResult:
     recall5: float
     per_query: list[tuple[GoldQuery, QueryScore, list[Any]]]
 
+    @classmethod
+    def of(cls, mode: str, rows: list[tuple[GoldQuery, QueryScore, list[Any]]], seconds: float) -> ModeResult:
+        """Means over the queries of ``rows``, which took ``seconds`` in all."""
+        n = max(len(rows), 1)
+        return cls(
+            mode=mode,
+            ndcg=sum(r[1].ndcg for r in rows) / n,
+            recall=sum(r[1].recall for r in rows) / n,
+            mrr=sum(r[1].mrr for r in rows) / n,
+            ms_per_query=1000 * seconds / n,
+            recall5=sum(r[1].recall5 for r in rows) / n,
+            per_query=rows,
+        )
+
     @property
     def failures(self) -> list[tuple[GoldQuery, QueryScore, list[Any]]]:
         return [row for row in self.per_query if row[1].first_exact is None]
@@ -243,16 +257,7 @@ def evaluate(hub: Any, queries: Iterable[GoldQuery], mode: str = "hybrid", k: in
             rows.append((q, score(hits, q.labels, k), hits))
     finally:
         rankers.IDENTIFIER_KEYWORD_WEIGHT = weight
-    n = max(len(rows), 1)
-    return ModeResult(
-        mode=mode,
-        ndcg=sum(r[1].ndcg for r in rows) / n,
-        recall=sum(r[1].recall for r in rows) / n,
-        mrr=sum(r[1].mrr for r in rows) / n,
-        ms_per_query=1000 * seconds / n,
-        recall5=sum(r[1].recall5 for r in rows) / n,
-        per_query=rows,
-    )
+    return ModeResult.of(mode, rows, seconds)
 
 
 TEXT_SUFFIXES = (".py", ".ipynb", ".yaml", ".yml", ".json", ".toml", ".md", ".txt")
@@ -325,16 +330,7 @@ def evaluate_langchain(
             for label in q.labels
         ]
         rows.append((q, score(hits, labels, k), hits))
-    n = max(len(rows), 1)
-    return ModeResult(
-        mode="langchain",
-        ndcg=sum(r[1].ndcg for r in rows) / n,
-        recall=sum(r[1].recall for r in rows) / n,
-        mrr=sum(r[1].mrr for r in rows) / n,
-        ms_per_query=1000 * seconds / n,
-        recall5=sum(r[1].recall5 for r in rows) / n,
-        per_query=rows,
-    )
+    return ModeResult.of("langchain", rows, seconds)
 
 
 # ----------------------------------------------------------------------------- running
