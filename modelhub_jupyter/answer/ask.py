@@ -140,6 +140,9 @@ def _values(metadata: dict[str, Any], key: str, label: str) -> list[tuple[str, s
     value = lookup(metadata, key)
     if value is None or value == [] or value == "":
         return []
+    written = lookup(metadata, f"{key}_as_written")  # "CelebA" where filters use "celeba"
+    if isinstance(written, str) and written:
+        value = written
     if isinstance(value, dict):  # performance: every metric
         return [
             (f"{key}.{k}", k.replace("_", " "), v) for k, v in flatten(value).items() if v not in (None, "")

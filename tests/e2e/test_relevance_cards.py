@@ -24,7 +24,9 @@ ALL_CELLS_RAN = """() => {
   return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
 }"""
 KERNEL_IDLE = """() => {
+  // the notebook this test opened (JupyterLab may restore another one from an earlier test first)
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  if (!w || !w.context || !w.context.path.endsWith('relevance.ipynb')) return false;
   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!k && k.status === 'idle';
 }"""
@@ -71,7 +73,12 @@ def cards_page(browser, jupyterlab, e2e_dir, artifacts):
     page.goto(f"{jupyterlab.url}/lab/tree/relevance.ipynb")
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
     page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # make it the notebook the commands act on (an earlier test's notebook may still have focus)
+    page.locator(".jp-Notebook .jp-CodeCell").first.click()
+    page.evaluate(
+        """() => { const app = window.jupyterapp; app.shell.activateById(app.shell.currentWidget.id);
+        return app.commands.execute('notebook:run-all-cells'); }"""
+    )
     page.wait_for_function(ALL_CELLS_RAN, timeout=240_000)
     page.errors = errors
     yield page
