@@ -70,15 +70,11 @@ def cards_page(browser, jupyterlab, e2e_dir, artifacts):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{jupyterlab.url}/lab/tree/relevance.ipynb")
+    # ?reset: a fresh layout, not the notebooks an earlier test left open (they took the commands)
+    page.goto(f"{jupyterlab.url}/lab/tree/relevance.ipynb?reset")
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
     page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-    # make it the notebook the commands act on (an earlier test's notebook may still have focus)
-    page.locator(".jp-Notebook .jp-CodeCell").first.click()
-    page.evaluate(
-        """() => { const app = window.jupyterapp; app.shell.activateById(app.shell.currentWidget.id);
-        return app.commands.execute('notebook:run-all-cells'); }"""
-    )
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(ALL_CELLS_RAN, timeout=240_000)
     page.errors = errors
     yield page
