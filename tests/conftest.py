@@ -41,6 +41,25 @@ def shared_embedder():
     return emb
 
 
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory):
+    """(a cache folder holding the default model's ONNX copy, made here from the installed weights;
+    the fp32 sentence-transformers embedder it came from)."""
+    from modelhub_jupyter.embed import onnx_model
+    from modelhub_jupyter.embed.text import TextEmbedder
+
+    cache = tmp_path_factory.mktemp("modelhub-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MODELHUB_CACHE_DIR", str(cache))
+        reference = TextEmbedder(precision="fp32", backend="torch")
+        folder = reference.onnx_folder
+        assert folder is not None and folder.parent.parent == cache
+        assert onnx_model.export(reference._load(), reference.model_ref, folder), list(
+            cache.rglob("*.failed")
+        )
+    return cache, reference
+
+
 def write(path: Path, text: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(text, bytes):

@@ -23,21 +23,6 @@ def gold_queries() -> list[dict]:
     return yaml.safe_load(GOLD.read_text(encoding="utf-8"))["queries"]
 
 
-@pytest.fixture(scope="module")
-def onnx_cache(tmp_path_factory):
-    """(cache folder holding the default model's ONNX copy, the fp32 sentence-transformers it came from)."""
-    cache = tmp_path_factory.mktemp("modelhub-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MODELHUB_CACHE_DIR", str(cache))
-        reference = TextEmbedder(precision="fp32", backend="torch")
-        folder = reference.onnx_folder
-        assert folder is not None and folder.parent.parent == cache
-        assert onnx_model.export(reference._load(), reference.model_ref, folder), list(
-            cache.rglob("*.failed")
-        )
-    return cache, reference
-
-
 def test_precision_setting_is_read_from_the_environment_and_checked(monkeypatch, tmp_path):
     monkeypatch.setenv("MODELHUB_EMBED_PRECISION", "fp32")
     assert Settings(home=tmp_path).embed_precision == "fp32"

@@ -16,7 +16,6 @@ import sys
 import pytest
 
 from modelhub_jupyter import Hub
-from modelhub_jupyter.embed import onnx_model
 from modelhub_jupyter.embed.text import TextEmbedder
 
 HEAVY = ("torch", "sentence_transformers", "transformers", "chromadb", "pandas", "langchain_core")
@@ -24,14 +23,9 @@ QUERY = "where is the learning rate warmup schedule"
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """A cache folder holding the default model's ONNX copy (made here, from the installed weights)."""
-    folder_root = tmp_path_factory.mktemp("modelhub-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MODELHUB_CACHE_DIR", str(folder_root))
-        reference = TextEmbedder(precision="fp32", backend="torch")
-        assert onnx_model.export(reference._load(), reference.model_ref, reference.onnx_folder)
-    return folder_root
+def cache(onnx_cache):
+    """A cache folder holding the default model's ONNX copy."""
+    return onnx_cache[0]
 
 
 def python(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -257,3 +257,18 @@ def remember_page(request):
     """``remember_page(page)``: screenshot ``page`` into test-artifacts/FAILED-<test>.png if the test fails."""
     request.node.e2e_pages = []
     return request.node.e2e_pages.append
+
+
+def page_problems(page) -> list[str]:
+    """A list that fills with the page's console errors (CDN noise left out) and uncaught exceptions."""
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console: {m.text} ({m.location.get('url', '')})")
+            if m.type == "error" and not is_cdn_noise(m.text, m.location.get("url", ""))
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    return problems

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from .conftest import CHROMIUM, is_cdn_noise
+from .conftest import CHROMIUM, page_problems
 
 pytestmark = [
     pytest.mark.e2e,
@@ -45,16 +45,7 @@ def test_voila_ask_panel(browser, voila, modelhub_home, artifacts, remember_page
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     remember_page(page)
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(f"console: {m.text} ({m.location.get('url', '')})")
-            if m.type == "error" and not is_cdn_noise(m.text, m.location.get("url", ""))
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    problems = page_problems(page)
     try:
         page.goto(voila.url + "/", timeout=120_000)
         ask = page.locator(".mh-panel.mh-ask")
