@@ -114,6 +114,18 @@ def _v5_prompts(db: sqlite3.Connection) -> None:
     )
 
 
+def _v6_registry(db: sqlite3.Connection) -> None:
+    """The model registry's tables (models, versions, performance, downloads, activations)."""
+
+
+def _v7_images(db: sqlite3.Connection) -> None:
+    """Image vectors: the CLIP embedding cache, tiles with boxes, perceptual hashes."""
+
+
+def _v8_notebooks(db: sqlite3.Connection) -> None:
+    """Generated notebooks: executions and per-user quotas."""
+
+
 #: Step ``i`` brings a catalog from ``user_version`` i to i + 1. Append; never edit a released step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_tables,
@@ -121,6 +133,9 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v3_queries,
     _v4_access,
     _v5_prompts,
+    _v6_registry,
+    _v7_images,
+    _v8_notebooks,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
