@@ -378,6 +378,88 @@ def _read_text(path: str) -> str:
         raise BadInputError(f"{path}: not UTF-8 text") from None
 
 
+# -- comparisons and generated notebooks (issue 14) -------------------------------------------------
+MODELS = click.argument("models", nargs=-1, required=True)
+HTML_OUT = click.option(
+    "--html", "html_out", type=click.Path(dir_okay=False), default=None, help="Also write a standalone HTML page."
+)
+AS_MD = click.option("--md", "as_md", is_flag=True, help="Print Markdown.")
+AS_CSV = click.option("--csv", "as_csv", is_flag=True, help="Print the aligned table as CSV.")
+COMPARE_EXAMPLES = """\b
+%modelcompare transformer_v1 transformer_v2
+%modelhub compare transformer_v1 transformer_v2 --html compare.html"""
+
+
+def compare(
+    env: Env, models: tuple[str, ...] = (), html_out: str | None = None, as_md: bool = False, as_csv: bool = False
+) -> Any:
+    """Compare 2-4 models (model_id, family, id@version or file): aligned metadata and metrics with
+    % change, structural and code diffs, lineage, generated images."""
+    from .compare.models import write_html
+
+    result = env.hub.compare(list(models))
+    if html_out:
+        write_html(result, html_out)
+    result.output = "markdown" if as_md else "csv" if as_csv else "text"
+    return result
+
+
+TEMPLATE = click.argument("template")
+TEMPLATE_ARGS = click.argument("args", nargs=-1)
+PARAM = click.option("-p", "--param", "param", multiple=True, metavar="KEY=VALUE", help="A template parameter (repeatable).")
+NB_OUT = click.option("-o", "--out", type=click.Path(dir_okay=False), default=None, help="The notebook to write.")
+EXECUTE = click.option("--execute", is_flag=True, help="Run it (papermill) and write its manifest.")
+COLAB = click.option("--colab", is_flag=True, help="Make it Colab-ready: an 'Open in Colab' link when in a GitHub repo.")
+NB_HTML = click.option("--html", "to_html", is_flag=True, help="Also export the executed notebook to HTML.")
+CELL_TIMEOUT = click.option(
+    "--timeout", type=click.IntRange(1), default=None, metavar="S", help="Seconds a cell may run (default 600)."
+)
+GRID = click.option("--grid", multiple=True, metavar="KEY=V1,V2", help="Run one notebook per value (repeatable).")
+NOTEBOOK_EXAMPLES = """\b
+%modelhub notebook list
+%modelhub notebook model_analysis -p model=transformer_v2 --out analysis.ipynb --execute
+%modelhub notebook verify analysis.ipynb"""
+
+
+def notebook(
+    env: Env,
+    template: str,
+    args: tuple[str, ...] = (),
+    param: tuple[str, ...] = (),
+    out: str | None = None,
+    execute: bool = False,
+    colab: bool = False,
+    to_html: bool = False,
+    timeout: int | None = None,
+    grid: tuple[str, ...] = (),
+) -> Any:
+    """Generate a notebook from TEMPLATE (list: the templates; verify FILE: re-run it and report
+    what differs from its manifest)."""
+    from . import notebooks
+
+    if template == "list":
+        return notebooks.list_templates()
+    if template == "verify":
+        if len(args) != 1:
+            raise click.UsageError("notebook verify takes one FILE")
+        return notebooks.verify(args[0], progress=env.progress)
+    if args:
+        raise click.UsageError(f"unexpected argument(s): {' '.join(args)}")
+    params = notebooks.parse_params(param)
+    options: dict[str, Any] = {"out": out, "execute": execute, "colab": colab, "html": to_html, "timeout": timeout,
+               "progress": env.progress}  # fmt: skip
+    if grid:
+        return notebooks.run_grid(env.hub, template, notebooks.parse_grid(grid), params, **options)
+    return env.hub.notebook(template, **options, **params)
+
+
+def _registry_commands() -> tuple[Command, ...]:
+    """The ``models`` group (issue 10), defined in :mod:`.registry.commands`."""
+    from .registry.commands import COMMANDS as MODEL_COMMANDS
+
+    return MODEL_COMMANDS
+
+
 COMMANDS: dict[str, Command] = {
     c.name if c.group is None else f"{c.group} {c.name}": c
     for c in (
@@ -415,6 +497,14 @@ COMMANDS: dict[str, Command] = {
         Command("relationships", relationships),
         Command("export", schemas_export, (DIRECTORY,), group="schemas"),
         Command("demo", demo, (DEST,)),
+        *_registry_commands(),
+        Command("compare", compare, (MODELS, HTML_OUT, AS_MD, AS_CSV), examples=COMPARE_EXAMPLES),
+        Command(
+            "notebook",
+            notebook,
+            (TEMPLATE, TEMPLATE_ARGS, PARAM, NB_OUT, EXECUTE, COLAB, NB_HTML, CELL_TIMEOUT, GRID),
+            examples=NOTEBOOK_EXAMPLES,
+        ),
     )
 }
 

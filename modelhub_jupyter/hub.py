@@ -32,6 +32,10 @@ from .vocabulary import CHUNK_KEYS, SEARCH_KINDS
 
 if TYPE_CHECKING:
     from .answer.templates import Prompts
+    from .registry import Registry
+    from .compare.models import Comparison
+    from .notebooks import NotebookRun
+    from .search.images import Images
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +108,7 @@ class Hub:
         )
         self._vectors: VectorStore | None = None
         self._engine: SearchEngine | None = None
+        self._images: Images | None = None
         self._lock = threading.Lock()
         self.closed = False
 
@@ -127,6 +132,7 @@ class Hub:
     def _indexer(self):
         from .indexing import Indexer
 
+        self._follow_registry()
         return Indexer(self.settings, self.catalog, self.vectors, self.embedder)
 
     # -- writing -----------------------------------------------------------------------------
@@ -157,7 +163,16 @@ class Hub:
         indexer = self._indexer()
         report = indexer.index(root, progress=progress, options=options, on_progress=on_progress)
         self._search_engine().vectors_written(indexer.synced_generation)
+        self._update_images(report, progress)
         return report
+
+    def _update_images(self, report: IndexReport, progress: bool) -> None:
+        """Perceptual hashes and CLIP vectors of new images (a failure is a warning, never the run's)."""
+        try:
+            self.images.update(progress=progress, report=report)
+        except Exception as err:  # noqa: BLE001 - the text index is done and stays usable
+            log.warning("modelhub: image vectors not updated: %s", err)
+            report.add_warning("(images)", f"image vectors not updated: {err}")
 
     def rebuild(self) -> dict[str, int]:
         """Recreate the vector store from the catalog (after a crash or a damaged Chroma)."""
@@ -180,6 +195,9 @@ class Hub:
         record: bool = True,
         surface: str = "python",
         rank: str = "similarity",
+        like: Any = None,
+        regions: bool = False,
+        dedupe: bool = False,
     ) -> SearchResults:
         """Hybrid (dense + keyword) search with ``where`` filters like ``["framework=pytorch"]``.
 
@@ -190,18 +208,28 @@ class Hub:
         ``channels=("dense",)`` or ``("keyword",)`` ranks by one channel alone (for evaluation).
         ``rank="recency"`` puts recently changed files first (relevance halving every 90 days of
         age), ``rank="version"`` the newest version of each model family (unless the query names one).
+        Images (``kind="image"``) are ranked by CLIP too when its weights are here (``hub.images``):
+        ``like`` (a path, PIL image or bytes) finds images that look like it, ``regions`` ranks tiles
+        (each hit has ``metadata["region"]["box"]``), ``dedupe`` folds near-duplicates into one hit.
         """
         started = time.perf_counter()
-        results = self._search_engine().search(
-            query,
-            kind=kind,
-            where=where,
-            limit=limit,
-            channels=channels,
-            understand=understand,
-            ignore=ignore,
-            rank=rank,
-        )
+        if like is not None or (kind == "image" and self.images.wanted(regions, dedupe, where, channels)):
+            kind = "image"
+            results = self.images.search(
+                query, like=like, where=where, limit=limit, regions=regions, dedupe=dedupe,
+                understand=understand, ignore=ignore,
+            )  # fmt: skip
+        else:
+            results = self._search_engine().search(
+                query,
+                kind=kind,
+                where=where,
+                limit=limit,
+                channels=channels,
+                understand=understand,
+                ignore=ignore,
+                rank=rank,
+            )
         if record:
             results.query_id = self._record(
                 "search", query, kind, started, len(results.hits),
@@ -295,7 +323,14 @@ class Hub:
         """How ``search`` reads ``query``: the filters in its words and the words left to rank."""
         return self._search_engine().understand(query)
 
+    def _follow_registry(self) -> None:
+        """Use the registry's active text embedder (activated here or in another process), if it moved."""
+        from .registry.activate import follow
+
+        follow(self)
+
     def _search_engine(self) -> SearchEngine:
+        self._follow_registry()
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
@@ -513,6 +548,7 @@ class Hub:
             "relationships": len(self.relationships()),
             "errors": files.get("error", 0),
             "last_run": runs[0] if runs else None,
+            "images": self.images.status(),
         }
 
     @staticmethod
@@ -531,8 +567,37 @@ class Hub:
         self.close()
 
     @property
+    def images(self) -> Images:
+        """Images by what they show: CLIP vectors, region tiles, perceptual hashes, safety scores."""
+        if self._images is None:
+            from .search.images import Images
+
+            self._images = Images(self.catalog, self._search_engine)
+        return self._images
+
+    @property
     def prompts(self) -> Prompts:
         """The versioned answer prompt templates: list, show, save, diff, activate, rollback, ab."""
         from .answer.templates import Prompts
 
         return Prompts(self)
+
+    @property
+    def models(self) -> Registry:
+        """The model registry: discover, register, activate/rollback, benchmark, stage, download."""
+        from .registry import Registry
+
+        return Registry(self)
+
+    def compare(self, names: list[str] | tuple[str, ...]) -> Comparison:
+        """2–4 models side by side (model_id, family, ``id@version`` or file path each): aligned
+        metadata and metrics with % change, structural and code diffs, lineage, generated images."""
+        from .compare.models import compare_models
+
+        return compare_models(self, list(names))
+
+    def notebook(self, template: str, **params: Any) -> NotebookRun:
+        """Write (and with ``execute=True`` run) a notebook from a template; see :func:`.notebooks.render`."""
+        from .notebooks import render
+
+        return render(self, template, **params)

@@ -116,14 +116,73 @@ def _v5_prompts(db: sqlite3.Connection) -> None:
 
 def _v6_registry(db: sqlite3.Connection) -> None:
     """The model registry's tables (models, versions, performance, downloads, activations)."""
+    for statement in (
+        """CREATE TABLE IF NOT EXISTS reg_models (
+            name TEXT PRIMARY KEY, model_type TEXT NOT NULL, path TEXT, format TEXT, source TEXT,
+            metadata TEXT NOT NULL DEFAULT '{}', categories TEXT NOT NULL DEFAULT '{}',
+            tier TEXT NOT NULL DEFAULT 'lite', groups TEXT NOT NULL DEFAULT '[]',
+            created REAL NOT NULL, updated REAL NOT NULL, discovered INTEGER NOT NULL DEFAULT 0)""",
+        """CREATE TABLE IF NOT EXISTS reg_versions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, version TEXT NOT NULL,
+            model_type TEXT NOT NULL, path TEXT NOT NULL, format TEXT NOT NULL, source TEXT NOT NULL,
+            checkpoint_sha256 TEXT NOT NULL, files TEXT NOT NULL, inference_config TEXT NOT NULL,
+            vector_key TEXT, dim INTEGER, parent TEXT, stage TEXT NOT NULL DEFAULT 'development',
+            approval TEXT, metrics TEXT NOT NULL DEFAULT '{}', created REAL NOT NULL,
+            created_by TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 0, UNIQUE (model, version))""",
+        "CREATE UNIQUE INDEX IF NOT EXISTS reg_one_active ON reg_versions(model_type) WHERE active = 1",
+        """CREATE TABLE IF NOT EXISTS reg_history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, user TEXT NOT NULL,
+            model TEXT NOT NULL, version TEXT, model_type TEXT, action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}')""",
+        """CREATE TABLE IF NOT EXISTS reg_performance (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, model_type TEXT NOT NULL,
+            model TEXT NOT NULL, version TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL,
+            recorded REAL NOT NULL, notes TEXT NOT NULL DEFAULT '')""",
+        """CREATE TABLE IF NOT EXISTS reg_downloads (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, revision TEXT, dest TEXT,
+            status TEXT NOT NULL, bytes INTEGER NOT NULL DEFAULT 0, sha256 TEXT, error TEXT,
+            started REAL NOT NULL, finished REAL, user TEXT NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS reg_generations (
+            vector_key TEXT PRIMARY KEY, model_type TEXT NOT NULL, status TEXT NOT NULL,
+            done INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT 0,
+            catalog_generation INTEGER, started REAL NOT NULL, finished REAL, error TEXT)""",
+        """CREATE TABLE IF NOT EXISTS reg_discovery (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL, at REAL NOT NULL,
+            root TEXT NOT NULL, path TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL)""",
+    ):
+        db.execute(statement)
 
 
 def _v7_images(db: sqlite3.Connection) -> None:
     """Image vectors: the CLIP embedding cache, tiles with boxes, perceptual hashes."""
+    for statement in (
+        # tile -1 is the whole image; box = [x0, y0, x1, y1] as fractions of the upright image
+        """CREATE TABLE IF NOT EXISTS image_vectors (
+            model TEXT NOT NULL, content_hash TEXT NOT NULL, tile INTEGER NOT NULL,
+            box TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, content_hash, tile))""",
+        """CREATE TABLE IF NOT EXISTS image_hashes (
+            content_hash TEXT PRIMARY KEY, phash TEXT NOT NULL, dhash TEXT NOT NULL,
+            error TEXT)""",
+        """CREATE TABLE IF NOT EXISTS image_scores (
+            model TEXT NOT NULL, content_hash TEXT NOT NULL, key TEXT NOT NULL, value REAL NOT NULL,
+            PRIMARY KEY (model, content_hash, key))""",
+    ):
+        db.execute(statement)
 
 
 def _v8_notebooks(db: sqlite3.Connection) -> None:
     """Generated notebooks: executions and per-user quotas."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS notebook_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, template TEXT NOT NULL,
+            path TEXT NOT NULL, pid INTEGER NOT NULL, started REAL NOT NULL, finished REAL,
+            status TEXT NOT NULL, seconds REAL NOT NULL DEFAULT 0, error TEXT)"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS notebook_runs_user ON notebook_runs (user, status)")
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS notebook_quotas (
+            user TEXT PRIMARY KEY, max_concurrent INTEGER NOT NULL, max_seconds REAL NOT NULL)"""
+    )
 
 
 #: Step ``i`` brings a catalog from ``user_version`` i to i + 1. Append; never edit a released step.
