@@ -123,6 +123,13 @@ RANK = click.option(
     help="Order: similarity; recency (newer changes first, halving every 90 days); version "
     "(the newest version of a model family first, unless the query names one).",
 )
+LIKE = click.option(
+    "--like", type=click.Path(dir_okay=False), default=None, metavar="IMAGE",
+    help="Images that look like IMAGE (CLIP; a perceptual hash without CLIP weights).",
+)
+REGIONS = click.option("--regions", is_flag=True, help="Rank image tiles: each hit names the box that matched.")
+DEDUPE = click.option("--dedupe", is_flag=True, help="Fold near-duplicate images into one hit with a count.")
+NO_TILES = click.option("--no-regions", is_flag=True, help="Whole images only (no tiles for region search).")
 QUESTION = click.argument("question", nargs=-1)
 LLM = click.option(
     "--llm",
@@ -175,6 +182,9 @@ def search(
     where: tuple[str, ...] = (),
     literal: bool = False,
     rank: str = "similarity",
+    like: str | None = None,
+    regions: bool = False,
+    dedupe: bool = False,
 ) -> Any:
     """Search code, images and models for QUERY (dense + keyword, fused); filters alone list what matches.
 
@@ -189,6 +199,10 @@ def search(
         "rank": rank,
     }
     text = " ".join(query).strip()
+    if like or regions or dedupe:  # image options: an image search (--like alone needs no words)
+        args.update(kind="image", like=like, regions=regions, dedupe=dedupe)
+        hub.require_documents()
+        return hub.search(text, surface=env.surface, **args)
     if not hub.has_documents():
         hub.search(text, channels=("keyword",), record=False, **args)  # what is wrong with the query
         hub.require_documents()  # then "nothing indexed yet", rather than "no results"
@@ -241,6 +255,13 @@ def audit(env: Env) -> list[dict[str, Any]]:
 def rebuild(env: Env) -> dict[str, int]:
     """Recreate the vector store from the catalog (after a crash or a damaged store), without re-embedding."""
     return env.hub.rebuild()
+
+
+def reembed(env: Env, kind: str | None = None, no_regions: bool = False) -> dict[str, int]:
+    """Add the image vectors the current CLIP model lacks (after its weights arrive or it changes)."""
+    if (kind or "image") != "image":
+        raise click.BadParameter("only --kind image has vectors to add", param_hint="--kind")
+    return env.hub.images.reembed(progress=env.progress, regions=not no_regions)
 
 
 def relationships(env: Env) -> list[dict[str, str]]:
@@ -468,7 +489,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "search",
             search,
-            (QUERY, KIND, LIMIT, WHERE, LITERAL, RANK),
+            (QUERY, KIND, LIMIT, WHERE, LITERAL, RANK, LIKE, REGIONS, DEDUPE),
             examples=SEARCH_EXAMPLES,
             cell="query",
         ),
@@ -494,6 +515,7 @@ COMMANDS: dict[str, Command] = {
             examples=PROMPTS_EXAMPLES,
         ),  # fmt: skip
         Command("rebuild", rebuild),
+        Command("reembed", reembed, (KIND, NO_TILES)),
         Command("relationships", relationships),
         Command("export", schemas_export, (DIRECTORY,), group="schemas"),
         Command("demo", demo, (DEST,)),

@@ -1,0 +1,337 @@
+"""Image embeddings with open_clip (ViT-B-32 by default): images and texts in one 512-d space.
+
+Weights come from open_clip's cache by name (``MODELHUB_CLIP_PRETRAINED``, default
+``laion2b_s34b_b79k``) or from a local checkpoint (``MODELHUB_CLIP_CHECKPOINT``); nothing is
+downloaded (the hub is asked offline). Without weights the embedder is *unavailable*: it says
+why once (:attr:`ImageEmbedder.problem`), and no vector is made — a random or hashed vector is
+never passed off as CLIP. :meth:`ImageEmbedder.from_config` builds a model of any open_clip
+architecture from a config with random weights (the tests' small model); its name says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_ARCH", "DEFAULT_PRETRAINED", "ImageEmbedder", "ImageInput", "load_image"]
+
+DEFAULT_ARCH = "ViT-B-32"
+DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
+# Where open_clip keeps the default weights (so that checking for them needs no open_clip import).
+_KNOWN = {(DEFAULT_ARCH, DEFAULT_PRETRAINED): {"hf_hub": "laion/CLIP-ViT-B-32-laion2B-s34B-b79K/"}}
+QUERY_CACHE = 256  # text queries whose vectors are kept (the text tower takes ~100 ms a query)
+ImageInput = str | Path | bytes | Image.Image
+LOAD_PIXEL_LIMIT = 89_478_485  # as ingest.images: larger declared sizes are refused before decoding
+
+
+def load_image(image: ImageInput) -> Image.Image:
+    """An RGB, EXIF-upright copy of ``image`` (a path, encoded bytes or a PIL image; first frame).
+
+    Raises ``ValueError`` with a one-line reason for anything that is not a readable image.
+    """
+    from PIL import ImageOps
+
+    if isinstance(image, Image.Image):
+        img = image
+    else:
+        source: Any = io.BytesIO(image) if isinstance(image, bytes | bytearray) else Path(image)
+        name = "image bytes" if isinstance(image, bytes | bytearray) else str(image)
+        try:
+            img = Image.open(source)
+            if img.width * img.height > LOAD_PIXEL_LIMIT:
+                raise ValueError(f"{name}: image too large: {img.width}x{img.height} pixels")
+            img.seek(0)
+            img.load()
+        except ValueError:
+            raise
+        except Exception as err:  # noqa: BLE001 - any decoder failure is this image's one line
+            if isinstance(err, Image.DecompressionBombError):
+                raise ValueError(f"{name}: image too large ({err})") from None
+            raise ValueError(f"{name}: not a readable image ({type(err).__name__}: {err})") from None
+    try:
+        img = ImageOps.exif_transpose(img) or img
+    except Exception:  # noqa: BLE001 - a corrupt EXIF orientation leaves the pixels as stored
+        pass
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        background = Image.new("RGB", img.size, (255, 255, 255))
+        rgba = img.convert("RGBA")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        arr = (arr / max(arr.max(), 1.0) * 255.0).astype(np.uint8)
+        return Image.fromarray(arr).convert("RGB")
+    return img.convert("RGB")
+
+
+def _device(device: str | None) -> str:
+    if device:
+        return device
+    try:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    except Exception:  # noqa: BLE001
+        return "cpu"
+
+
+class ImageEmbedder:
+    """open_clip model: ``embed(texts)`` (text tower) and ``embed_images(images)`` (vision tower),
+    rows L2-normalised float32; loaded on first use, on CUDA when present.
+
+    ``name`` is the model version that keys cached vectors (``open_clip:ViT-B-32:laion2b_s34b_b79k``,
+    ``open_clip:ViT-B-32:ckpt-<sha12>``); :attr:`available` is False (and :attr:`problem` says
+    why) when no weights can be loaded here.
+    """
+
+    def __init__(
+        self,
+        arch: str | None = None,
+        pretrained: str | None = None,
+        checkpoint: str | Path | None = None,
+        *,
+        device: str | None = None,
+        batch_size: int = 16,
+        cache_dir: str | None = None,
+    ) -> None:
+        self.arch = arch or os.environ.get("MODELHUB_CLIP_MODEL") or DEFAULT_ARCH
+        ckpt = checkpoint or os.environ.get("MODELHUB_CLIP_CHECKPOINT") or None
+        self.checkpoint = Path(ckpt).expanduser() if ckpt else None
+        self.pretrained = (
+            None
+            if self.checkpoint
+            else (pretrained or os.environ.get("MODELHUB_CLIP_PRETRAINED") or DEFAULT_PRETRAINED)
+        )
+        self.cache_dir = cache_dir
+        self.batch_size = batch_size
+        self._device = device
+        self._config: dict[str, Any] | None = None
+        self.random_weights = False
+        self.name = f"open_clip:{self.arch}:{self.pretrained}" if self.pretrained else ""
+        self._model: Any = None
+        self._preprocess: Any = None
+        self._tokenizer: Any = None
+        self._problem: str | None = None
+        self._checked = False
+        self._lock = threading.RLock()
+        self._queries: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], label: str = "test", *, device: str | None = "cpu", batch_size: int = 16
+    ) -> ImageEmbedder:
+        """A CLIP of the architecture ``config`` describes (open_clip's ``embed_dim``/``vision_cfg``/
+        ``text_cfg``) with *random* weights: the real code path, named ``open_clip:<label>:random-weights``."""
+        self = cls.__new__(cls)
+        cls.__init__(self, arch=label, pretrained="random-weights", device=device, batch_size=batch_size)
+        self._config = dict(config)
+        self.random_weights = True
+        self.name = f"open_clip:{label}:random-weights"
+        return self
+
+    # -- loading ---------------------------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        return _device(self._device)
+
+    @property
+    def weights(self) -> str:
+        """Where the weights come from: ``pretrained:<tag>``, ``checkpoint:<path>`` or ``random``."""
+        if self.random_weights:
+            return "random (architecture test model; not a trained CLIP)"
+        if self.checkpoint:
+            return f"checkpoint:{self.checkpoint}"
+        return f"pretrained:{self.pretrained}"
+
+    @property
+    def available(self) -> bool:
+        """Whether weights can be loaded (checked once, without building the model)."""
+        return self.problem is None
+
+    @property
+    def problem(self) -> str | None:
+        """Why no image vectors can be made here (None: they can)."""
+        with self._lock:
+            if not self._checked:
+                self._checked = True
+                self._problem = self._find_weights()
+                if self._problem:
+                    log.warning("modelhub: %s", self._problem)
+            return self._problem
+
+    def _find_weights(self) -> str | None:
+        import importlib.util
+
+        if importlib.util.find_spec("open_clip") is None:  # not imported here: that takes seconds
+            return "open_clip is not installed (pip install 'modelhub-jupyter[clip]'); images get no CLIP vectors"
+        if self._config is not None:
+            return None
+        if self.checkpoint is not None:
+            if not self.checkpoint.is_file():
+                return f"CLIP checkpoint {self.checkpoint} (MODELHUB_CLIP_CHECKPOINT) is not a file"
+            digest = hashlib.sha256()
+            with self.checkpoint.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            self.name = f"open_clip:{self.arch}:ckpt-{digest.hexdigest()[:12]}"
+            return None
+        return self._cached_pretrained()
+
+    def _cached_pretrained(self) -> str | None:
+        cfg = _KNOWN.get((self.arch, self.pretrained or ""))
+        if cfg is None:  # not one we know: ask open_clip (an import of a few seconds)
+            from open_clip import pretrained as oc_pretrained
+
+            cfg = oc_pretrained.get_pretrained_cfg(self.arch, self.pretrained or "")
+        if not cfg:
+            return f"open_clip has no pretrained weights {self.pretrained!r} for {self.arch}"
+        path = _cached_file(cfg, self.cache_dir)  # the cache only: nothing is downloaded
+        if not path:
+            return (
+                f"CLIP weights {self.arch}/{self.pretrained} are not on this machine; images are indexed "
+                "without image vectors (set MODELHUB_CLIP_CHECKPOINT or put the weights in open_clip's "
+                "cache, then run `modelhub reembed --kind image`)"
+            )
+        self.checkpoint = Path(path)
+        return None
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            if self.problem:
+                raise RuntimeError(self.problem)
+            import open_clip
+            import torch
+
+            if self._config is not None:
+                cfg = self._config
+                model = open_clip.CLIP(**cfg)
+                size = cfg.get("vision_cfg", {}).get("image_size", 224)
+                preprocess = open_clip.image_transform(size, is_train=False)
+                context = cfg.get("text_cfg", {}).get("context_length", 77)
+                tokenizer = open_clip.tokenizer.SimpleTokenizer(context_length=context)
+            else:
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    self.arch, pretrained=str(self.checkpoint), device="cpu"
+                )
+                tokenizer = open_clip.get_tokenizer(self.arch)
+            model.eval()
+            model.to(torch.device(self.device))
+            self._preprocess, self._tokenizer = preprocess, tokenizer
+            self._model = model
+            return model
+
+    @property
+    def dim(self) -> int:
+        if self._config is not None:
+            return int(self._config["embed_dim"])
+        if self._model is None and self.arch == DEFAULT_ARCH:
+            return 512
+        return int(self._load().text_projection.shape[1])
+
+    @property
+    def context_length(self) -> int:
+        self._load()
+        return int(getattr(self._tokenizer, "context_length", 77))
+
+    # -- embedding -------------------------------------------------------------------------------
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Texts through the text tower (CLIP's own tokenizer truncates at its context length)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        cached = [self._queries.get(t) for t in texts]
+        missing = [t for t, v in zip(texts, cached, strict=True) if v is None]
+        if missing:
+            import torch
+
+            model = self._load()
+            out = []
+            with self._lock, torch.inference_mode():
+                for start in range(0, len(missing), self.batch_size):
+                    tokens = self._tokenizer(missing[start : start + self.batch_size]).to(self.device)
+                    out.append(_normalise(model.encode_text(tokens)))
+            new = np.concatenate(out)
+            if len(self._queries) > QUERY_CACHE:
+                self._queries.clear()
+            self._queries.update(zip(missing, new, strict=True))
+        return np.stack([self._queries[t] for t in texts]).astype(np.float32)
+
+    def embed_images(
+        self,
+        images: Sequence[ImageInput],
+        *,
+        progress: bool = False,
+        on_error: Callable[[int, str], None] | None = None,
+    ) -> np.ndarray:
+        """One row per image (zeros for an image that cannot be read: ``on_error(i, reason)`` is told)."""
+        import torch
+        from tqdm.auto import tqdm
+
+        model = self._load()
+        out = np.zeros((len(images), self.dim), dtype=np.float32)
+        bar = tqdm(
+            total=len(images), desc="CLIP", unit="img", disable=not progress or not images, leave=False
+        )
+        try:
+            for start in range(0, len(images), self.batch_size):
+                rows, tensors = [], []
+                for i in range(start, min(start + self.batch_size, len(images))):
+                    try:
+                        tensors.append(self._preprocess(load_image(images[i])))
+                        rows.append(i)
+                    except Exception as err:  # noqa: BLE001 - one image's problem, the rest go on
+                        if on_error is not None:
+                            on_error(i, str(err).splitlines()[0] if str(err) else type(err).__name__)
+                if tensors:
+                    with self._lock, torch.inference_mode():
+                        batch = torch.stack(tensors).to(self.device)
+                        out[rows] = _normalise(model.encode_image(batch))
+                bar.update(min(self.batch_size, len(images) - start))
+        finally:
+            bar.close()
+        return out
+
+    def logit_scale(self) -> float:
+        """The model's learned temperature (100 for trained CLIPs)."""
+        return float(self._load().logit_scale.exp().item())
+
+
+def _cached_file(cfg: dict[str, Any], cache_dir: str | None) -> str:
+    """The local file of open_clip pretrained ``cfg`` if it is in a cache, else ``""`` (no network)."""
+    hub = str(cfg.get("hf_hub") or "")
+    if hub:
+        from huggingface_hub import try_to_load_from_cache
+
+        repo_id, filename = os.path.split(hub)  # 'org/model/' (default files) or 'org/model/file'
+        names = [filename] if filename else ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"]
+        for name in names:
+            try:
+                found = try_to_load_from_cache(repo_id, name, cache_dir=cache_dir)
+            except Exception:  # noqa: BLE001 - a malformed cache is a cache without the file
+                found = None
+            if isinstance(found, str) and Path(found).is_file():
+                return found
+    url = str(cfg.get("url") or "")
+    if url:
+        local = Path(cache_dir or Path.home() / ".cache" / "clip") / os.path.basename(url)
+        if local.is_file():
+            return str(local)
+    return ""
+
+
+def _normalise(tensor: Any) -> np.ndarray:
+    vectors = tensor.float().cpu().numpy().astype(np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return vectors

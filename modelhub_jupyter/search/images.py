@@ -1,0 +1,680 @@
+"""Images by what they show: CLIP vectors (whole image and tiles), perceptual hashes, safety scores.
+
+The catalog tables (migration ``_v7_images``) are keyed by the image file's content hash, so a
+moved or re-indexed file keeps its vectors, and by the CLIP model version, so switching models
+embeds only what that model has not seen. :class:`Images` is ``hub.images``:
+
+* :meth:`Images.update` (after every index run): perceptual hashes for new images, and CLIP
+  vectors, tiles and scores when weights are here; without weights it says so once and stops;
+* :meth:`Images.search`: text -> image and image -> image (path, PIL image or bytes), fused by
+  RRF with the prompt-text channel (so it still finds images by their prompts without weights);
+  ``regions`` ranks tiles and returns each image with its best box; ``dedupe`` collapses
+  near-duplicates (perceptual hashes) into one hit with a count.
+
+Dense search is exact: one float32 matrix per model, scanned with numpy (50k x 512 in a few ms).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..embed.image import ImageEmbedder, ImageInput, load_image
+from ..errors import BadInputError, QueryError
+from ..results import Hit, SearchResults
+from . import filters, relevance
+from .keyword import top_k
+
+if TYPE_CHECKING:
+    from ..results import IndexReport
+    from ..store import Catalog
+    from .engine import SearchEngine
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ImageStore", "Images", "hamming", "image_hashes", "tile_boxes"]
+
+RRF_K = 60
+DEPTH = 100
+DUPLICATE_BITS = 10  # phash Hamming distance (of 64) up to which two images are near-duplicates
+SCORE_KEYS = ("safety_assessment", "clip_score")  # keys this module adds (filtered here, not by the engine)
+CONCEPTS: dict[str, tuple[list[str], list[str]]] = {
+    # key: (prompts for the concept, neutral prompts it is told apart from)
+    "nsfw": (
+        ["a photo containing nudity", "an explicit sexual image", "pornographic content"],
+        ["a safe for work photo", "a clothed person", "a landscape", "an everyday object"],
+    ),
+    "violence": (
+        ["a violent scene with blood", "a person being attacked", "a gory injury"],
+        ["a peaceful scene", "people talking calmly", "a landscape", "an everyday object"],
+    ),
+}
+
+
+def default_grids() -> tuple[int, ...]:
+    """Tile grids embedded per image (``MODELHUB_CLIP_TILES``, default ``2``: 2x2 with overlap; ``0``: none)."""
+    raw = os.environ.get("MODELHUB_CLIP_TILES", "2")
+    try:
+        return tuple(n for n in (int(x) for x in raw.split(",") if x.strip()) if n >= 2)
+    except ValueError:
+        return (2,)
+
+
+def tile_boxes(grids: Iterable[int] = (2,), overlap: float = 0.25) -> list[tuple[float, float, float, float]]:
+    """Boxes ``(x0, y0, x1, y1)`` (fractions of the image) of ``n``x``n`` grids whose neighbours
+    overlap by ``overlap`` of a tile."""
+    boxes: list[tuple[float, float, float, float]] = []
+    for n in grids:
+        side = 1.0 / (n * (1 - overlap) + overlap)
+        step = side * (1 - overlap)
+        for row in range(n):
+            for col in range(n):
+                x0, y0 = col * step, row * step
+                boxes.append(
+                    (round(x0, 4), round(y0, 4), round(min(1.0, x0 + side), 4), round(min(1.0, y0 + side), 4))
+                )
+    return boxes
+
+
+def image_hashes(image: ImageInput) -> tuple[str, str]:
+    """``(phash, dhash)`` as 16 hex digits each (64-bit DCT and difference hashes, ``imagehash``)."""
+    import imagehash
+
+    img = load_image(image)
+    return str(imagehash.phash(img)), str(imagehash.dhash(img))
+
+
+def hamming(a: str, b: str) -> int:
+    """Bits that differ between two hex hashes."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def _hash_array(hashes: list[str]) -> np.ndarray:
+    return np.array([int(h, 16) if h else 0 for h in hashes], dtype=np.uint64)
+
+
+def _hamming_all(query: int, table: np.ndarray) -> np.ndarray:
+    x = np.bitwise_xor(table, np.uint64(query))
+    counts: np.ndarray = np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+    return counts
+
+
+# -------------------------------------------------------------------------------- the tables
+@dataclass
+class ImageRow:
+    """An indexed image document and its file's content hash."""
+
+    doc_id: str
+    file_path: str
+    content_hash: str
+
+
+class ImageStore:
+    """Reads and writes the ``image_*`` tables of one :class:`~modelhub_jupyter.store.Catalog`."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        return self.catalog.db
+
+    def images(self) -> list[ImageRow]:
+        rows = self.db.execute(
+            "SELECT d.id, d.file_path, f.sha256 FROM documents d JOIN files f ON f.path = d.file_path "
+            "WHERE d.kind = 'image' AND f.sha256 IS NOT NULL ORDER BY d.file_path, d.id"
+        ).fetchall()
+        return [ImageRow(*r) for r in rows]
+
+    def hashes(self) -> dict[str, tuple[str, str]]:
+        rows = self.db.execute("SELECT content_hash, phash, dhash FROM image_hashes WHERE error IS NULL")
+        return {c: (p, d) for c, p, d in rows}
+
+    def hashed(self) -> set[str]:
+        return {c for (c,) in self.db.execute("SELECT content_hash FROM image_hashes")}
+
+    def put_hash(self, content_hash: str, phash: str, dhash: str, error: str | None = None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO image_hashes VALUES (?, ?, ?, ?)", (content_hash, phash, dhash, error)
+        )
+
+    def embedded(self, model: str, tiles: bool = False) -> set[str]:
+        sql = "SELECT DISTINCT content_hash FROM image_vectors WHERE model = ?"
+        return {
+            c for (c,) in self.db.execute(sql + (" AND tile >= 0" if tiles else " AND tile = -1"), (model,))
+        }
+
+    def put_vectors(self, model: str, rows: Sequence[tuple[str, int, tuple[float, ...], np.ndarray]]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO image_vectors VALUES (?, ?, ?, ?, ?)",
+            [(model, c, t, json.dumps(list(b)), v.astype(np.float32).tobytes()) for c, t, b, v in rows],
+        )
+
+    def vectors(self, model: str, tiles: bool = False) -> tuple[list[str], list[list[float]], np.ndarray]:
+        """``(content hashes, boxes, matrix)`` of the whole images (or of the tiles) ``model`` embedded."""
+        sql = "SELECT content_hash, box, vector FROM image_vectors WHERE model = ? AND tile " + (
+            ">= 0" if tiles else "= -1"
+        )
+        hashes: list[str] = []
+        boxes: list[list[float]] = []
+        blobs: list[bytes] = []
+        for c, b, v in self.db.execute(sql + " ORDER BY content_hash, tile", (model,)):
+            hashes.append(c)
+            boxes.append(json.loads(b))
+            blobs.append(v)
+        if not blobs:
+            return [], [], np.zeros((0, 1), dtype=np.float32)
+        matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+        return hashes, boxes, matrix
+
+    def put_scores(self, model: str, rows: list[tuple[str, str, float]]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO image_scores VALUES (?, ?, ?, ?)", [(model, c, k, v) for c, k, v in rows]
+        )
+
+    def scores(self, model: str) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for c, k, v in self.db.execute(
+            "SELECT content_hash, key, value FROM image_scores WHERE model = ?", (model,)
+        ):
+            out.setdefault(c, {})[k] = v
+        return out
+
+    def counts(self, model: str) -> dict[str, int]:
+        one = self.db.execute
+        return {
+            "hashed": one("SELECT COUNT(*) FROM image_hashes WHERE error IS NULL").fetchone()[0],
+            "vectors": one(
+                "SELECT COUNT(*) FROM image_vectors WHERE model=? AND tile=-1", (model,)
+            ).fetchone()[0],
+            "tiles": one("SELECT COUNT(*) FROM image_vectors WHERE model=? AND tile>=0", (model,)).fetchone()[
+                0
+            ],
+            "scored": one(
+                "SELECT COUNT(DISTINCT content_hash) FROM image_scores WHERE model=?", (model,)
+            ).fetchone()[0],
+        }
+
+
+@dataclass
+class _Matrix:
+    key: tuple[Any, ...]
+    hashes: list[str]
+    boxes: list[list[float]]
+    matrix: np.ndarray
+    rows_of: dict[str, list[int]] = field(default_factory=dict)
+
+
+# -------------------------------------------------------------------------------- hub.images
+class Images:
+    """``hub.images``: keep image vectors current and search images by what they show."""
+
+    def __init__(
+        self, catalog: Catalog, engine: Callable[[], SearchEngine], embedder: ImageEmbedder | None = None
+    ) -> None:
+        self.catalog = catalog
+        self.store = ImageStore(catalog)
+        self._engine = engine  # the hub's current engine (a registry switch may replace it)
+        self.embedder = embedder or ImageEmbedder()
+        self.grids = default_grids()
+        self._cache: dict[bool, _Matrix] = {}
+        self._hash_cache: tuple[int, dict[str, tuple[str, str]]] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> SearchEngine:
+        return self._engine()
+
+    def wanted(
+        self, regions: bool, dedupe: bool, where: list[str] | str | None, channels: Collection[str]
+    ) -> bool:
+        """Whether an image search goes through here (else the engine's prompt-text search alone)."""
+        if set(channels) != {"dense", "keyword"}:
+            return False  # one channel asked for by name: an evaluation of the text channels
+        ours = any(c.key.split(".")[0] in SCORE_KEYS for c in filters.parse(where))
+        return regions or dedupe or ours or self.embedder.available
+
+    # -- status --------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """The CLIP model, whether its weights are here (and why not), what is embedded."""
+        problem = self.embedder.problem
+        return {
+            "model": self.embedder.name or f"open_clip:{self.embedder.arch}:{self.embedder.pretrained}",
+            "weights": self.embedder.weights,
+            "available": problem is None,
+            "problem": problem,
+            "device": self.embedder.device,
+            "images": len(self.store.images()),
+            **(self.store.counts(self.embedder.name) if problem is None else self.store.counts("")),
+        }
+
+    # -- writing -------------------------------------------------------------------------------
+    def update(
+        self, *, progress: bool = False, report: IndexReport | None = None, regions: bool = True
+    ) -> dict[str, int]:
+        """Hash new images; embed (whole + tiles) and score what the current CLIP model lacks.
+
+        Without weights only hashes are made and one note (also in ``report.warnings``) says why.
+        Returns counts of what was added.
+        """
+        images = self.store.images()
+        added = {"hashed": self._hash_missing(images, report), "embedded": 0, "tiles": 0, "scored": 0}
+        problem = self.embedder.problem
+        if problem:
+            if report is not None and images:
+                report.add_warning("(images)", problem)
+            return added
+        added.update(self._embed_missing(images, progress, report, regions))
+        added["scored"] = self._score_missing(images)
+        self._cache.clear()
+        return added
+
+    def reembed(self, *, progress: bool = True, regions: bool = True) -> dict[str, int]:
+        """Add the vectors the current CLIP model lacks (after weights arrive or the model changes)."""
+        problem = self.embedder.problem
+        if problem:
+            raise BadInputError(problem)
+        return self.update(progress=progress, regions=regions)
+
+    def _by_hash(self, images: list[ImageRow]) -> dict[str, str]:
+        return {r.content_hash: r.file_path for r in images}
+
+    def _hash_missing(self, images: list[ImageRow], report: IndexReport | None) -> int:
+        done = self.store.hashed()
+        todo = {c: p for c, p in self._by_hash(images).items() if c not in done}
+        for content_hash, path in todo.items():
+            try:
+                phash, dhash = image_hashes(path)
+                error = None
+            except Exception as err:  # noqa: BLE001 - one image's problem; the others go on
+                phash = dhash = ""
+                error = str(err).splitlines()[0] if str(err) else type(err).__name__
+                if report is not None:
+                    report.add_warning(Path(path).name, f"no perceptual hash: {error}")
+            with self.catalog.transaction():
+                self.store.put_hash(content_hash, phash, dhash, error)
+        return len(todo)
+
+    def _embed_missing(
+        self, images: list[ImageRow], progress: bool, report: IndexReport | None, regions: bool
+    ) -> dict[str, int]:
+        model = self.embedder.name
+        by_hash = self._by_hash(images)
+        whole = [c for c in by_hash if c not in self.store.embedded(model)]
+        boxes = tile_boxes(self.grids) if regions else []
+        tiled = [c for c in by_hash if c not in self.store.embedded(model, tiles=True)] if boxes else []
+        failed: set[str] = set()
+
+        def note(hashes: list[str]) -> Callable[[int, str], None]:
+            def on_error(i: int, reason: str) -> None:
+                failed.add(hashes[i])
+                if report is not None:
+                    report.add_warning(Path(by_hash[hashes[i]]).name, f"no CLIP vector: {reason}")
+
+            return on_error
+
+        step = 64
+        for start in range(0, len(whole), step):
+            part = whole[start : start + step]
+            vectors = self.embedder.embed_images(
+                [by_hash[c] for c in part], progress=progress, on_error=note(part)
+            )
+            rows = [
+                (c, -1, (0.0, 0.0, 1.0, 1.0), v)
+                for c, v in zip(part, vectors, strict=True)
+                if c not in failed
+            ]
+            with self.catalog.transaction():
+                self.store.put_vectors(model, rows)
+        tiles_added = 0
+        for start in range(0, len(tiled), step // max(len(boxes), 1) or 1):
+            part = [c for c in tiled[start : start + (step // max(len(boxes), 1) or 1)] if c not in failed]
+            crops: list[Any] = []
+            keys: list[tuple[str, int]] = []
+            for c in part:
+                try:
+                    img = load_image(by_hash[c])
+                except Exception:  # noqa: BLE001 - reported by the whole-image pass
+                    continue
+                for t, box in enumerate(boxes):
+                    w, h = img.size
+                    crops.append(
+                        img.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
+                    )
+                    keys.append((c, t))
+            if not crops:
+                continue
+            vectors = self.embedder.embed_images(crops, progress=progress)
+            with self.catalog.transaction():
+                self.store.put_vectors(
+                    model, [(c, t, boxes[t], v) for (c, t), v in zip(keys, vectors, strict=True)]
+                )
+            tiles_added += len(crops)
+        return {"embedded": len(whole) - len(failed), "tiles": tiles_added}
+
+    def _score_missing(self, images: list[ImageRow]) -> int:
+        """Zero-shot safety scores and prompt agreement (``clip_score``) for embedded images."""
+        model = self.embedder.name
+        hashes, _, matrix = self.store.vectors(model)
+        have = self.store.scores(model)
+        todo = [i for i, c in enumerate(hashes) if c not in have]
+        if not todo:
+            return 0
+        rows: list[tuple[str, str, float]] = []
+        scale = min(self.embedder.logit_scale(), 100.0)
+        for key, (concept, neutral) in CONCEPTS.items():
+            texts = self.embedder.embed(concept + neutral)
+            logits = scale * (matrix[todo] @ texts.T)
+            logits -= logits.max(axis=1, keepdims=True)
+            probs = np.exp(logits)
+            probs /= probs.sum(axis=1, keepdims=True)
+            share = probs[:, : len(concept)].sum(axis=1)
+            rows += [
+                (hashes[i], f"safety_assessment.{key}", round(float(s), 4))
+                for i, s in zip(todo, share, strict=True)
+            ]
+        prompts = self._prompts(images)
+        with_prompt = [i for i in todo if prompts.get(hashes[i])]
+        if with_prompt:
+            texts = self.embedder.embed([prompts[hashes[i]] for i in with_prompt])
+            cos = np.einsum("ij,ij->i", matrix[with_prompt], texts)
+            rows += [
+                (hashes[i], "clip_score", round(float(100 * max(c, 0.0)), 2))
+                for i, c in zip(with_prompt, cos, strict=True)
+            ]
+        with self.catalog.transaction():
+            self.store.put_scores(model, rows)
+        return len(todo)
+
+    def _prompts(self, images: list[ImageRow]) -> dict[str, str]:
+        index = self.engine._index("image")
+        out: dict[str, str] = {}
+        for row in images:
+            doc = index.by_id.get(row.doc_id)
+            if doc is not None and doc.metadata.get("prompt"):
+                out[row.content_hash] = str(doc.metadata["prompt"])
+        return out
+
+    # -- reading -------------------------------------------------------------------------------
+    def _matrix(self, tiles: bool) -> _Matrix:
+        key = (
+            self.embedder.name,
+            self.catalog.generation(),
+            self.store.counts(self.embedder.name)["tiles" if tiles else "vectors"],
+        )
+        cached = self._cache.get(tiles)
+        if cached is not None and cached.key == key:
+            return cached
+        with self._lock:
+            hashes, boxes, matrix = self.store.vectors(self.embedder.name, tiles=tiles)
+            built = _Matrix(key, hashes, boxes, matrix)
+            for i, c in enumerate(hashes):
+                built.rows_of.setdefault(c, []).append(i)
+            self._cache[tiles] = built
+            return built
+
+    def _hashes(self) -> dict[str, tuple[str, str]]:
+        generation = self.catalog.generation()
+        if self._hash_cache is None or self._hash_cache[0] != generation or not self._hash_cache[1]:
+            self._hash_cache = (generation, self.store.hashes())
+        return self._hash_cache[1]
+
+    def annotate(
+        self, hit: Hit, content_hash: str, scores: dict[str, dict[str, float]] | None = None
+    ) -> None:
+        """Add ``safety_assessment`` (scores and the model that gave them, or ``unassessed``) and
+        ``clip_score`` to an image hit's metadata; never a made-up value."""
+        problem = self.embedder.problem
+        found = (
+            (scores if scores is not None else self.store.scores(self.embedder.name)).get(content_hash, {})
+            if not problem
+            else {}
+        )
+        safety = {k.split(".", 1)[1]: v for k, v in found.items() if k.startswith("safety_assessment.")}
+        if safety:
+            hit.metadata["safety_assessment"] = {
+                **safety,
+                "model": self.embedder.name,
+                "weights": self.embedder.weights,
+                "status": "assessed",
+            }
+        else:
+            hit.metadata["safety_assessment"] = {
+                "status": "unassessed",
+                "reason": problem or "not embedded yet by " + self.embedder.name,
+            }
+        if "clip_score" in found:
+            hit.metadata["clip_score"] = found["clip_score"]
+            hit.metadata["clip_score_model"] = self.embedder.name
+        hit.metadata["content_hash"] = content_hash
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        like: ImageInput | None = None,
+        where: list[str] | str | None = None,
+        limit: int = 10,
+        regions: bool = False,
+        dedupe: bool = False,
+        understand: bool = True,
+        ignore: Collection[str] = (),
+    ) -> SearchResults:
+        """Images for ``query`` (text -> image, fused with the prompt text) and/or ``like`` an image."""
+        if limit < 1:
+            raise QueryError("limit must be at least 1")
+        query = (query or "").strip()
+        clauses = filters.parse(where)
+        ours = [c for c in clauses if c.key.split(".")[0] in SCORE_KEYS]
+        theirs = [str(c) for c in clauses if c not in ours]
+        if not query and like is None and not theirs and not ours:
+            raise QueryError("empty query: give search words, an image to search --like, or a --where filter")
+        index = self.engine._index("image")
+        by_doc = {r.doc_id: r.content_hash for r in self.store.images()}
+        notes: list[str] = []
+        channels: dict[str, list[tuple[str, float]]] = {}
+        applied: list[str] = list(theirs)
+        understood: list[str] = []
+        ranked_by = query
+        prompt_evidence: dict[str, dict[str, Any]] = {}
+        if query:  # the prompt-text channel: the engine's own hybrid search over image documents
+            prompt = self.engine.search(
+                query, kind="image", where=theirs, limit=DEPTH, understand=understand, ignore=ignore
+            )
+            channels["prompt"] = [(h.id, h.score) for h in prompt.hits]
+            prompt_evidence = {h.id: h.evidence for h in prompt.hits}
+            applied, understood, ranked_by = prompt.filters, prompt.understood, prompt.ranked_by
+            notes += prompt.notes
+        allowed = self._allowed(index, applied)
+        problem = self.embedder.problem
+        grid = self._matrix(regions) if not problem else None
+        best_box: dict[str, list[float]] = {}
+        if problem and (query or like is not None):
+            notes.append(f"no CLIP ranking: {problem}")
+        if grid is not None and grid.matrix.shape[0]:
+            vectors: list[tuple[str, np.ndarray]] = []
+            if query:
+                vectors.append(("clip_text", self.embedder.embed([ranked_by or query])[0]))
+            if like is not None:
+                vectors.append(("clip_image", self._like_vector(like, by_doc)))
+            for name, vec in vectors:
+                channels[name] = self._rank_dense(grid, vec, index, by_doc, allowed, best_box)
+        if like is not None and (problem or grid is None or not grid.matrix.shape[0]):
+            channels["phash"] = self._rank_phash(like, index, by_doc, allowed)
+            notes.append("image -> image by perceptual hash (looks nearly the same), not by CLIP")
+        if regions and problem:
+            notes.append("region search needs CLIP vectors; whole images shown")
+        if not query and like is None:  # filters alone
+            docs = [d for i, d in enumerate(index.docs) if allowed is None or allowed[i]]
+            channels["filter"] = [(d.id, 1.0) for d in docs]
+        fused: dict[str, float] = {}
+        evidence: dict[str, dict[str, Any]] = {}
+        for name, ranking in channels.items():
+            for rank, (doc_id, value) in enumerate(ranking[:DEPTH], start=1):
+                fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + rank)
+                evidence.setdefault(doc_id, {})[name] = {"rank": rank, "score": round(float(value), 4)}
+        order = sorted(fused, key=lambda i: (-fused[i], index.by_id[i].file_path if i in index.by_id else i))
+        best = len(channels) / (RRF_K + 1)
+        scores = self.store.scores(self.embedder.name) if not problem else {}
+        hits: list[Hit] = []
+        from .engine import _hit
+
+        names = self.engine.root_names()
+        for doc_id in order:
+            doc = index.by_id.get(doc_id)
+            if doc is None:
+                continue
+            hit = _hit(doc, fused[doc_id], names)
+            hit.metadata = dict(hit.metadata)
+            self.annotate(hit, by_doc.get(doc_id, ""), scores)
+            if ours and not filters.matches(hit.metadata, ours):
+                continue
+            if doc_id in best_box:
+                hit.metadata["region"] = {"box": best_box[doc_id]}
+            hit.evidence = {**prompt_evidence.get(doc_id, {}), "channels": evidence.get(doc_id, {})}
+            hit.relevance = relevance.scale(fused[doc_id], best)
+            hit.strength = relevance.strength(hit.relevance)
+            hits.append(hit)
+            if not dedupe and len(hits) >= limit:
+                break
+        if dedupe:
+            hits = self._collapse(hits)[:limit]
+        if any(name.startswith("clip") for name in channels):  # the prompt text's weakness is not the image's
+            notes = [n for n in notes if not n.startswith("weak matches")]
+        return SearchResults(
+            query=query,
+            hits=hits[:limit],
+            filters=applied + [str(c) for c in ours],
+            kind="image",
+            understood=understood,
+            ranked_by=ranked_by,
+            notes=list(dict.fromkeys(notes)),
+            roots=names,
+        )
+
+    def _allowed(self, index: Any, applied: list[str]) -> np.ndarray | None:
+        clauses = self.engine.known(filters.parse(applied))
+        return self.engine._allowed(index, clauses)
+
+    def _like_vector(self, like: ImageInput, by_doc: dict[str, str]) -> np.ndarray:
+        if isinstance(like, str | Path) and not Path(like).is_file():
+            raise BadInputError(f"{like}: no such image file", path=str(like))
+        problems: list[str] = []
+        vectors = self.embedder.embed_images([like], on_error=lambda _i, reason: problems.append(reason))
+        if problems:
+            raise BadInputError(
+                problems[0] if _name(like) in problems[0] else f"{_name(like)}: {problems[0]}"
+            )
+        vector: np.ndarray = vectors[0]
+        return vector
+
+    def _rank_dense(
+        self,
+        grid: _Matrix,
+        vec: np.ndarray,
+        index: Any,
+        by_doc: dict[str, str],
+        allowed: np.ndarray | None,
+        best_box: dict[str, list[float]],
+    ) -> list[tuple[str, float]]:
+        docs_of: dict[str, list[int]] = {}
+        for i, d in enumerate(index.docs):
+            if allowed is None or allowed[i]:
+                content = by_doc.get(d.id)
+                if content:
+                    docs_of.setdefault(content, []).append(i)
+        sims = grid.matrix @ vec
+        order = top_k(sims, min(len(sims), DEPTH * 8))
+        out: list[tuple[str, float]] = []
+        seen: set[str] = set()
+        for row in order:
+            content = grid.hashes[row]
+            for i in docs_of.get(content, []):
+                doc_id = index.docs[i].id
+                if doc_id in seen:
+                    continue
+                seen.add(doc_id)
+                out.append((doc_id, float(sims[row])))
+                if grid.boxes[row] != [0.0, 0.0, 1.0, 1.0]:
+                    best_box.setdefault(doc_id, grid.boxes[row])
+            if len(out) >= DEPTH:
+                break
+        return out
+
+    def _rank_phash(
+        self, like: ImageInput, index: Any, by_doc: dict[str, str], allowed: np.ndarray | None
+    ) -> list[tuple[str, float]]:
+        if isinstance(like, str | Path) and not Path(like).is_file():
+            raise BadInputError(f"{like}: no such image file", path=str(like))
+        try:
+            phash, _ = image_hashes(like)
+        except ValueError as err:
+            raise BadInputError(str(err)) from None
+        table = self._hashes()
+        ids = [
+            d.id
+            for i, d in enumerate(index.docs)
+            if (allowed is None or allowed[i]) and by_doc.get(d.id) in table
+        ]
+        if not ids:
+            return []
+        dist = _hamming_all(int(phash, 16), _hash_array([table[by_doc[i]][0] for i in ids]))
+        order = np.argsort(dist, kind="stable")[:DEPTH]
+        return [(ids[j], 1.0 - float(dist[j]) / 64.0) for j in order if dist[j] <= 2 * DUPLICATE_BITS]
+
+    def _collapse(self, hits: list[Hit]) -> list[Hit]:
+        """Near-duplicate hits (phash within :data:`DUPLICATE_BITS`) folded into the best-ranked one."""
+        table = self._hashes()
+        kept: list[tuple[Hit, int | None]] = []
+        for hit in hits:
+            found = table.get(str(hit.metadata.get("content_hash", "")))
+            value = int(found[0], 16) if found else None
+            for first, first_value in kept:
+                if (
+                    value is not None
+                    and first_value is not None
+                    and (value ^ first_value).bit_count() <= DUPLICATE_BITS
+                ):
+                    first.metadata.setdefault("duplicates", []).append({"id": hit.id, "path": hit.path})
+                    first.metadata["duplicate_count"] = len(first.metadata["duplicates"]) + 1
+                    break
+            else:
+                kept.append((hit, value))
+        return [h for h, _ in kept]
+
+    def duplicate_groups(self, max_bits: int = DUPLICATE_BITS) -> list[list[str]]:
+        """Groups (of two or more paths) of indexed images within ``max_bits`` of each other's phash."""
+        table = self._hashes()
+        rows = [r for r in self.store.images() if r.content_hash in table]
+        values = _hash_array([table[r.content_hash][0] for r in rows])
+        parent = list(range(len(rows)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for i in range(len(rows)):
+            close = np.flatnonzero(_hamming_all(int(values[i]), values[i + 1 :]) <= max_bits) + i + 1
+            for j in close:
+                parent[root(int(j))] = root(i)
+        groups: dict[int, list[str]] = {}
+        for i, r in enumerate(rows):
+            groups.setdefault(root(i), []).append(r.file_path)
+        return [sorted(set(g)) for g in groups.values() if len(set(g)) > 1]
+
+
+def _name(image: ImageInput) -> str:
+    if isinstance(image, str | Path):
+        return str(image)
+    return "the image" if not isinstance(image, bytes | bytearray) else "image bytes"

@@ -1,0 +1,157 @@
+"""The CLIP image embedder: a small open_clip model with random weights runs the real code path
+(open_clip's CLIP class, its preprocessing and tokenizer); the default ViT-B-32 says its weights
+are missing here, without a download attempt, and makes no vectors."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from modelhub_jupyter.embed.image import ImageEmbedder, load_image
+
+# A real open_clip CLIP architecture, tiny: a 2-layer ViT (64 px, 16 px patches) and a 2-layer text tower.
+TINY_CLIP = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16, "head_width": 32},
+    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+}
+
+
+@pytest.fixture(scope="module")
+def tiny() -> ImageEmbedder:
+    return ImageEmbedder.from_config(TINY_CLIP, "tiny-test")
+
+
+def picture(seed: int, size: tuple[int, int] = (96, 80)) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    img = Image.new("RGB", size, tuple(int(x) for x in rng.integers(0, 255, 3)))
+    draw = ImageDraw.Draw(img)
+    for _ in range(4):
+        x, y = (int(v) for v in rng.integers(0, min(size) - 20, 2))
+        draw.ellipse([x, y, x + 30, y + 25], fill=tuple(int(v) for v in rng.integers(0, 255, 3)))
+    return img
+
+
+def test_random_weight_model_is_named_and_labelled_as_such(tiny):
+    assert tiny.name == "open_clip:tiny-test:random-weights"
+    assert tiny.random_weights and "random" in tiny.weights and "not a trained CLIP" in tiny.weights
+    assert tiny.available and tiny.problem is None
+    assert tiny.dim == 32
+
+
+def test_image_and_text_vectors_are_unit_length_and_deterministic(tiny):
+    images = [picture(1), picture(2)]
+    a = tiny.embed_images(images)
+    b = tiny.embed_images([picture(1)])
+    assert a.shape == (2, 32) and a.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-5)
+    assert not np.allclose(a[0], a[1])
+    texts = tiny.embed(["a castle at sunset", "a red car", "a castle at sunset"])
+    assert texts.shape == (3, 32)
+    np.testing.assert_allclose(np.linalg.norm(texts, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(texts[0], texts[2])
+    assert tiny.embed([]).shape == (0, 32)
+
+
+def test_path_bytes_and_pil_give_the_same_vector(tiny, tmp_path):
+    img = picture(3)
+    path = tmp_path / "x.png"
+    img.save(path)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    rows = tiny.embed_images([img, path, str(path), buf.getvalue()])
+    for row in rows[1:]:
+        np.testing.assert_allclose(row, rows[0], atol=1e-5)
+
+
+def test_an_unreadable_image_is_reported_and_the_batch_goes_on(tiny, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    errors: list[tuple[int, str]] = []
+    rows = tiny.embed_images([picture(4), bad, picture(5)], on_error=lambda i, why: errors.append((i, why)))
+    assert [i for i, _ in errors] == [1]
+    assert "bad.png" in errors[0][1] and "\n" not in errors[0][1]
+    assert not rows[1].any() and rows[0].any() and rows[2].any()
+
+
+def test_default_model_without_weights_says_so_and_makes_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv("MODELHUB_CLIP_CHECKPOINT", raising=False)
+    emb = ImageEmbedder(cache_dir=str(tmp_path / "empty-cache"))
+    assert emb.name == "open_clip:ViT-B-32:laion2b_s34b_b79k" and emb.dim == 512
+    assert not emb.available
+    assert "not on this machine" in (emb.problem or "") and "reembed" in (emb.problem or "")
+    with pytest.raises(RuntimeError, match="not on this machine"):
+        emb.embed_images([picture(1)])
+
+
+def test_a_missing_checkpoint_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODELHUB_CLIP_CHECKPOINT", str(tmp_path / "nope.pt"))
+    emb = ImageEmbedder()
+    assert emb.checkpoint == tmp_path / "nope.pt" and emb.pretrained is None
+    assert "nope.pt" in (emb.problem or "") and "not a file" in (emb.problem or "")
+
+
+def test_a_local_checkpoint_loads_and_is_keyed_by_its_content(tmp_path, monkeypatch):
+    """A checkpoint file of a registered open_clip architecture (the tiny one, saved here)."""
+    import open_clip
+    import torch
+    from open_clip import factory
+
+    monkeypatch.setitem(factory._MODEL_CONFIGS, "modelhub-tiny-test", TINY_CLIP)
+    model = open_clip.CLIP(**TINY_CLIP)
+    ckpt = tmp_path / "tiny.pt"
+    torch.save(model.state_dict(), ckpt)
+    monkeypatch.setenv("MODELHUB_CLIP_CHECKPOINT", str(ckpt))
+    emb = ImageEmbedder(arch="modelhub-tiny-test")
+    assert emb.available, emb.problem
+    assert emb.name.startswith("open_clip:modelhub-tiny-test:ckpt-") and len(emb.name.rsplit("-", 1)[1]) == 12
+    assert emb.weights == f"checkpoint:{ckpt}"
+    with torch.inference_mode():
+        expected = model.eval().encode_image(emb._load() and emb._preprocess(picture(6)).unsqueeze(0))
+    expected = expected.numpy()[0] / np.linalg.norm(expected.numpy()[0])
+    np.testing.assert_allclose(emb.embed_images([picture(6)])[0], expected, atol=1e-4)
+
+
+# --------------------------------------------------------------------------- hostile pictures
+def _save(img: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def test_hostile_pictures_load_as_rgb_or_fail_in_one_line(tmp_path):
+    base = picture(7, (60, 40))
+    gray16 = Image.fromarray(np.asarray(base.convert("L"), dtype=np.uint16) * 257)
+    frames = [picture(8, (60, 40)), picture(9, (60, 40))]
+    cases = {
+        "cmyk.jpg": _save(base.convert("CMYK"), "JPEG"),
+        "gray16.png": _save(gray16, "PNG"),
+        "palette_alpha.png": _save(base.convert("P"), "PNG", transparency=0),
+        "rgba.png": _save(base.convert("RGBA"), "PNG"),
+        "anim.webp": _save(frames[0], "WEBP", save_all=True, append_images=frames[1:], lossless=True),
+        "jpeg_named.png": _save(base, "JPEG"),
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        img = load_image(tmp_path / name)
+        assert img.mode == "RGB" and img.size == (60, 40), name
+    first = np.asarray(load_image(tmp_path / "anim.webp"), dtype=int)
+    assert np.abs(first - np.asarray(frames[0], dtype=int)).mean() < 1  # the first frame
+    rotated = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees to display
+    base.save(rotated, "JPEG", exif=exif.tobytes())
+    assert load_image(rotated.getvalue()).size == (40, 60)
+
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(_save(picture(10, (200, 200)), "PNG")[:300])
+    huge = tmp_path / "huge.png"  # a 20000x20000 header: refused before anything is decoded
+    huge.write_bytes(_save(Image.new("1", (20000, 20000)), "PNG"))
+    for path, why in ((truncated, "not a readable image"), (huge, "too large")):
+        with pytest.raises(ValueError, match=why) as err:
+            load_image(path)
+        assert "\n" not in str(err.value)
