@@ -197,6 +197,44 @@ def score_fields(
     return rows
 
 
+def parse_corpus(corpus: Path) -> dict[str, dict[str, Any]]:
+    """The first document's metadata of every scanned file, parsed in this process (no index)."""
+    from modelhub_jupyter.ingest import pipeline
+    from modelhub_jupyter.ingest.git_history import repo_history
+    from modelhub_jupyter.ingest.scanner import scan
+
+    git = repo_history(corpus)
+    out: dict[str, dict[str, Any]] = {}
+    for file in scan(corpus).files:
+        outcome = pipeline.build(file, corpus, pipeline.history(file, corpus, git), None)
+        out[file.relpath] = outcome.docs[0].metadata if outcome.docs else {"_error": outcome.error}
+    return out
+
+
+def score_parsed(
+    parsed: dict[str, dict[str, Any]], labels: dict[str, dict[str, dict[str, Any]]], groups: dict[str, str]
+) -> list[dict[str, Any]]:
+    """:func:`score_fields` over :func:`parse_corpus`'s metadata (a file in a model folder: the folder's)."""
+    rows = []
+    for relpath, fields in labels.items():
+        parts = relpath.split("/")
+        candidates = ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
+        metadata = next((parsed[c] for c in candidates if parsed.get(c)), {})
+        for field, label in fields.items():
+            got = get_field(metadata, field) if metadata else None
+            rows.append(
+                {
+                    "file": relpath,
+                    "group": groups.get(relpath, "?"),
+                    "field": field,
+                    "right": label_matches(field, label, got),
+                    "expected": expected_text(label),
+                    "got": got if metadata else "(no document)",
+                }
+            )
+    return rows
+
+
 def _share(rows: list[dict[str, Any]]) -> str:
     right = sum(r["right"] for r in rows)
     return f"{right / len(rows):.3f} ({right}/{len(rows)})" if rows else "-"
@@ -359,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--queries", type=Path, default=QUERIES)
     parser.add_argument("--no-speed", action="store_true", help="skip the cold-index comparison")
+    parser.add_argument(
+        "--parse-only",
+        action="store_true",
+        help="field accuracy only, from the parsers in this process (no embedding, retrieval or speed)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="cold runs of each pipeline (median)")
     parser.add_argument("--verbose", action="store_true", help="full values in misses; retrieval misses")
     parser.add_argument(
@@ -388,6 +431,11 @@ def main(argv: list[str] | None = None) -> int:
         for e in load_manifest():
             counts[e.group] += 1
         print("groups: " + ", ".join(f"{g} {n}" for g, n in sorted(counts.items())))
+
+        if args.parse_only:
+            rows = score_parsed(parse_corpus(corpus), load_labels(args.labels), groups)
+            print_accuracy(rows, args.verbose)
+            return 0
 
         from modelhub_jupyter import Hub
         from modelhub_jupyter.config import Settings

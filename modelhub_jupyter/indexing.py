@@ -33,7 +33,7 @@ from .store import Catalog, DocRow, FileRow, VectorStore
 
 #: Bump when parsers or chunking change what an unchanged file yields: files indexed under another
 #: revision (or other schema versions) are parsed again at the next run, not skipped as unchanged.
-PARSER_REVISION = 2
+PARSER_REVISION = 3
 BATCH_FILES = 24
 PARSE_AHEAD = 8  # files parsed ahead of the one being written
 _DONE = object()

@@ -225,3 +225,63 @@ def test_unparsable_config_raises_one_line_error_without_path(text, suffix, mess
 def test_empty_yaml_is_not_an_error():
     ex = parse_config("# nothing here yet\n", "empty.yaml", ".yml")
     assert ex.chunks == [] and ex.warnings == ["empty config file"]
+
+
+# -- issue 12: configs nobody here wrote ----------------------------------------------------
+
+
+def test_gpt_neox_dashed_keys_and_heads_make_a_transformer():
+    text = src(
+        """
+        {
+          "num-layers": 12,
+          "hidden-size": 768,
+          "num-attention-heads": 12,
+          "train_micro_batch_size_per_gpu": 4,
+          "train-iters": 320000,
+          "optimizer": {"type": "Adam", "params": {"lr": 0.0006}}
+        }
+        """
+    )
+    ex = parse_config(text, "125M.json", ".json")
+    assert ex.get("model_dimensions.num_layers") == 12
+    assert ex.get("training_config.batch_size") == 4
+    assert ex.get("training_config.max_iters") == 320000
+    assert ex.get("training_config.optimizer") == "Adam"
+    assert ex.get("training_config.learning_rate") == pytest.approx(6e-4)
+    assert ex.get("architecture_type") == "transformer"
+    assert ex.provenance["architecture_type"] == f"125M.json:{line_of(text, 'num-attention-heads')}"
+
+
+def test_hydra_defaults_and_data_module_targets_name_the_dataset():
+    train = src(
+        """
+        defaults:
+          - _self_
+          - data: mnist
+          - model: mnist
+        task_name: train
+        """
+    )
+    ex = parse_config(train, "configs/train.yaml", ".yaml")
+    assert ex.get("dataset.name") == "mnist"
+    assert ex.provenance["dataset.name"] == f"configs/train.yaml:{line_of(train, 'data: mnist')}"
+    override = parse_config("defaults:\n  - override /data: cifar10\n", "exp.yaml", ".yaml")
+    assert override.get("dataset.name") == "cifar10"
+    module = parse_config(
+        "_target_: src.data.mnist_datamodule.MNISTDataModule\nbatch_size: 64\n", "data/mnist.yaml", ".yaml"
+    )
+    assert module.get("dataset.name") == "MNIST"
+
+
+def test_model_names_give_the_family_and_architecture():
+    ex = parse_config(
+        "model_name_or_path: HuggingFaceTB/SmolLM2-1.7B\noptimizer_config:\n  opt_type: adamw\n",
+        "sft.yaml",
+        ".yaml",
+    )
+    assert ex.get("model_family") == "SmolLM2" and ex.get("architecture_type") == "transformer"
+    assert ex.get("training_config.optimizer") == "AdamW"
+    swin = parse_config("MODEL:\n  TYPE: swin\n  NAME: swin_base_patch4_window7_224\n", "swin.yaml", ".yaml")
+    assert swin.get("model_family") == "swin" and swin.get("architecture_type") == "transformer"
+    assert parse_config("model_name: ./checkpoints/run1\n", "x.yaml", ".yaml").get("model_family") is None

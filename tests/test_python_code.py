@@ -303,7 +303,9 @@ def test_train_script_argparse_optimizer_dataset():
     assert ex.get("dataset.config") == "wikitext-103-raw-v1"
     assert ex.get("dataset.split") == "train"
     assert ex.provenance["dataset.name"] == where("load_dataset(")
-    assert ex.get("architecture_type") is None and ex.get("model_classes") is None  # builds no model itself
+    assert ex.get("model_classes") is None  # defines no model itself, but builds the GPT of model.py:
+    assert ex.get("model_family") == "GPT" and ex.get("architecture_type") == "transformer"
+    assert ex.provenance["model_family"] == ex.provenance["architecture_type"] == where("model = GPT(")
     sections = {c.symbol: c.section_type for c in ex.chunks}
     assert sections["parse_args"] == "config"
     assert sections["get_batch"] == "data_loading"
@@ -751,3 +753,186 @@ def test_every_chunk_of_the_example_workspace_shows_the_lines_it_cites(indexed, 
     assert not wrong, wrong
     resnet = [d.metadata for d in docs if d.metadata["filepath"] == "vision/resnet_cifar.py"]
     assert max(m["end_line"] - m["start_line"] for m in resnet if m["chunk_type"] == "module") < 40
+
+
+# -- issue 12: code nobody here wrote ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("relpath", "source", "family", "architecture"),
+    [
+        # the main model class: the one no other model class uses, named like the file
+        (
+            "models/resnet.py",
+            "import torch.nn as nn\nclass BasicBlock(nn.Module):\n    pass\n"
+            "class ResNet(nn.Module):\n    def __init__(self, block):\n        self.c = nn.Conv2d(3, 8, 3)\n",
+            "ResNet",
+            "cnn",
+        ),
+        # role suffixes go; a subclass does not make its base a component
+        (
+            "guided/unet.py",
+            "import torch.nn as nn\nclass UNetModel(nn.Module):\n    pass\n"
+            "class SuperResModel(UNetModel):\n    pass\nclass EncoderUNetModel(nn.Module):\n    pass\n",
+            "UNet",
+            "cnn",
+        ),
+        # several equal classes: their common CamelCase prefix
+        (
+            "gans/components.py",
+            "import torch.nn as nn\nclass DCGANGenerator(nn.Module):\n    pass\n"
+            "class DCGANDiscriminator(nn.Module):\n    pass\n",
+            "DCGAN",
+            "gan",
+        ),
+        # a known family's architecture wins over a layer call (MLP-Mixer's conv patch stem)
+        (
+            "vit_jax/models_mixer.py",
+            "import flax.linen as nn\nclass MixerBlock(nn.Module):\n    pass\n"
+            "class MlpMixer(nn.Module):\n    def __call__(self, x):\n"
+            "        x = nn.Conv(8, (16, 16))(x)\n        return MixerBlock()(x)\n",
+            "MlpMixer",
+            "mlp",
+        ),
+        # TF1: a plain class named for its folder, in a file called model.py
+        (
+            "dcgan-tensorflow/model.py",
+            "import tensorflow as tf\nclass DCGAN(object):\n    def __init__(self, sess):\n        pass\n",
+            "DCGAN",
+            "gan",
+        ),
+        # a Keras builder function
+        (
+            "apps/resnet50.py",
+            "from keras.models import Model\ndef ResNet50(weights='imagenet'):\n    return Model(1, 2)\n",
+            "ResNet50",
+            "cnn",
+        ),
+        # a script: the class it loads by name, not an Auto class or a tokenizer
+        (
+            "finetune.py",
+            "from transformers import LlamaForCausalLM, LlamaTokenizer\n"
+            "tok = LlamaTokenizer.from_pretrained('x')\nmodel = LlamaForCausalLM.from_pretrained('x')\n",
+            "Llama",
+            "transformer",
+        ),
+        # a script: the local class it builds (a star import)
+        ("main.py", "import torch\nfrom models import *\nnet = SimpleDLA()\n", "SimpleDLA", None),
+        # the file name is never the family when it says nothing (main, model, train)
+        ("main.py", "import torch\nx = torch.zeros(3)\n", None, None),
+    ],
+)
+def test_model_family_from_what_the_code_defines_or_builds(relpath, source, family, architecture):
+    ex = parse_python(source, relpath)
+    assert ex.get("model_family") == family
+    assert ex.get("architecture_type") == architecture
+
+
+def test_family_from_model_names_in_settings_the_one_most_share():
+    source = src(
+        """
+        import ml_collections
+
+        def get_testing():
+            config = ml_collections.ConfigDict()
+            config.model_name = 'testing'
+            return config
+
+        def get_b16_config():
+            config = ml_collections.ConfigDict()
+            config.model_name = 'ViT-B_16'
+            return config
+
+        def get_l16_config():
+            config = ml_collections.ConfigDict()
+            config.model_name = 'ViT-L_16'
+            return config
+        """
+    )
+    ex = parse_python(source, "configs/models.py")
+    assert ex.get("model_family") == "ViT" and ex.get("architecture_type") == "transformer"
+    assert ex.provenance["model_family"] == f"configs/models.py:{line_of(source, 'ViT-B_16')}"
+    hub = parse_python(
+        "from dataclasses import dataclass, field\n@dataclass\nclass ModelArguments:\n"
+        '    model_name_or_path: str = field(default="facebook/opt-125m")\n',
+        "train.py",
+    )
+    assert hub.get("model_family") == "opt"  # the hub id's name, less its size
+    assert parse_python("class MambaConfig:\n    d_model: int = 2560\n", "config_mamba.py").get(
+        "model_family"
+    ) == ("Mamba")
+
+
+def test_attribute_configs_ml_collections_and_yacs():
+    source = src(
+        """
+        from yacs.config import CfgNode as CN
+        import ml_collections
+
+        _C = CN()
+        _C.DATA = CN()
+        _C.DATA.BATCH_SIZE = 128
+        _C.DATA.DATASET = 'imagenet'
+        _C.MODEL = CN()
+        _C.MODEL.TYPE = 'swin'
+        _C.TRAIN = CN()
+        _C.TRAIN.EPOCHS = 300
+        _C.TRAIN.BASE_LR = 5e-4
+        _C.TRAIN.LR_SCHEDULER = CN()
+        _C.TRAIN.LR_SCHEDULER.NAME = 'cosine'
+        _C.TRAIN.OPTIMIZER = CN()
+        _C.TRAIN.OPTIMIZER.NAME = 'adamw'
+        _C.TEST = CN()
+        _C.TEST.BATCH_SIZE = 1
+
+        def get_config():
+            config = ml_collections.ConfigDict()
+            config.total_steps = 10_000
+            config.self_lr = 0.5
+            return config
+        """
+    )
+    ex = parse_python(source, "config.py")
+    assert ex.get("training_config.batch_size") == 128  # not the TEST section's
+    assert ex.provenance["training_config.batch_size"] == f"config.py:{line_of(source, '_C.DATA.BATCH_SIZE')}"
+    assert ex.get("dataset.name") == "imagenet"
+    assert ex.get("training_config.epochs") == 300
+    assert ex.get("training_config.learning_rate") == pytest.approx(5e-4)
+    assert ex.get("training_config.optimizer") == "AdamW"  # OPTIMIZER.NAME, not LR_SCHEDULER.NAME
+    assert ex.get("training_config.max_iters") == 10_000
+    assert ex.get("model_family") == "swin" and ex.get("architecture_type") == "transformer"
+
+
+def test_tf1_flags_optimizers_and_hf_scripts():
+    source = src(
+        """
+        import tensorflow as tf
+        flags = tf.flags
+        flags.DEFINE_float("num_train_epochs", 3.0, "Epochs.")
+        flags.DEFINE_integer("epoch", 25, "Epochs to train")
+
+        def build(loss):
+            return tf.train.AdamOptimizer(0.0002, beta1=0.5).minimize(loss)
+        """
+    )
+    ex = parse_python(source, "main.py")
+    assert ex.get("training_config.epochs") == 3  # a float flag holding a whole number
+    assert ex.get("training_config.optimizer") == "Adam"
+    assert ex.get("training_config.learning_rate") == pytest.approx(2e-4)
+    own = parse_python(
+        "import tensorflow as tf\nopt = AdamWeightDecayOptimizer(learning_rate=1e-4)\n", "o.py"
+    )
+    assert own.get("training_config.optimizer") == "AdamWeightDecayOptimizer"  # its own class, as written
+    hf = parse_python(
+        "from transformers import AutoModelForCausalLM\nfrom trl import SFTTrainer\n"
+        "model = AutoModelForCausalLM.from_pretrained('x')\n",
+        "train.py",
+    )
+    assert hf.get("framework.name") == "pytorch" and hf.get("architecture_type") == "transformer"
+    assert hf.get("model_family") is None  # an Auto class names no family
+    data = parse_python(
+        "import torch\ndef train(data_path: str = 'yahma/alpaca-cleaned'):\n    pass\n", "t.py"
+    )
+    assert data.get("dataset.name") == "yahma/alpaca-cleaned"
+    files = parse_python("import torch\ndef train(data_path: str = 'data/train.json'):\n    pass\n", "t.py")
+    assert files.get("dataset.name") is None  # a data file, not a dataset's name

@@ -25,7 +25,15 @@ import yaml
 from ..errors import one_line
 from .chunk_packing import SEP, Item, fit_text, make_chunks
 from .types import Chunk, Extracted, ParseError
-from .value_keys import TRAINING_KEYS, alias_key, check_metric, check_value
+from .value_keys import (
+    MODEL_NAME_KEYS,
+    TRAINING_KEYS,
+    alias_key,
+    architecture_of_name,
+    check_metric,
+    check_value,
+    family_from_name,
+)
 
 Path = tuple[str | int, ...]
 Locate = Callable[[Path], int]
@@ -72,17 +80,7 @@ _FRAMEWORKS = {
     "jax": "jax",
     "flax": "jax",
 }
-_ARCH_PATTERNS = (
-    ("diffusion", r"diffusion|ddpm|ddim|(?<![a-z])sdxl"),
-    ("gan", r"gan(?![a-z])|discriminator"),
-    (
-        "transformer",
-        r"transformer|gpt|bert|llama|(?<![a-z])t5|(?<![a-z])vit|mistral|bart|bloom|falcon|qwen|gemma|deit|swin|whisper",
-    ),
-    ("rnn", r"lstm|gru(?![a-z])|rnn"),
-    ("cnn", r"resnet|cnn|conv|vgg|efficientnet|mobilenet|densenet|alexnet|inception|yolo|unet"),
-    ("mlp", r"mlp|perceptron"),
-)
+_DATA_CLASS = re.compile(r"(?:DataModule|Dataset|DataLoader)$")
 _DIFFUSION_KEYS = re.compile(r"diffusion|beta_schedule|noise_schedule|timesteps|betas?_(start|end)")
 
 
@@ -485,6 +483,27 @@ def _map_leaf(ex: Extracted, path: Path, value: Any, where: str) -> None:
         metric = _METRIC_KEYS[key]
         ex.set(f"performance.{metric}", check_metric(metric, value), where, overwrite=False)
         return
+    if isinstance(value, str) and (key in ("_target_", "class_path")) and _DATA_CLASS.search(value):
+        # Hydra / LightningCLI: the data module's class names the dataset (MNISTDataModule)
+        name = _DATA_CLASS.sub("", value.split(".")[-1])
+        ex.set(
+            "dataset.name",
+            check_value("dataset.name", name) if len(name) >= 2 else None,
+            where,
+            overwrite=False,
+        )
+        return
+    if (
+        isinstance(value, str)
+        and "defaults" in parents
+        and key.removeprefix("override ").strip("/")
+        in (
+            "data",
+            "dataset",
+        )
+    ):  # Hydra defaults list: ``- data: mnist`` picks configs/data/mnist.yaml
+        ex.set("dataset.name", check_value("dataset.name", value), where, overwrite=False)
+        return
     if parents & _DATA_PARENTS and key in ("name", "id", "config", "subset", "split"):
         if key == "split" and isinstance(value, str):
             ex.set("dataset.split", _SPLITS.get(value.split("[")[0].strip().lower()), where, overwrite=False)
@@ -500,6 +519,10 @@ def _map_leaf(ex: Extracted, path: Path, value: Any, where: str) -> None:
             overwrite=False,
         )
         return
+    if isinstance(value, str) and (
+        key in MODEL_NAME_KEYS or (parents & _MODEL_PARENTS and key in ("name", "type"))
+    ):
+        ex.set("model_family", family_from_name(value), where, overwrite=False)
     if isinstance(value, str) and (
         key in ("model_type", "model_name", "architecture", "arch")
         or (parents & _MODEL_PARENTS and key in ("name", "type"))
@@ -517,17 +540,17 @@ def _map_leaf(ex: Extracted, path: Path, value: Any, where: str) -> None:
 
 
 def _architecture(ex: Extracted, flat: list[tuple[Path, Any]], relpath: str) -> None:
-    model_type = ex.get("model_type")
-    if not isinstance(model_type, str):
-        return
-    lowered = model_type.lower()
-    for arch, pattern in _ARCH_PATTERNS:
-        if re.search(pattern, lowered):
-            if arch == "cnn" and "unet" in lowered:
+    for key in ("model_type", "model_family"):
+        name = ex.get(key)
+        arch = architecture_of_name(name) if isinstance(name, str) else None
+        if arch:
+            if arch == "cnn" and "unet" in name.lower():
                 keys = {p.lower() for path, _ in flat for p in path if isinstance(p, str)}
                 arch = "diffusion" if any(_DIFFUSION_KEYS.search(k) for k in keys) else arch
-            ex.set("architecture_type", arch, ex.provenance.get("model_type", relpath))
+            ex.set("architecture_type", arch, ex.provenance.get(key, relpath))
             return
+    if ex.get("model_dimensions.num_attention_heads"):  # attention heads: a transformer (GPT-NeoX configs)
+        ex.set("architecture_type", "transformer", ex.provenance["model_dimensions.num_attention_heads"])
 
 
 def _leading_comments(text: str) -> list[Item]:

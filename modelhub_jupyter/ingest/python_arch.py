@@ -42,6 +42,10 @@ _CNN_CALL = re.compile(
     r"^(Conv(?:[0-9A-Z_]|olution|$)\w*|DepthwiseConv\w*|SeparableConv\w*|conv[123]d|conv_transpose[123]d"
     r"|resnet\d*|vgg\d\w*|efficientnet\w*|mobilenet\w*|convnext\w*|densenet\d+|alexnet)$"
 )
+_LM_CLASS = re.compile(
+    r"For(?:CausalLM|Seq2SeqLM|MaskedLM|ConditionalGeneration|SequenceClassification|TokenClassification"
+    r"|QuestionAnswering)$|^(?:TF|Flax)?AutoModelFor|^(?:BertModel|GPT2Model|LlamaModel|T5Model)$"
+)
 _MLP_CALLS = {"Linear", "Dense", "LazyLinear", "MLP"}
 
 
@@ -139,6 +143,10 @@ def detect_architecture(tree: ast.AST, models: list[ModelClass]) -> tuple[str, i
         found = wider or found
     if found is None and models:
         return "other", models[0].line
+    if found is None:  # a script that loads a language model (AutoModelForCausalLM.from_pretrained)
+        line = next((ln for name, ln in idents if _LM_CLASS.search(name)), None)
+        if line is not None:
+            return "transformer", line
     return found
 
 

@@ -27,6 +27,7 @@ from .python_facts import (
     read_imports,
     symbols,
 )
+from .python_family import model_family
 from .python_text import (
     MAX_ANALYSED_CHARS,
     Note,
@@ -50,6 +51,7 @@ from .python_values import (
     module_statements,
 )
 from .types import Extracted
+from .value_keys import architecture_of_name
 
 Where = Callable[[int], str]
 _VERSION_NAMES = ("__version__", "VERSION", "MODEL_VERSION", "version")
@@ -63,6 +65,7 @@ _SPLITS = {
 # ``[^\S\n]`` not ``\s`` (``^\s*`` ran across all the blank lines below every line start), and
 # possessive runs (``\.*([\w.]+)`` split a run of dots every way: quadratic on "from ......").
 _IMPORT_RX = re.compile(r"^[^\S\n]*+(?:from\s++\.*+([\w.]++)\s++import|import\s++([\w.]++))", re.M)
+_WEAK_ARCHITECTURES = ("other", "mlp", "cnn")  # read from layer calls only: a known family overrides
 MAX_AST_DEPTH = 250  # deeper trees are not analysed: ast.unparse recurses (fails near 330 levels)
 MAX_VERSION_CHARS = 100
 
@@ -174,9 +177,8 @@ def analyze_tree(
     if models:
         ex.set("model_classes", [m.name for m in models], where(models[0].line))
     architecture = detect_architecture(tree, models)
-    if architecture:
-        ex.set("architecture_type", architecture[0], where(architecture[1]))
-    facts = best_facts(ValueCollector(tree, imports, models).collect())
+    collector = ValueCollector(tree, imports, models)
+    facts = best_facts(collector.collect())
     for key, fact in sorted(facts.items()):
         if not key.startswith("dataset."):
             ex.set(key, fact.value, where(fact.line))
@@ -187,7 +189,20 @@ def analyze_tree(
             n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
         )
         ex.set("symbols", names, where(first.lineno))
-    family, version = identity_facts(ex, stem, relpath, _explicit_version(tree, where))
+    found = model_family(tree, models, imports, relpath, collector.model_names, framework and framework[0])
+    family, version = identity_facts(
+        ex, stem, relpath, _explicit_version(tree, where), (found[0], where(found[1])) if found else None
+    )
+    by_family = architecture_of_name(found[0]) if found else None
+    if by_family and (
+        architecture is None
+        or architecture[0] == "other"
+        or (architecture[0] in _WEAK_ARCHITECTURES and by_family != "cnn")  # SimpleDenseNet is an MLP
+    ):
+        # a known family (MLP-Mixer, Mamba, a ResNet in Flax) says more than which layer calls are seen
+        architecture = (by_family, found[1]) if found else None
+    if architecture:
+        ex.set("architecture_type", architecture[0], where(architecture[1]))
     text_facts(ex, notes, framework[0] if framework else None)
     _predecessors(ex, notes, imports.modules, stem, family, version, where)
     return models

@@ -171,10 +171,16 @@ def _base_framework(base: ast.AST, imports: Imports, found: dict[str, ModelClass
     return None
 
 
+#: libraries that run on PyTorch unless the file imports another framework (a trl/peft script)
+IMPLIED_PYTORCH = frozenset({"transformers", "trl", "peft", "accelerate", "diffusers", "bitsandbytes"})
+
+
 def choose_framework(imports: Imports, models: list[ModelClass], tree: ast.AST) -> tuple[str, int] | None:
-    """(framework, evidence line): the model classes' framework, else the most used one."""
+    """(framework, evidence line): the model classes' framework, else the most used one, else
+    PyTorch for a script built on the Hugging Face training libraries alone."""
     if not imports.framework_lines:
-        return None
+        implied = [line for module, line in imports.modules if module.split(".")[0] in IMPLIED_PYTORCH]
+        return ("pytorch", min(implied)) if implied else None
     if models:
         counts = Counter(m.framework for m in models)
         best = max(counts.values())

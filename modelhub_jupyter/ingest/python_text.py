@@ -258,13 +258,36 @@ def predecessors_in_text(notes: list[Note], model_id: str, family: str) -> list[
     return found
 
 
+#: file names that say nothing about the model (``main.py``, ``model.py``): never a family
+GENERIC_STEMS = frozenset(
+    {
+        "model", "models", "main", "train", "training", "run", "default", "config", "configs", "modeling",
+        "module", "modules", "network", "networks", "net", "utils", "util", "components", "finetune", "eval",
+        "evaluate", "test", "app", "common", "core", "layers", "base", "example", "demo", "__init__",
+        "__main__", "setup", "inference", "predict", "infer", "sample", "experiment",
+    }
+)  # fmt: skip
+
+
 def identity_facts(
-    ex: Extracted, stem: str, relpath: str, version: tuple[str, str] | None
+    ex: Extracted,
+    stem: str,
+    relpath: str,
+    version: tuple[str, str] | None,
+    found: tuple[str, str] | None = None,
 ) -> tuple[str, str | None]:
-    """Set model_id, model_family and version (explicit ``version`` = (value, where) wins over the stem)."""
+    """Set model_id, model_family and version (explicit ``version`` = (value, where) wins over the stem).
+
+    The family is the stem's when the stem carries a version (``transformer_v2``: a name given on
+    purpose), else ``found`` = (family, where) from what the code defines or loads, else the stem
+    unless it is a generic name (``main``, ``model``). Returns the stem's family and the version.
+    """
     family, stem_version = split_stem(stem)
     ex.set("model_id", stem, relpath)
-    ex.set("model_family", family, relpath)
+    if stem_version is None and found:
+        ex.set("model_family", found[0], found[1])
+    elif stem_version is not None or family.lower() not in GENERIC_STEMS:
+        ex.set("model_family", family, relpath)
     if version:
         ex.set("version", version[0], version[1])
     elif stem_version:

@@ -16,8 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .python_facts import Imports, ModelClass, all_nodes, call_name
-from .value_keys import SECONDARY_NAMES, alias_key, check_value, normalize_optimizer
+from .python_facts import Imports, ModelClass, all_nodes, call_name, dotted_name
+from .value_keys import (
+    MODEL_NAME_KEYS,
+    SECONDARY_NAMES,
+    TRAINING_KEYS,
+    alias_key,
+    check_value,
+    normalize_optimizer,
+)
 
 _BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -51,6 +58,10 @@ _GENERIC_BUILDERS = {
     "webdataset",
 }
 _GENERIC_VISION = {"ImageFolder", "DatasetFolder", "VisionDataset", "FakeData"}
+_OPTIMIZER_SECTIONS = {"optimizer", "optim", "optimiser", "opt"}
+_DATA_SECTIONS = {"data", "dataset", "datasets"}
+_MODEL_SECTIONS = {"model", "network", "net", "arch", "backbone"}
+_NOT_TRAINING = {"eval", "evaluation", "test", "validation", "val", "inference", "generation", "sampling"}
 _LOOP_KEYS = (
     ("epoch", "training_config.epochs"),
     ("step", "training_config.max_iters"),
@@ -158,14 +169,20 @@ class ValueCollector:
     def __init__(self, tree: ast.Module, imports: Imports, models: list[ModelClass]):
         self.tree = tree
         self.imports = imports
-        self.model_names = {m.name for m in models}
+        self.model_classes = {m.name for m in models}
         self.env = module_env(tree)
         self.facts: list[Fact] = []
+        self.model_names: list[tuple[str, int]] = []  # (a model name a setting gives, line)
 
     def add(
         self, name: str | None, node: ast.AST | None, line: int, rank: int, *, strict_dim: bool = False
     ) -> None:
         """Record ``name = node`` when ``name`` is a known alias and the value is valid."""
+        if (name or "").lstrip("-").replace("-", "_").lower() in MODEL_NAME_KEYS:
+            text = const_value(node, self.env)
+            if isinstance(text, str) and text.strip():
+                self.model_names.append((text, line))
+            return
         key = alias_key(name or "")
         if key is None:
             return
@@ -206,7 +223,32 @@ class ValueCollector:
                     self.add(key if isinstance(key, str) else None, v, (k or v).lineno, 4)
             elif isinstance(node, ast.For):
                 self._loop(node)
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Attribute):
+                        self._attribute(target, node.value, node.lineno)
         return self.facts
+
+    def _attribute(self, target: ast.Attribute, value: ast.AST, line: int) -> None:
+        """``config.lr = 0.1``, ``C.trainer.batch_size = 64`` (ml_collections), ``_C.TRAIN.BASE_LR =
+        5e-4`` (yacs): the last name is the setting, the ones before it its sections."""
+        dotted = dotted_name(target)
+        if dotted is None or dotted.split(".")[0] in ("self", "cls"):
+            return
+        *parents, name = [part.lower() for part in dotted.split(".")[1:]] or [""]
+        sections = set(parents)
+        if sections & _NOT_TRAINING and alias_key(name) in TRAINING_KEYS:
+            return
+        if name in ("name", "type", "_target_", "class"):
+            if sections & _OPTIMIZER_SECTIONS:
+                name = "optimizer"
+            elif sections & _DATA_SECTIONS:
+                name = "dataset"
+            elif sections & _MODEL_SECTIONS:
+                name = "model_name"
+            else:
+                return
+        self.add(name, value, line, 2)
 
     def _class(self, node: ast.ClassDef) -> None:
         decorators = " ".join(ast.unparse(d) for d in node.decorator_list)
@@ -217,7 +259,7 @@ class ValueCollector:
             or any(_CONFIG_BASES.search(b) for b in bases)
         ):
             rank = 1
-        elif node.name in self.model_names:
+        elif node.name in self.model_classes or node.name.endswith("DataModule"):
             rank = 6
         else:
             return
@@ -292,7 +334,7 @@ class ValueCollector:
     def optimizer_name(self, node: ast.Call) -> str | None:
         """Normalised optimizer name when ``node`` constructs an optimizer (AdamW, optax.adam, ...)."""
         name = call_name(node)
-        if name.lower() not in KNOWN_OPTIMIZERS:
+        if name.lower() not in KNOWN_OPTIMIZERS and not (name.endswith("Optimizer") and name[:1].isupper()):
             return None
         qualified = self.imports.qualify(node.func) or name
         if not (name[:1].isupper() or any(m in qualified + "." for m in _OPT_MODULES)):

@@ -25,16 +25,19 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "model_dimensions.intermediate_size": (
         "intermediate_size", "dim_feedforward", "d_ff", "ffn_dim", "mlp_dim", "d_inner", "n_inner", "ff_dim",
     ),
-    "training_config.batch_size": ("batch_size", "train_batch_size", "per_device_train_batch_size"),
+    "training_config.batch_size": (
+        "batch_size", "train_batch_size", "per_device_train_batch_size", "train_micro_batch_size_per_gpu",
+        "micro_batch_size", "batch",
+    ),
     "training_config.learning_rate": ("lr", "learning_rate", "base_lr", "max_lr", "init_lr", "peak_lr"),
-    "training_config.optimizer": ("optimizer", "optimizer_name", "optim", "optimizer_type"),
-    "training_config.epochs": ("epochs", "num_epochs", "n_epochs", "max_epochs", "num_train_epochs"),
+    "training_config.optimizer": ("optimizer", "optimizer_name", "optim", "optimizer_type", "opt_type"),
+    "training_config.epochs": ("epochs", "num_epochs", "n_epochs", "max_epochs", "num_train_epochs", "epoch"),
     "training_config.max_iters": (
         "max_iters", "max_iter", "max_steps", "num_steps", "total_steps", "num_iters", "n_iters", "train_steps",
-        "num_train_steps", "num_training_steps",
+        "num_train_steps", "num_training_steps", "train_iters", "max_train_steps", "total_iters",
     ),
     "training_config.weight_decay": ("weight_decay",),
-    "dataset.name": ("dataset", "dataset_name", "data_name", "dataset_id", "data_set", "ds_name"),
+    "dataset.name": ("dataset", "dataset_name", "data_name", "dataset_id", "data_set", "ds_name", "data_path"),
     "dataset.config": ("dataset_config", "dataset_config_name"),
 }  # fmt: skip
 ALIASES = {alias: key for key, names in _ALIASES.items() for alias in names}
@@ -56,6 +59,9 @@ OPTIMIZER_NAMES = {
 # Possessive quantifiers: "1111...1x" is refused in one pass (``\d+\.?\d*`` backtracked quadratically).
 _NUMBER = re.compile(r"[-+]?+(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?+\d++)?+")
 _WORD = re.compile(r"[A-Za-z][\w.\-]*+")
+_FILE_SUFFIX = re.compile(
+    r"\.(?:json|jsonl|csv|tsv|txt|parquet|arrow|npz|npy|pkl|h5|hdf5|zip|gz|tar|tfrecords?)$", re.I
+)
 MAX_NUMBER_CHARS = 40  # longer numeric strings are not numbers we use (and int() refuses > 4,300 digits)
 MAX_INT = 10**15  # sizes, counts and steps above this are not real settings
 
@@ -70,7 +76,8 @@ def normalize_optimizer(name: str) -> str | None:
     last = name.strip().rstrip("()").split(".")[-1]
     if len(last) > 40 or not _WORD.fullmatch(last):
         return None
-    return OPTIMIZER_NAMES.get(last.lower(), last)
+    bare = last[: -len("Optimizer")] if last.endswith("Optimizer") and len(last) > 9 else last
+    return OPTIMIZER_NAMES.get(bare.lower(), OPTIMIZER_NAMES.get(last.lower(), last))
 
 
 def _number(value: Any) -> Any:
@@ -95,6 +102,10 @@ def check_value(key: str, value: Any) -> Any:
         return None
     if key in INT_KEYS:
         value = _number(value)
+        if (
+            isinstance(value, float) and value.is_integer() and 0 < value < MAX_INT
+        ):  # 3.0 epochs (a float flag)
+            value = int(value)
         ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_INT
         return value if ok else None
     if key in ("training_config.learning_rate", "training_config.weight_decay"):
@@ -110,6 +121,8 @@ def check_value(key: str, value: Any) -> Any:
             return None
         text = value.strip()
         if not text or len(text) > 120 or text[0] in "./~" or "\\" in text or " " in text:
+            return None
+        if _FILE_SUFFIX.search(text):  # a data file (train.json), not a dataset's name
             return None
         return text
     return value
@@ -130,3 +143,61 @@ def check_metric(key: str, value: Any, percent: bool = False) -> float | None:
     if value < low or (high is not None and value > high):
         return None
     return value
+
+
+#: Settings that name the model a config or script builds or starts from.
+MODEL_NAME_KEYS = frozenset(
+    {
+        "model_name", "model_type", "arch", "architecture", "model_arch", "model_name_or_path", "base_model",
+        "pretrained_model_name_or_path", "base_model_name_or_path", "pretrained_model", "backbone",
+    }
+)  # fmt: skip
+_VARIANT_WORDS = frozenset(
+    {
+        "base", "large", "small", "tiny", "mini", "medium", "huge", "giant", "it", "instruct", "chat", "sft",
+        "dpo", "full", "hf", "uncased", "cased", "patch", "pt", "ft", "fp16", "bf16", "int8", "gguf",
+    }
+)  # fmt: skip
+_SIZE = re.compile(r"\d+(?:\.\d+)?[kmbt]?|[a-z]|[a-z]\d+|e\d+|x+l|v\d+(?:\.\d+)*|patch\d+|window\d+", re.I)
+
+
+def family_from_name(name: str) -> str | None:
+    """The family of a model name as written in a setting: ``HuggingFaceTB/SmolLM2-1.7B`` ->
+    ``SmolLM2``, ``ViT-B_16`` -> ``ViT``, ``swin_tiny_patch4_window7_224`` -> ``swin``; None for a
+    path, a blank or a name with spaces."""
+    text = name.strip()
+    if not text or len(text) > 200 or " " in text or text[0] in "./~$" or "\\" in text or "{" in text:
+        return None
+    last = text.rstrip("/").split("/")[-1]
+    tokens = re.split(r"[-_]", last)
+    kept: list[str] = []
+    for token in tokens:
+        if kept and (token.lower() in _VARIANT_WORDS or _SIZE.fullmatch(token)):
+            break
+        kept.append(token)
+    family = "-".join(t for t in kept if t)
+    return family if _WORD.fullmatch(family) else None
+
+
+_ARCH_PATTERNS = (
+    ("other", r"mamba|rwkv|(?<![a-z])ssm|hyena"),
+    ("diffusion", r"diffusion|ddpm|ddim|(?<![a-z])sdxl"),
+    ("gan", r"gan(?![a-z])|discriminator"),
+    (
+        "transformer",
+        r"transformer|gpt|bert|llama|(?<![a-z])t5|(?<![a-z])vit|mistral|bart|bloom|falcon|qwen|gemma|deit|swin"
+        r"|whisper|(?<![a-z])opt(?![a-z])|smollm|zephyr|(?<![a-z])phi|clip|mixtral|(?<![a-z])pythia",
+    ),
+    ("rnn", r"lstm|gru(?![a-z])|rnn"),
+    ("mlp", r"mlp|perceptron|mixer"),
+    ("cnn", r"resnet|cnn|conv|vgg|efficientnet|mobilenet|densenet|alexnet|inception|yolo|unet|(?<![a-z])dla"),
+)
+
+
+def architecture_of_name(name: str) -> str | None:
+    """The architecture type a model or family name stands for (``ResNet50`` -> ``cnn``), or None."""
+    lowered = name.lower()
+    for arch, pattern in _ARCH_PATTERNS:
+        if re.search(pattern, lowered):
+            return arch
+    return None
