@@ -88,3 +88,38 @@ def test_a_plugin_parser_is_found_and_its_files_indexed(caffe_plugin, tmp_path, 
 def test_without_the_plugin_the_file_is_not_indexed(tmp_path):
     parsers.refresh()
     assert classify("lenet.prototxt") is None
+
+
+# -- issue 12: generation settings of real images (sd_metadata; the PNG side is in test_images) --
+
+
+def test_invokeai_dream_command_line_and_oldest_sd_metadata():
+    from modelhub_jupyter.ingest import sd_metadata as sd
+
+    dream = sd.parse_dream('"a castle [blurry]" -s50 -W512 -H768 -C7.5 -Ak_lms -S3357757885')
+    assert dream == {
+        "prompt": "a castle",
+        "negative_prompt": "blurry",
+        "num_inference_steps": 50,
+        "seed": 3357757885,
+        "guidance_scale": 7.5,
+        "sampler": "k_lms",
+        "generation_size": "512x768",
+    }
+    spaced = sd.parse_dream('"x" -s 20 -S 16 -C 7.5 -A k_euler_a -V 3101263317:0.2')
+    assert (spaced["num_inference_steps"], spaced["seed"], spaced["sampler"]) == (20, 16, "k_euler_a")
+    assert sd.parse_dream("-s 50 no prompt") == {}
+    legacy = sd.parse_invokeai_legacy(
+        {"model_id": "stable-diffusion-1.4", "images": [{"steps": 20, "seed": 1654590180, "cfg_scale": 7.5}]}
+    )
+    assert legacy["num_inference_steps"] == 20 and legacy["seed"] == 1654590180
+    assert legacy["source_model_id"] == "stable-diffusion-1.4"
+
+
+def test_seeds_stay_exact_and_the_checkpoint_names_the_source_model():
+    from modelhub_jupyter.ingest import sd_metadata as sd
+
+    assert sd.to_int("12345678901234567890") == 12345678901234567890  # no float on the way
+    params = sd.parse_a1111("a cat\nSteps: 20, Seed: 18446744073709551615, Model: sd_xl_base_1.0.safetensors")
+    assert params["seed"] == 18446744073709551615
+    assert params["source_model_id"] == "sd_xl_base_1.0"  # the checkpoint's name less its extension

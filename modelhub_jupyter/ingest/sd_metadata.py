@@ -103,6 +103,9 @@ def to_int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if -MAX_INT <= value <= MAX_INT else None
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d{1,40}\s*", value):  # no float on the way:
+        exact = int(value)  # a 20-digit seed keeps its last digits
+        return exact if -MAX_INT <= exact <= MAX_INT else None
     number = to_float(value)
     if number is None or not number.is_integer() or abs(number) > MAX_INT:
         return None
@@ -134,8 +137,13 @@ def to_text(value: Any) -> str | None:
 
 
 def clean(params: Params) -> Params:
-    """Drop empty values (None, "", [])."""
-    return {k: v for k, v in params.items() if v is not None and v != "" and v != []}
+    """Drop empty values (None, "", []); name the source model after the checkpoint when nothing
+    else names it (``sd_xl_base_1.0.safetensors`` -> ``sd_xl_base_1.0``), for every tool."""
+    out = {k: v for k, v in params.items() if v is not None and v != "" and v != []}
+    checkpoint = out.get("model_checkpoint")
+    if "source_model_id" not in out and isinstance(checkpoint, str) and _file_stem(checkpoint):
+        out["source_model_id"] = _file_stem(checkpoint)
+    return out
 
 
 def fix_mojibake(text: str) -> str:
@@ -479,13 +487,53 @@ def parse_invokeai_legacy(meta: dict[str, Any]) -> Params:
     if not isinstance(meta, dict):
         return {}
     image = meta.get("image")
+    images = meta.get("images")  # the oldest (lstein/stable-diffusion 1.x) writes a list
+    if not isinstance(image, dict) and isinstance(images, list) and images and isinstance(images[0], dict):
+        image = images[0]
     out = parse_generic_json(image if isinstance(image, dict) else {})
     out["model_checkpoint"] = to_text(meta.get("model_weights")) or out.get("model_checkpoint")
+    out["source_model_id"] = to_text(meta.get("model_id")) or out.get("source_model_id")
     out["model_hash"] = to_text(meta.get("model_hash")) or out.get("model_hash")
     prompt = out.get("prompt", "")
     negatives = re.findall(r"\[([^\[\]]*)\]", prompt)
     if negatives and "negative_prompt" not in out:
         out["prompt"] = " ".join(re.sub(r"\[[^\[\]]*\]", " ", prompt).split())
+        out["negative_prompt"] = ", ".join(n.strip() for n in negatives if n.strip())
+    return clean(out)
+
+
+_DREAM_FLAGS = {
+    "s": "num_inference_steps", "steps": "num_inference_steps", "S": "seed", "seed": "seed",
+    "C": "guidance_scale", "cfg_scale": "guidance_scale", "A": "sampler", "sampler": "sampler",
+    "W": "width", "width": "width", "H": "height", "height": "height",
+}  # fmt: skip
+_DREAM_FLAG = re.compile(r"(?:^|\s)(?:--([a-z_]++)[=\s]|-([A-Za-z]))\s*+([^\s\"]++)")
+MAX_DREAM_CHARS = 10_000
+
+
+def parse_dream(text: str) -> Params:
+    """InvokeAI's oldest ``Dream`` chunk: a quoted prompt, then command-line flags
+    (``"a castle" -s 50 -S 123 -W 512 -H 512 -C 7.5 -A k_lms``); seeds stay exact integers."""
+    text = text[:MAX_DREAM_CHARS].strip()
+    match = re.match(r'"((?:[^"\\]|\\.)*+)"', text)
+    if not match:
+        return {}
+    out: Params = {"prompt": match.group(1).strip()}
+    values: dict[str, str] = {}
+    for flag in _DREAM_FLAG.finditer(text[match.end() :]):
+        key = _DREAM_FLAGS.get(flag.group(1) or flag.group(2))
+        if key:
+            values.setdefault(key, flag.group(3))
+    out["num_inference_steps"] = to_int(values.get("num_inference_steps"))
+    out["seed"] = to_int(values.get("seed"))
+    out["guidance_scale"] = to_float(values.get("guidance_scale"))
+    out["sampler"] = to_text(values.get("sampler"))
+    width, height = to_int(values.get("width")), to_int(values.get("height"))
+    if width and height:
+        out["generation_size"] = f"{width}x{height}"
+    negatives = re.findall(r"\[([^\[\]]*)\]", out["prompt"])
+    if negatives:
+        out["prompt"] = " ".join(re.sub(r"\[[^\[\]]*\]", " ", out["prompt"]).split())
         out["negative_prompt"] = ", ".join(n.strip() for n in negatives if n.strip())
     return clean(out)
 
