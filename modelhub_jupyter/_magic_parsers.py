@@ -77,6 +77,7 @@ _add_all(modelhub)
 
 modelsearch = _parser(COMMANDS["search"], "modelsearch", _with_examples(COMMANDS["search"]))
 modelask = _parser(COMMANDS["ask"], "modelask", _with_examples(COMMANDS["ask"]))
+modelcompare = _parser(COMMANDS["compare"], "modelcompare", _with_examples(COMMANDS["compare"]))
 
 
 @functools.cache

@@ -218,6 +218,8 @@ HUMAN: dict[str, Callable[[Any], None]] = {
     "schemas export": _print_paths,
     "demo": _print_demo,
     "prompts": lambda result: click.echo(result.text() if hasattr(result, "text") else _to_json(result)),
+    "compare": lambda result: click.echo(result.text()),
+    "notebook": lambda result: click.echo(result.text() if hasattr(result, "text") else _to_json(result)),
 }
 
 

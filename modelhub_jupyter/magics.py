@@ -297,6 +297,10 @@ class ModelHubMagics(Magics, Configurable):
     def modelask(self, line: str, cell: str | None = None) -> Any:
         return self._run(parsers.modelask, line, extra_query=cell)
 
+    @line_magic
+    def modelcompare(self, line: str) -> Any:
+        return self._run(parsers.modelcompare, line)
+
     # -- how results display: ``_show_<command>`` (default: the result object itself) -------------
     def _show_status(self, info: dict[str, Any], params: dict[str, Any]) -> HubInfo:
         return _status_info(info)
@@ -416,6 +420,7 @@ class ModelHubMagics(Magics, Configurable):
 ModelHubMagics.modelhub.__doc__ = parsers.help_text(parsers.modelhub, "%modelhub")
 ModelHubMagics.modelsearch.__doc__ = parsers.help_text(parsers.modelsearch, "%modelsearch")
 ModelHubMagics.modelask.__doc__ = parsers.help_text(parsers.modelask, "%modelask")
+ModelHubMagics.modelcompare.__doc__ = parsers.help_text(parsers.modelcompare, "%modelcompare")
 
 
 def _print_token(token: str) -> None:
