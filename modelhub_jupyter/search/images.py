@@ -211,7 +211,9 @@ class _Matrix:
     hashes: list[str]
     boxes: list[list[float]]
     matrix: np.ndarray
-    rows_of: dict[str, list[int]] = field(default_factory=dict)
+    rows_of: dict[str, list[int]] = field(default_factory=dict)  # content hash -> document indices
+    row_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    docs: list[Any] = field(default_factory=list)  # the engine's image documents the rows refer to
 
 
 # -------------------------------------------------------------------------------- hub.images
@@ -228,6 +230,8 @@ class Images:
         self.grids = default_grids()
         self._cache: dict[bool, _Matrix] = {}
         self._hash_cache: tuple[int, dict[str, tuple[str, str]]] | None = None
+        self._rows_cache: tuple[int, list[ImageRow], dict[str, str]] | None = None
+        self._scores_cache: tuple[tuple[Any, ...], dict[str, dict[str, float]]] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -253,7 +257,7 @@ class Images:
             "available": problem is None,
             "problem": problem,
             "device": self.embedder.device,
-            "images": len(self.store.images()),
+            "images": len(self._rows()[0]),
             **(self.store.counts(self.embedder.name) if problem is None else self.store.counts("")),
         }
 
@@ -405,20 +409,53 @@ class Images:
         return out
 
     # -- reading -------------------------------------------------------------------------------
-    def _matrix(self, tiles: bool) -> _Matrix:
-        key = (
-            self.embedder.name,
-            self.catalog.generation(),
-            self.store.counts(self.embedder.name)["tiles" if tiles else "vectors"],
+    def _key(self) -> tuple[Any, ...]:
+        """What the cached matrices, rows and scores were read at: the model, the catalog's generation
+        and the image tables' last writes (any process's)."""
+        last = self.db_last()
+        return (self.embedder.name, self.catalog.generation(), *last)
+
+    def db_last(self) -> tuple[int, int]:
+        one = self.catalog.db.execute
+        return (
+            one("SELECT MAX(rowid) FROM image_vectors").fetchone()[0] or 0,
+            one("SELECT MAX(rowid) FROM image_scores").fetchone()[0] or 0,
         )
+
+    def _rows(self) -> tuple[list[ImageRow], dict[str, str]]:
+        """The indexed images and each document's content hash (cached per catalog generation)."""
+        generation = self.catalog.generation()
+        if self._rows_cache is None or self._rows_cache[0] != generation:
+            rows = self.store.images()
+            self._rows_cache = (generation, rows, {r.doc_id: r.content_hash for r in rows})
+        return self._rows_cache[1], self._rows_cache[2]
+
+    def _scores(self) -> dict[str, dict[str, float]]:
+        key = self._key()
+        if self._scores_cache is None or self._scores_cache[0] != key:
+            self._scores_cache = (key, self.store.scores(self.embedder.name))
+        return self._scores_cache[1]
+
+    def _matrix(self, tiles: bool) -> _Matrix:
+        key = self._key()
         cached = self._cache.get(tiles)
-        if cached is not None and cached.key == key:
+        # the engine's documents are re-read when the catalog moves (or the viewer's groups change)
+        if cached is not None and cached.key == key and cached.docs is self.engine._index("image").docs:
             return cached
         with self._lock:
             hashes, boxes, matrix = self.store.vectors(self.embedder.name, tiles=tiles)
             built = _Matrix(key, hashes, boxes, matrix)
-            for i, c in enumerate(hashes):
-                built.rows_of.setdefault(c, []).append(i)
+            # each row's document (index into the engine's image documents; -1: none the viewer sees)
+            index = self.engine._index("image")
+            _, by_doc = self._rows()
+            first: dict[str, int] = {}
+            for i, d in enumerate(index.docs):
+                content = by_doc.get(d.id)
+                if content:
+                    first.setdefault(content, i)
+                    built.rows_of.setdefault(content, []).append(i)
+            built.row_doc = np.array([first.get(c, -1) for c in hashes], dtype=np.int64)
+            built.docs = index.docs
             self._cache[tiles] = built
             return built
 
@@ -479,7 +516,7 @@ class Images:
         if not query and like is None and not theirs and not ours:
             raise QueryError("empty query: give search words, an image to search --like, or a --where filter")
         index = self.engine._index("image")
-        by_doc = {r.doc_id: r.content_hash for r in self.store.images()}
+        _, by_doc = self._rows()
         notes: list[str] = []
         channels: dict[str, list[tuple[str, float]]] = {}
         applied: list[str] = list(theirs)
@@ -524,7 +561,7 @@ class Images:
                 evidence.setdefault(doc_id, {})[name] = {"rank": rank, "score": round(float(value), 4)}
         order = sorted(fused, key=lambda i: (-fused[i], index.by_id[i].file_path if i in index.by_id else i))
         best = len(channels) / (RRF_K + 1)
-        scores = self.store.scores(self.embedder.name) if not problem else {}
+        scores = self._scores() if not problem else {}
         hits: list[Hit] = []
         from .engine import _hit
 
@@ -586,19 +623,20 @@ class Images:
         allowed: np.ndarray | None,
         best_box: dict[str, list[float]],
     ) -> list[tuple[str, float]]:
-        docs_of: dict[str, list[int]] = {}
-        for i, d in enumerate(index.docs):
-            if allowed is None or allowed[i]:
-                content = by_doc.get(d.id)
-                if content:
-                    docs_of.setdefault(content, []).append(i)
         sims = grid.matrix @ vec
+        valid = grid.row_doc >= 0
+        if allowed is not None:
+            valid &= allowed[np.maximum(grid.row_doc, 0)]
+        sims = np.where(valid, sims, -np.inf)
         order = top_k(sims, min(len(sims), DEPTH * 8))
         out: list[tuple[str, float]] = []
         seen: set[str] = set()
         for row in order:
-            content = grid.hashes[row]
-            for i in docs_of.get(content, []):
+            if not np.isfinite(sims[row]):
+                break
+            for i in grid.rows_of.get(grid.hashes[row], []):
+                if allowed is not None and not allowed[i]:
+                    continue
                 doc_id = index.docs[i].id
                 if doc_id in seen:
                     continue
