@@ -8,7 +8,7 @@ from pathlib import Path
 import modelhub_jupyter
 
 PACKAGE = Path(modelhub_jupyter.__file__).parent
-SURFACES = {"cli.py", "magics.py", "_magic_parsers.py", "commands.py", "widgets"}
+SURFACES = {"cli.py", "magics.py", "_magic_parsers.py", "commands.py", "widgets", "server"}
 UI_LIBRARIES = {
     "IPython",
     "ipywidgets",
@@ -19,7 +19,7 @@ UI_LIBRARIES = {
     "rich",
     "tqdm.notebook",
 }
-SURFACE_MODULES = {"cli", "magics", "_magic_parsers", "commands", "widgets"}
+SURFACE_MODULES = {"cli", "magics", "_magic_parsers", "commands", "widgets", "server"}
 
 
 def engine_modules() -> list[Path]:

@@ -1,0 +1,30 @@
+"""``ModelHubServer``: the ``jupyter_server`` extension app that mounts the REST routes."""
+
+from __future__ import annotations
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Unicode
+
+from .handlers import HANDLERS
+from .state import ServerState
+
+
+class ModelHubServer(ExtensionApp):
+    """REST routes under ``/modelhub/api/`` and metrics at ``/modelhub/metrics``.
+
+    Configure with ``c.ModelHubServer.home = "/path/to/store"`` (default ``$MODELHUB_HOME`` or
+    ``~/.modelhub``).
+    """
+
+    name = "modelhub_jupyter.server"
+    load_other_extensions = True
+
+    home = Unicode("", help="The modelhub home (store) the routes read; default $MODELHUB_HOME.").tag(
+        config=True
+    )
+
+    def initialize_settings(self) -> None:
+        self.settings["modelhub"] = ServerState(self.home or None)
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(HANDLERS)

@@ -1,0 +1,106 @@
+"""What the server extension keeps between requests: the hubs, the index run, the metrics."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import BadInputError, NotFoundError, StoreBusyError, one_line
+from .metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IndexJob:
+    """The server's index run: one at a time; progress as files done of files to do."""
+
+    state: str = "idle"  # idle | running | done | failed
+    roots: list[str] = field(default_factory=list)
+    done: int = 0
+    total: int = 0
+    started: float | None = None
+    finished: float | None = None
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state, "roots": self.roots, "done": self.done, "total": self.total,
+            "started": self.started, "finished": self.finished, "reports": self.reports, "error": self.error,
+        }  # fmt: skip
+
+
+class ServerState:
+    """Shared by every handler of one server: hubs come from :func:`~modelhub_jupyter.hub.open_hub`
+    (one per home, thread-safe), so a search and an index run share the loaded embedder."""
+
+    def __init__(self, home: str | None = None) -> None:
+        self.home = home or None
+        self.job = IndexJob()
+        self._job_lock = threading.Lock()
+        self.metrics = Metrics(self._status)
+        self._opened = False
+
+    def hub(self, home: str | None = None) -> Any:
+        """The hub for ``home`` (default: the configured home). A client may name another home only
+        when it already holds a store: a request never creates folders where a client says."""
+        from ..config import Settings
+        from ..hub import open_hub
+
+        if home:
+            settings = Settings(home=Path(home))
+            if not settings.catalog_path.is_file():
+                raise NotFoundError(f"{home}: not a modelhub home (no catalog.sqlite there)")
+            return open_hub(settings.home)
+        self._opened = True
+        return open_hub(self.home)
+
+    def _status(self) -> dict[str, Any] | None:
+        return self.hub().status() if self._opened else None
+
+    def index_targets(self, hub: Any, server_root: Path, path: str | None) -> list[str]:
+        """The folders an index request may run on: ``path`` under the server's root (or an indexed
+        root, as an absolute path); with no ``path``, every indexed root."""
+        roots = [str(r) for r in hub.catalog.roots()]
+        if path is None:
+            if not roots:
+                raise BadInputError("nothing indexed yet: name a folder to index")
+            return roots
+        candidate = Path(path)
+        target = (candidate if candidate.is_absolute() else server_root / candidate).resolve()
+        if str(target) not in roots and not target.is_relative_to(server_root):
+            raise BadInputError(f"{path}: not under the Jupyter server's root folder nor an indexed root")
+        if not target.is_dir():
+            raise NotFoundError(f"{path}: no such folder")
+        return [str(target)]
+
+    def start_index(self, hub: Any, roots: list[str]) -> None:
+        with self._job_lock:
+            if self.job.state == "running":
+                raise StoreBusyError("an index run is already in progress")
+            self.job = IndexJob(state="running", roots=roots, started=time.time())
+        threading.Thread(
+            target=self._run_index, args=(hub, self.job), name="modelhub-index", daemon=True
+        ).start()
+
+    def _run_index(self, hub: Any, job: IndexJob) -> None:
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+
+        try:
+            for root in job.roots:
+                job.done = job.total = 0
+                job.reports.append(hub.index(root, progress=False, on_progress=progress).to_dict())
+            job.state = "done"
+            self.metrics.index_runs.labels("done").inc()
+        except Exception as err:  # noqa: BLE001 - reported through GET /index
+            log.warning("modelhub: index run failed: %s", one_line(err), exc_info=True)
+            job.state, job.error = "failed", one_line(err)
+            self.metrics.index_runs.labels("failed").inc()
+        finally:
+            job.finished = time.time()

@@ -1,0 +1,180 @@
+"""The server extension in a real ``jupyter server`` subprocess, enabled by the config file the
+package installs (nothing here enables it): auth on every route, JSON in the CLI's shapes, errors
+as JSON with the error codes' HTTP statuses, hostile input, an index run, Prometheus metrics."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import _spawn, free_port, jupyter_env
+
+TOKEN = "modelhub-test-token"
+GET_ROUTES = [
+    "/modelhub/api/status",
+    "/modelhub/api/search?q=attention",
+    "/modelhub/api/suggest?q=pyt",
+    "/modelhub/api/vocabulary",
+    "/modelhub/api/browse?kind=image",
+    "/modelhub/api/documents/x",
+    "/modelhub/api/documents/x/file",
+    "/modelhub/api/documents/x/open",
+    "/modelhub/api/thumbnails/x",
+    "/modelhub/api/errors",
+    "/modelhub/api/runs",
+    "/modelhub/api/index",
+    "/modelhub/metrics",
+]
+
+
+class Client:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def call(self, path: str, *, token: str | None = TOKEN, method: str = "GET", body: bytes | None = None):
+        """(status, headers, body bytes)."""
+        headers = {"Authorization": f"token {token}"} if token else {}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.headers, err.read()
+
+    def json(self, path: str, status: int = 200, **kw):
+        code, _, body = self.call(path, **kw)
+        assert code == status, (path, code, body[:500])
+        assert b"Traceback" not in body
+        return json.loads(body)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, indexed, example_workspace):
+    hub, _ = indexed
+    base = tmp_path_factory.mktemp("server")
+    env = jupyter_env(base / "jupyter", hub.settings.home)
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={example_workspace.parent}",
+    ]  # fmt: skip
+    proc = _spawn("jupyter-server", cmd, f"http://127.0.0.1:{port}", env, base / "server.log", cwd=base)
+    try:
+        proc.wait("/api/status", timeout=120)
+        yield Client(proc.url), hub, example_workspace
+    finally:
+        proc.stop()
+
+
+def test_every_route_requires_authentication(server):
+    client, _, _ = server
+    for path in GET_ROUTES:
+        for token in (None, "wrong-token"):
+            status, headers, body = client.call(path, token=token)
+            assert status in (401, 403), (path, token, status)
+            assert b"Traceback" not in body and b"catalog" not in body
+    status, _, _ = client.call("/modelhub/api/index", token=None, method="POST", body=b"{}")
+    assert status in (401, 403)
+
+
+def test_search_answers_the_cli_contract(server):
+    client, hub, _ = server
+    hits = client.json("/modelhub/api/search?" + urllib.parse.urlencode({"q": "causal self attention",
+                                                                         "kind": "code", "limit": 3}))  # fmt: skip
+    assert 0 < len(hits) <= 3
+    for hit in hits:
+        assert {"id", "kind", "path", "score", "snippet", "metadata"} <= set(hit)
+        assert hit["kind"] == "code" and not Path(hit["path"]).is_absolute()
+    expected = hub.search("causal self attention", kind="code", limit=3, record=False)
+    assert [h["id"] for h in hits] == [h.id for h in expected]
+    # --where filters, as repeated parameters
+    query = urllib.parse.urlencode([("q", "training"), ("where", "framework=pytorch"), ("kind", "code")])
+    for hit in client.json(f"/modelhub/api/search?{query}"):
+        assert hit["metadata"]["framework"]["name"] == "pytorch"
+    suggestions = client.json("/modelhub/api/suggest?q=pyt")
+    assert any(s["term"] == "pytorch" and s["clause"] for s in suggestions)
+
+
+def test_documents_by_id_status_thumbnails_and_metrics(server):
+    client, hub, workspace = server
+    status = client.json("/modelhub/api/status")
+    assert status["documents"] == hub.status()["documents"] and status["documents"]["code"] > 0
+    assert status["index_job"]["state"] in ("idle", "done")
+
+    hit = hub.search("causal self attention", kind="code", limit=1, record=False).hits[0]
+    doc_id = urllib.parse.quote(hit.id, safe="")
+    doc = client.json(f"/modelhub/api/documents/{doc_id}")
+    assert doc["id"] == hit.id and doc["lines"] == list(hit.lines)
+    where = client.json(f"/modelhub/api/documents/{doc_id}/open")
+    assert where["path"] == f"{workspace.name}/{hit.path}" and where["lines"] == list(hit.lines)
+    shown = client.json(f"/modelhub/api/documents/{doc_id}/file")
+    assert shown["path"] == hit.path
+
+    page = client.json("/modelhub/api/browse?kind=image&limit=2")
+    assert page["total"] >= 1 and len(page["hits"]) <= 2
+    image_id = urllib.parse.quote(page["hits"][0]["id"], safe="")
+    code, headers, data = client.call(f"/modelhub/api/thumbnails/{image_id}")
+    assert code == 200 and headers["Content-Type"] == "image/webp"
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    assert isinstance(client.json("/modelhub/api/errors"), list)
+    assert client.json("/modelhub/api/runs")[0]["root"] == str(workspace)
+
+    code, headers, text = client.call("/modelhub/metrics")
+    assert code == 200 and headers["Content-Type"].startswith("text/plain")
+    metrics = text.decode()
+    assert 'modelhub_http_requests_total{method="GET",route="search",status="200"}' in metrics
+    assert 'modelhub_http_request_seconds_bucket{le="0.15",route="search"}' in metrics
+    assert f'modelhub_documents{{kind="code"}} {float(status["documents"]["code"])}' in metrics
+    assert 'modelhub_errors_total{code="permission_denied"}' in metrics  # from the unauthenticated calls
+
+
+def test_bad_and_hostile_input_gives_one_line_json_errors(server):
+    client, _, _ = server
+
+    def error(path: str, status: int, code: str, **kw) -> str:
+        body = client.json(path, status=status, **kw)
+        assert body["error"] == code and "\n" not in body["message"], body
+        return body["message"]
+
+    error("/modelhub/api/documents/no-such-id", 404, "not_found")
+    error("/modelhub/api/documents/no-such-id/open", 404, "not_found")
+    error("/modelhub/api/thumbnails/no-such-id", 404, "not_found")
+    assert "kind" in error("/modelhub/api/search?q=x&kind=spaceship", 400, "bad_query")
+    assert "too long" in error("/modelhub/api/search?q=" + "a" * 20_000, 400, "bad_query")
+    error("/modelhub/api/search?q=x&limit=lots", 400, "bad_query")
+    error("/modelhub/api/search?q=x&limit=0", 400, "bad_query")
+    error("/modelhub/api/search?q=x&where=" + urllib.parse.quote("framework"), 400, "bad_filter")
+    error("/modelhub/api/browse?kind=all", 400, "bad_query")
+    error("/modelhub/api/index", 422, "bad_input", method="POST", body=b"not json")
+    error("/modelhub/api/index", 422, "bad_input", method="POST", body=json.dumps({"path": "../.."}).encode())
+    error("/modelhub/api/index", 422, "bad_input", method="POST", body=json.dumps({"path": "/etc"}).encode())
+    error("/modelhub/api/status?home=/etc", 404, "not_found")  # only an existing store may be named
+    # hostile words are searched as words: a JSON list comes back, nothing is run or reflected as markup
+    hostile = "<script>alert(1)</script>' OR 1=1; DROP TABLE documents; -- {{7*7}} ${HOME} \x00"
+    code, headers, body = client.call("/modelhub/api/search?" + urllib.parse.urlencode({"q": hostile}))
+    assert code in (200, 400) and headers["Content-Type"].startswith("application/json")
+    assert b"<script>" not in body and b"Traceback" not in body
+
+
+def test_an_index_run_from_the_server(server):
+    client, _, workspace = server
+    body = json.dumps({"path": workspace.name}).encode()
+    job = client.json("/modelhub/api/index", status=202, method="POST", body=body)
+    assert job["state"] == "running" and job["roots"] == [str(workspace)]
+    deadline = time.monotonic() + 300
+    while job["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = client.json("/modelhub/api/index")
+    assert job["state"] == "done", job
+    report = job["reports"][0]
+    assert report["files_seen"] > 0 and not report["errors"]
