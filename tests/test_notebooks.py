@@ -1,0 +1,158 @@
+"""Every template rendered and executed for real (papermill + ipykernel) on the indexed example
+workspace; outputs checked for their tables and figures; manifests, verify, bad input, quotas."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from modelhub_jupyter import notebooks
+from modelhub_jupyter.errors import BadInputError, NotFoundError
+from modelhub_jupyter.notebooks import quota
+from modelhub_jupyter.notebooks.run import NotebookFailedError
+
+PLOTLY = "application/vnd.plotly.v1+json"
+
+
+@pytest.fixture(scope="module")
+def hub(indexed):
+    return indexed[0]
+
+
+@pytest.fixture(scope="module")
+def runs(hub, tmp_path_factory):
+    """Each template executed once (kernels cost seconds: one run per template for the module)."""
+    out = tmp_path_factory.mktemp("notebooks")
+    params = {
+        "model_analysis": {"model": "transformer_v2"},
+        "compare_models": {"models": "transformer_v1,transformer_v2"},
+        "image_set_report": {"where": "sampler=Euler a"},
+        "benchmark_versions": {"family": "transformer"},
+        "train_model": {"epochs": "3", "out_dir": str(out / "trained")},
+    }
+    return {
+        name: hub.notebook(name, out=out / f"{name}.ipynb", execute=True, progress=False, **p)
+        for name, p in params.items()
+    }
+
+
+def _outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    mimes, text = [], []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            mimes += list(o.get("data", {}))
+            text.append(
+                o.get("text", "")
+                + o.get("data", {}).get("text/plain", "")
+                + o.get("data", {}).get("text/html", "")
+            )
+    return nb, mimes, "\n".join(text)
+
+
+def test_every_template_runs_and_holds_its_tables_and_figures(runs):
+    assert {r.status for r in runs.values()} == {"ok"}
+    nb, mimes, text = _outputs(runs["model_analysis"].path)
+    assert mimes.count(PLOTLY) == 2 and "model_dimensions.hidden_size" in text and "RotaryEmbedding" in text
+    assert "+ class RotaryEmbedding" in text  # against its indexed predecessor
+    nb, mimes, text = _outputs(runs["compare_models"].path)
+    assert mimes.count(PLOTLY) == 2 and "performance.perplexity" in text and "diff_add" in text
+    nb, mimes, text = _outputs(runs["image_set_report"].path)
+    assert mimes.count(PLOTLY) == 2 and "Euler a" in text and "castle" in text
+    nb, mimes, text = _outputs(runs["benchmark_versions"].path)
+    assert PLOTLY in mimes and "transformer_v1" in text and "improvement %" in text
+    nb, mimes, text = _outputs(runs["train_model"].path)
+    assert PLOTLY in mimes and "epoch   3" in text
+    assert "registered tiny-spiral-mlp" in text or "registry not available" in text
+
+
+def test_snapshot_travels_and_manifest_is_written(runs):
+    run = runs["compare_models"]
+    nb = nbformat.read(run.path, as_version=4)
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert "snapshot_json" in injected.source and "transformer_v1.py" in injected.source
+    assert nb.cells[1].source.startswith("# On Colab") and "google.colab" in nb.cells[1].source
+    manifest = nb.metadata["modelhub"]["manifest"]
+    beside = json.loads(open(run.manifest).read())
+    assert manifest == beside and manifest["parameters"]["models"] == "transformer_v1,transformer_v2"
+    assert len(manifest["inputs"]["snapshot"]) == 64 and "papermill" in manifest["packages"]
+    assert all(len(c["hash"]) == 64 for c in manifest["cells"])
+
+
+def test_train_model_saves_checkpoint_config_and_card(runs, tmp_path):
+    from safetensors.torch import load_file
+
+    folder = next(p for p in (tmp_path.parent).rglob("tiny-spiral-mlp") if p.is_dir())
+    assert {"model.safetensors", "config.json", "README.md", "metrics.json"} <= {
+        p.name for p in folder.iterdir()
+    }
+    history = json.loads((folder / "metrics.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert load_file(str(folder / "model.safetensors"))["0.weight"].shape == (32, 2)
+
+
+def test_verify_reruns_and_finds_no_difference(runs):
+    report = notebooks.verify(runs["model_analysis"].path, progress=False)
+    assert report.status == "same", report.differences
+
+
+def test_failed_cell_is_named_and_partial_notebook_kept(hub, tmp_path):
+    out = tmp_path / "bad.ipynb"
+    with pytest.raises(NotebookFailedError, match="raised ValueError: no indexed models"):
+        hub.notebook("benchmark_versions", out=out, execute=True, progress=False, models="", family="nosuch")
+    nb = nbformat.read(out, as_version=4)
+    assert nb.metadata["modelhub"]["status"] == "failed" and "manifest" not in nb.metadata["modelhub"]
+
+
+def test_bad_input_is_one_line(hub, tmp_path):
+    with pytest.raises(NotFoundError, match="unknown notebook template 'nope'.*model_analysis"):
+        hub.notebook("nope", out=tmp_path / "x.ipynb")
+    with pytest.raises(BadInputError, match="unknown parameter colour"):
+        hub.notebook("model_analysis", out=tmp_path / "x.ipynb", model="transformer_v1", colour="red")
+    with pytest.raises(BadInputError, match="parameter epochs must be int"):
+        hub.notebook("train_model", out=tmp_path / "x.ipynb", epochs="many")
+    with pytest.raises(BadInputError, match="parameter model is required"):
+        hub.notebook("model_analysis", out=tmp_path / "x.ipynb")
+    with pytest.raises(NotFoundError, match="no model, family or indexed file named 'ghost'"):
+        hub.notebook("model_analysis", out=tmp_path / "x.ipynb", model="ghost")
+    with pytest.raises(BadInputError, match="does not exist"):
+        hub.notebook("model_analysis", out=tmp_path / "missing" / "x.ipynb", model="transformer_v1")
+    assert not list(tmp_path.glob("*.ipynb"))  # nothing half-written
+
+
+def test_quota_refuses_a_run_over_the_limit(hub, tmp_path):
+    quota.set_quota(hub.catalog, "quota-user", max_concurrent=1, max_seconds=0.0)
+    with pytest.raises(quota.QuotaExceededError, match="limit is 0 s"):
+        hub.notebook("model_analysis", out=tmp_path / "q.ipynb", execute=True, user="quota-user",
+                     model="transformer_v1")  # fmt: skip
+    quota.set_quota(hub.catalog, "quota-user", max_concurrent=1, max_seconds=3600)
+    run_id = quota.start(hub.catalog, "quota-user", "model_analysis", "elsewhere.ipynb")
+    with pytest.raises(quota.QuotaExceededError, match="already runs 1"):
+        quota.start(hub.catalog, "quota-user", "model_analysis", "again.ipynb")
+    quota.finish(hub.catalog, run_id, "ok")
+    assert quota.runs(hub.catalog, "quota-user")[0]["status"] == "ok"
+
+
+def test_cli_lists_renders_and_exports_html(hub, tmp_path):
+    from click.testing import CliRunner
+
+    from modelhub_jupyter.cli import main
+
+    home = str(hub.settings.home)
+    runner = CliRunner()
+    out = runner.invoke(main, ["--home", home, "notebook", "list", "--json"])
+    assert {t["name"] for t in json.loads(out.output)} == {
+        "model_analysis", "compare_models", "image_set_report", "benchmark_versions", "train_model"}  # fmt: skip
+    target = tmp_path / "cmp.ipynb"
+    out = runner.invoke(main, ["--home", home, "notebook", "compare_models", "-p", "models=transformer_v1,tiny-gpt",
+                               "--out", str(target), "--html"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    nbformat.validate(nbformat.read(target, as_version=4))
+    assert (tmp_path / "cmp.html").read_text().startswith("<!DOCTYPE html>")
+    out = runner.invoke(
+        main, ["--home", home, "notebook", "compare_models", "-p", "models", "--out", str(target)]
+    )
+    assert out.exit_code == 1 and "expected KEY=VALUE" in out.output
