@@ -206,6 +206,13 @@ def _print_demo(result: dict[str, Any]) -> None:
         _print_results(results)
 
 
+def _models_human() -> dict[str, Callable[[Any], None]]:
+    """The ``models`` commands' tables (issue 10), defined with the commands in :mod:`.registry.commands`."""
+    from .registry.commands import HUMAN as MODELS_HUMAN
+
+    return MODELS_HUMAN
+
+
 HUMAN: dict[str, Callable[[Any], None]] = {
     "index": _print_report,
     "show": _print_view,
@@ -217,6 +224,7 @@ HUMAN: dict[str, Callable[[Any], None]] = {
     "relationships": _print_relationships,
     "schemas export": _print_paths,
     "demo": _print_demo,
+    **_models_human(),
     "prompts": lambda result: click.echo(result.text() if hasattr(result, "text") else _to_json(result)),
     "compare": lambda result: click.echo(result.text()),
     "notebook": lambda result: click.echo(result.text() if hasattr(result, "text") else _to_json(result)),

@@ -20,13 +20,19 @@ UI_LIBRARIES = {
     "tqdm.notebook",
 }
 SURFACE_MODULES = {"cli", "magics", "_magic_parsers", "commands", "widgets", "server"}
+#: Command definitions kept beside their engine (click options, CLI renderers): surface files.
+SURFACE_FILES = {"registry/commands.py"}
 
 
 def engine_modules() -> list[Path]:
     out = []
     for path in PACKAGE.rglob("*.py"):
         rel = path.relative_to(PACKAGE)
-        if rel.parts[0] in SURFACES or rel.parts[:2] == ("demo", "workspace"):
+        if (
+            rel.parts[0] in SURFACES
+            or rel.as_posix() in SURFACE_FILES
+            or rel.parts[:2] == ("demo", "workspace")
+        ):
             continue
         out.append(path)
     return out

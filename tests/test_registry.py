@@ -293,3 +293,69 @@ def test_store_rows_round_trip(tmp_path):
     with Hub(tmp_path / "home") as hub:
         store = RegistryStore(hub.catalog)
         assert store.stamp() is None and store.generations() == [] and store.downloads() == []
+
+
+# -- the %modelhub models magics in a real kernel ---------------------------------------------------
+def _run_cells(cells: list[str], env: dict[str, str]) -> list[dict[str, str]]:
+    """Each cell's outputs in a real IPython kernel: ``{"text": text/plain, "html": ..., "stderr": ...}``."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3", env=env, startup_timeout=120)
+    try:
+        results = []
+        for code in cells:
+            out = {"text": "", "html": "", "stdout": "", "stderr": "", "error": ""}
+
+            def hook(msg, out=out):
+                kind, content = msg["msg_type"], msg["content"]
+                if kind in ("display_data", "execute_result"):
+                    out["text"] += content["data"].get("text/plain", "")
+                    out["html"] += content["data"].get("text/html", "")
+                elif kind == "stream":
+                    out[content["name"]] += content["text"]
+                elif kind == "error":
+                    out["error"] += "\n".join(content["traceback"])
+
+            kc.execute_interactive(code, output_hook=hook, timeout=300)
+            results.append(out)
+        return results
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_models_magics_in_a_real_kernel(registry_home):
+    import os
+
+    hub, v1, int8, base = registry_home
+    env = {
+        **os.environ,
+        "MODELHUB_HOME": str(base / "home"),
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONWARNINGS": "ignore",
+    }
+    cells = [
+        "%load_ext modelhub_jupyter",
+        "%modelhub models list --type text_embedding",
+        "%modelhub models show minilm",
+        "job = %modelhub models activate text_embedding minilm:v1-int8\njob",
+        "back = %modelhub models rollback text_embedding\nprint(back.version, back.status)",
+        "%modelhub models activate text_embedding v9",
+        "%modelhub models update minilm --set owner=ml-team --set performance.accuracy=0.91",
+    ]
+    listed, shown, activated, rolled, bad, updated = _run_cells(cells, env)[1:]
+    assert not any(r["error"] for r in (listed, shown, activated, rolled, bad, updated))
+    lines = listed["text"].splitlines()
+    assert lines[0].split()[:5] == ["type", "model", "category", "tier", "version"], listed["text"]
+    assert any(" v1-int8 " in line and " development " in line for line in lines[1:]), listed["text"]
+    assert "<table>" in listed["html"] and int8.checkpoint_sha256 in listed["html"]  # full sha256 on hover
+    assert "files of v1" in shown["text"] and v1.checkpoint_sha256 in shown["text"]
+    assert "text_embedding: minilm v1-int8 active" in activated["text"]
+    assert rolled["stdout"].split() == ["v1", "active"]
+    assert (
+        bad["stderr"].strip()
+        == "modelhub: no text_embedding version 'v9' (give MODEL:VERSION; `modelhub models list`)"
+    )
+    assert "minilm: owner: None -> 'ml-team'" in updated["text"]
+    assert hub.models.show("minilm")["metadata"]["performance"] == {"accuracy": 0.91}
+    assert hub.models.active("text_embedding").version == "v1"

@@ -80,6 +80,15 @@ def cli(home, *args):
                           capture_output=True, text=True, timeout=300)  # fmt: skip
 
 
+def fast(home, *args):
+    """The same CLI in this process (click's runner): stdout and stderr apart, no interpreter start."""
+    from click.testing import CliRunner
+
+    from modelhub_jupyter.cli import main
+
+    return CliRunner().invoke(main, ["--home", str(home), "models", *args])
+
+
 def test_models_commands_through_the_cli(tmp_path):
     home = tmp_path / "home"
     out = cli(home, "register", "--bundled", "--json")
@@ -99,3 +108,25 @@ def test_models_commands_through_the_cli(tmp_path):
     assert bad.returncode == 1 and "unknown model type 'robots'" in bad.stderr
     ok = json.loads(cli(home, "validate", "minilm", "--json").stdout)
     assert ok["ok"] is True
+    # without --json: tables a person reads
+    table = fast(home, "list").stdout.splitlines()
+    assert table[0].split()[:2] == ["type", "model"] and table[1].startswith("text_embedding  minilm")
+    assert "91.6 MB" in table[1] and table[-1] == "1 model(s), 1 version(s); * active"
+    assert "files of v1 (12, sha256 " in fast(home, "show", "minilm").stdout
+    assert fast(home, "validate", "minilm").stdout.startswith("minilm v1: ok")
+    # metadata edits: one model by name, many by --where; the history says who and what
+    out = fast(home, "update", "minilm", "--set", "owner=ml-team", "--set", "performance.accuracy=0.91")
+    assert out.exit_code == 0 and "minilm: owner: None -> 'ml-team'" in out.stdout, out.stderr
+    dry = fast(home, "update", "--where", "type=text_embedding", "--where", "secondary=EMBEDDING", "--tier", "standard",
+              "--dry-run")  # fmt: skip
+    assert "minilm: tier: 'lite' -> 'standard'" in dry.stdout and "dry run" in dry.stdout
+    shown = json.loads(fast(home, "show", "minilm", "--json").stdout)
+    assert shown["tier"] == "lite" and shown["metadata"]["performance"] == {"accuracy": 0.91}
+    assert shown["history"][0]["action"] == "update_metadata"
+    for args, message in [
+        (("update", "--where", "type=llm", "--set", "a=1"), "no registered model matches type=llm"),
+        (("update", "minilm", "--set", "no equals"), "--set 'no equals': write KEY=VALUE"),
+        (("update", "minilm"), "nothing to change"),
+    ]:
+        bad = fast(home, *args)
+        assert bad.exit_code == 1 and message in bad.stderr and bad.stderr.count("\n") == 1, bad.stderr

@@ -211,6 +211,45 @@ class Registry:
             self.update_metadata(str(u["model_id"]), dict(u.get("metadata") or {}))
         return [str(u["model_id"]) for u in updates]
 
+    def edit(self, names: Names | None = None, *, where: Names | None = None, set_: dict[str, Any] | None = None,
+             unset: Names | None = None, tier: str | None = None, groups: Names | None = None,
+             dry_run: bool = False) -> Rows:  # fmt: skip
+        """Set dotted metadata keys (``{"performance.accuracy": 0.91}``), remove ``unset`` keys, set the tier
+        or groups of the models named in ``names`` and/or selected by ``where`` (``["type=llm"]``).
+
+        Every selected model is checked (exists, this session may update it) before any is changed;
+        returns ``[{"name", "before", "after"}]`` (``dry_run``: nothing is written)."""
+        from .edit import apply, matches, parse_where
+
+        if not names and not where:
+            raise BadInputError("name a model or select models with --where KEY=VALUE")
+        if not (set_ or unset or tier is not None or groups is not None):
+            raise BadInputError("nothing to change: give --set KEY=VALUE, --unset KEY, --tier or --for-group")
+        if tier is not None:
+            check_tier(tier)
+        conditions = parse_where(where or [])
+        chosen = [self.store.require_model(n) for n in names or []]
+        if not names:
+            chosen = [m for m in self.store.models() if matches(m, conditions)]
+        else:
+            chosen = [m for m in chosen if matches(m, conditions)]
+        if not chosen:
+            raise NotFoundError(f"no registered model matches {' and '.join(where or [])}")
+        for m in chosen:
+            self._allowed(m, "update")
+        out = []
+        for m in chosen:
+            before = {"metadata": m.metadata, "tier": m.tier, "groups": list(m.groups)}
+            m.metadata = apply(m.metadata, set_ or {}, tuple(unset or ()))
+            m.tier = tier if tier is not None else m.tier
+            m.groups = list(groups) if groups is not None else m.groups
+            out.append({"name": m.name, "before": before,
+                        "after": {"metadata": m.metadata, "tier": m.tier, "groups": m.groups}})  # fmt: skip
+        if not dry_run:
+            for m in chosen:
+                self.store.upsert_model(m, self.user, "update_metadata")
+        return out
+
     def validate(self, model: str, version: str | None = None) -> dict[str, Any]:
         from .versions import validate
 

@@ -61,6 +61,22 @@ class Activation:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
+    def text(self) -> str:
+        """One line: what is active now, whether vectors were rebuilt, what was active before."""
+        what = f"{self.model_type}: {self.model} {self.version}"
+        if self.status == "building":
+            state = f"building its vectors ({self.done}/{self.total} texts); the previous version answers meanwhile"
+        elif self.status == "failed":
+            state = f"failed: {self.error}"
+        else:
+            rebuilt = f", vectors rebuilt ({self.total} texts)" if self.rebuilt else ""
+            state = f"active in {self.seconds:.2f} s{rebuilt}"
+        before = f"; before: {self.previous}" if self.previous else ""
+        return f"{what} {state}{before}"
+
+    def __str__(self) -> str:
+        return self.text()
+
     def _repr_html_(self) -> str:
         import html
 

@@ -9,10 +9,14 @@ import click
 
 from ..commands import Command
 from .discover import DEFAULT_EXCLUDES, FORMATS
-from .store import MODEL_TYPES, STAGES
+from .edit import Edits
+from .store import MODEL_TYPES, STAGES, VersionRow
+from .views import ModelCard, ModelList, download_text, validation_text
 
 if TYPE_CHECKING:
     from ..commands import Env
+    from .activate import Activation
+    from .discover import Discovery
 
 GROUP = "models"
 TYPE_ARG = click.argument("model_type", metavar="TYPE")
@@ -24,7 +28,7 @@ JSON_HINT = "--json prints exactly one JSON document."
 
 
 def discover(env: Env, roots: tuple[str, ...], max_depth: int = 5, formats: str | None = None,
-             exclude: tuple[str, ...] = (), dry_run: bool = False) -> dict[str, Any]:  # fmt: skip
+             exclude: tuple[str, ...] = (), dry_run: bool = False) -> Discovery:  # fmt: skip
     """Find every model folder and weight file under ROOTS (headers only, nothing loaded) and record them.
 
     Prints what was found, skipped and why; --dry-run records nothing."""
@@ -35,45 +39,43 @@ def discover(env: Env, roots: tuple[str, ...], max_depth: int = 5, formats: str 
     chosen = tuple(f.strip() for f in formats.split(",")) if formats else FORMATS
     found = env.hub.models.discover(list(roots), register=not dry_run, max_depth=max_depth, formats=chosen,
                                     exclude=tuple(DEFAULT_EXCLUDES) + tuple(exclude))  # fmt: skip
-    return found.to_dict()
+    return found
 
 
-def list_models(env: Env, model_type: str | None = None) -> list[dict[str, Any]]:
+def list_models(env: Env, model_type: str | None = None) -> ModelList:
     """Registered models (by type): categories, tier, versions with stage, active flag, size, sha256."""
-    return env.hub.models.list(model_type)
+    return ModelList(env.hub.models.list(model_type), model_type)
 
 
-def show(env: Env, name: str) -> dict[str, Any]:
+def show(env: Env, name: str) -> ModelCard:
     """One model: metadata, categories, versions (files with sha256), performance and history."""
-    return env.hub.models.show(name)
+    return ModelCard(env.hub.models.show(name))
 
 
 def register(env: Env, path: str, name: str | None = None, model_type: str | None = None,
              version: str | None = None, parent: str | None = None, tier: str | None = None,
-             bundled: bool = False) -> dict[str, Any]:  # fmt: skip
+             bundled: bool = False) -> VersionRow:  # fmt: skip
     """Register the model folder or file at PATH as a new version (sha256 of every file, headers read).
 
     --bundled registers the installed all-MiniLM-L6-v2 as minilm v1 (PATH is then ignored)."""
     hub_models = env.hub.models
     if bundled:
-        return hub_models.register_bundled().to_dict()
-    v = hub_models.register(path, name=name, model_type=model_type, version=version, parent=parent, tier=tier,
-                            progress=env.progress)  # fmt: skip
-    return v.to_dict()
+        return hub_models.register_bundled()
+    return hub_models.register(path, name=name, model_type=model_type, version=version, parent=parent, tier=tier,
+                               progress=env.progress)  # fmt: skip
 
 
-def activate(env: Env, model_type: str, version: str, background: bool = False) -> dict[str, Any]:
+def activate(env: Env, model_type: str, version: str, background: bool = False) -> Activation:
     """Make VERSION (v2 or MODEL:v2) the active TYPE model; running kernels switch on their next call.
 
     A text embedder whose vectors are not stored yet gets a new index generation first (progress bar);
     searches keep using the active one meanwhile."""
-    job = env.hub.models.activate(model_type, version, wait=not background, progress=env.progress)
-    return job.to_dict()
+    return env.hub.models.activate(model_type, version, wait=not background, progress=env.progress)
 
 
-def rollback(env: Env, model_type: str) -> dict[str, Any]:
+def rollback(env: Env, model_type: str) -> Activation:
     """Go back to the TYPE version that was active before the current one."""
-    return env.hub.models.rollback(model_type, progress=env.progress).to_dict()
+    return env.hub.models.rollback(model_type, progress=env.progress)
 
 
 def benchmark(env: Env, model_type: str, versions: str | None = None, queries: str | None = None) -> Any:
@@ -83,9 +85,9 @@ def benchmark(env: Env, model_type: str, versions: str | None = None, queries: s
 
 
 def stage(env: Env, name: str, version: str, stage: str, approved_by: str | None = None,
-          comment: str = "") -> dict[str, Any]:  # fmt: skip
+          comment: str = "") -> VersionRow:  # fmt: skip
     """Move NAME VERSION to STAGE (production needs --approved-by; the active version cannot be deprecated)."""
-    return env.hub.models.stage(name, version, stage, approved_by=approved_by, comment=comment).to_dict()
+    return env.hub.models.stage(name, version, stage, approved_by=approved_by, comment=comment)
 
 
 def validate(env: Env, name: str, version: str | None = None) -> dict[str, Any]:
@@ -100,15 +102,33 @@ def download(env: Env, source: str, dest: str | None = None, revision: str | Non
                                    progress=env.progress)  # fmt: skip
 
 
-def derive(env: Env, name: str, version: str, dest: str | None = None) -> dict[str, Any]:
+def derive(env: Env, name: str, version: str, dest: str | None = None) -> VersionRow:
     """Make and register an int8 dynamically-quantised ONNX copy of text embedder NAME VERSION."""
-    return env.hub.models.derive_int8(name, version, dest).to_dict()
+    return env.hub.models.derive_int8(name, version, dest)
+
+
+def update(env: Env, names: tuple[str, ...] = (), set_items: tuple[str, ...] = (), unset: tuple[str, ...] = (),
+           where: tuple[str, ...] = (), tier: str | None = None, groups: tuple[str, ...] = (),
+           dry_run: bool = False) -> Edits:  # fmt: skip
+    """Edit the metadata of model NAMES, or of every model --where selects (bulk): --set key=value
+    (dotted keys nest; values read as JSON when they parse: 3, true, [a]), --unset key, --tier, --group.
+
+    All selected models are checked before any is changed; every change is in the history."""
+    from .edit import parse_assignments
+
+    rows = env.hub.models.edit(list(names), where=list(where), set_=parse_assignments(set_items), unset=list(unset),
+                               tier=tier, groups=list(groups) or None, dry_run=dry_run)  # fmt: skip
+    return Edits(rows, dry_run)
 
 
 EXAMPLES = """\b
 %modelhub models list --type text_embedding
 %modelhub models activate text_embedding minilm:v1-int8
 %modelhub models benchmark text_embedding --versions minilm:v1,minilm:v1-int8"""
+
+UPDATE_EXAMPLES = """\b
+modelhub models update minilm --set owner=ml-team --set performance.accuracy=0.91
+modelhub models update --where type=llm --where secondary=CHAT --tier standard"""
 
 COMMANDS: tuple[Command, ...] = (
     Command("discover", discover, (
@@ -149,5 +169,30 @@ COMMANDS: tuple[Command, ...] = (
         click.option("--filename", default=None, help="One file of the repo / the name to save a URL as."),
         click.option("--sha256", default=None, help="Expected sha256 of the file."),
     ), group=GROUP),
+    Command("update", update, (
+        click.argument("names", nargs=-1),
+        click.option("--set", "set_items", multiple=True, metavar="KEY=VALUE", help="Set a metadata key (repeatable)."),
+        click.option("--unset", multiple=True, metavar="KEY", help="Remove a metadata key (repeatable)."),
+        click.option("--where", "-w", multiple=True, metavar="KEY=VALUE",
+                     help="Select models (bulk): type=llm, secondary=EMBEDDING, tier!=lite, name~mini, a metadata key."),
+        click.option("--tier", default=None, type=click.Choice(("lite", "standard", "professional")),
+                     help="Tier a session needs to use the model."),
+        click.option("--for-group", "groups", multiple=True, help="Only these groups may use the model (repeatable)."),
+        click.option("--dry-run", is_flag=True, help="Show what would change; change nothing."),
+    ), group=GROUP, examples=UPDATE_EXAMPLES),
     Command("derive-int8", derive, (NAME_ARG, VERSION_ARG, click.option("--dest", default=None)), group=GROUP),
 )  # fmt: skip
+
+
+def _echo_text(result: Any) -> None:
+    click.echo(result.text())
+
+
+#: How each ``models`` command reads in a terminal (``cli.HUMAN`` takes these); ``--json`` is unchanged.
+HUMAN: dict[str, Any] = {
+    **{f"{GROUP} {name}": _echo_text for name in
+       ("discover", "list", "show", "register", "activate", "rollback", "benchmark", "stage", "derive-int8",
+        "update")},
+    f"{GROUP} validate": lambda report: click.echo(validation_text(report)),
+    f"{GROUP} download": lambda record: click.echo(download_text(record)),
+}  # fmt: skip

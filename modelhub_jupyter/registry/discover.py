@@ -87,6 +87,28 @@ class Discovery:
             "rules": self.rules,
         }
 
+    def text(self) -> str:
+        """What was found (a table) and what was skipped or warned about, with the reason."""
+        from .views import columns
+
+        counts = self.to_dict()["counts"]
+        lines = [f"discovered under {', '.join(self.roots)}: "
+                 + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing")]  # fmt: skip
+        if self.found:
+            rows = [[f.name, f.categories.get("model_type", ""), "/".join(f.formats),
+                     (f.metadata.get("model_dimensions") or {}).get("total_parameters") or "",
+                     f.categories.get("primary", ""), ", ".join(f.categories.get("secondary") or []), f.path]
+                    for f in self.found]  # fmt: skip
+            lines += columns(("name", "type", "formats", "parameters", "primary", "secondary", "path"), rows)
+        other = [(p, o, r) for p, o, r in self.log if o not in ("found", "registered")]
+        for p, o, r in other[:50]:
+            lines.append(f"  {o}: {p}: {r}")
+        if len(other) > 50:
+            lines.append(f"  ... and {len(other) - 50} more (--json lists them all)")
+        if self.rules:
+            lines.append(f"categories from {self.rules}")
+        return "\n".join(lines)
+
 
 def detectors() -> list[tuple[str, Any]]:
     """Installed third-party detectors ``(name, object)``; one that fails to load is logged and left out."""

@@ -88,6 +88,11 @@ class VersionRow:
         out["size"] = self.size
         return out
 
+    def text(self) -> str:
+        from .views import version_text
+
+        return version_text(self.to_dict())
+
 
 _MODEL_COLS = (
     "name, model_type, path, format, source, metadata, categories, tier, groups, created, updated, discovered"
