@@ -1,0 +1,102 @@
+"""The JupyterLab extension as installed by pip (prebuilt, enabled by shared-data; nothing loaded by
+hand): the ModelHub sidebar is there, a search shows cards, clicking a code hit opens the file in
+the editor at the cited lines, the status bar shows the document count, the gallery opens at an image."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import CHROMIUM, Server, page_problems, start_jupyterlab
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
+    pytest.mark.skipif(
+        not (Path(__file__).parents[2] / "modelhub_jupyter" / "labextension" / "package.json").exists()
+        and shutil.which("npm") is None,
+        reason="the lab extension is not built (no npm)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def lab(e2e_dir, e2e_env, modelhub_home, artifacts) -> Server:
+    """A JupyterLab whose root holds the indexed example workspace (so its files open in the editor)."""
+    server = start_jupyterlab(e2e_dir, e2e_env, artifacts / "e2e-labextension.log")
+    try:
+        server.wait("/api/status")
+        yield server
+    finally:
+        server.stop()
+
+
+def test_sidebar_search_opens_the_code_hit_at_its_lines(
+    lab, browser, modelhub_home, artifacts, remember_page
+):
+    from modelhub_jupyter import Hub
+
+    with Hub(modelhub_home) as hub:
+        documents = sum(hub.status()["documents"].values())
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    remember_page(page)
+    problems = page_problems(page)
+    page.goto(f"{lab.url}/lab?reset")
+    page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
+
+    # the status bar item: documents indexed and errors
+    status = page.locator(".mh-status-item")
+    status.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "n => document.querySelector('.mh-status-item')?.dataset.documents === String(n)", arg=documents
+    )
+    assert re.match(rf"ModelHub: {documents} docs · \d+ errors", status.inner_text())
+
+    # the sidebar: a tab in the left area, opened by a click
+    page.locator('.jp-SideBar.jp-mod-left [data-id="modelhub-sidebar"]').click()
+    sidebar = page.locator("#modelhub-sidebar")
+    sidebar.wait_for(state="visible")
+    sidebar.locator(".mh-kind").select_option("code")
+    box = sidebar.locator(".mh-query")
+    box.fill("causal self attention")
+    box.press("Enter")
+    cards = sidebar.locator(".mh-card[data-kind=code]")
+    cards.first.wait_for(timeout=60_000)
+    title = cards.first.locator(".mh-card-title").inner_text()
+    path, start, end = re.fullmatch(r"(.+):(\d+)-(\d+)", title).groups()
+    page.screenshot(path=str(artifacts / "labextension-sidebar.png"))
+
+    # clicking the card opens the file in the editor with the cited lines selected and in view
+    cards.first.click()
+    editor = page.locator(f'[data-modelhub-lines="{start}-{end}"] .jp-FileEditor')
+    editor.wait_for(timeout=60_000)
+    assert (
+        page.locator(".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel").inner_text()
+        == Path(path).name
+    )
+    gutter = editor.locator(".cm-lineNumbers .cm-gutterElement", has_text=re.compile(rf"^{start}$"))
+    gutter.wait_for(state="visible")
+    box_editor, box_line = editor.locator(".cm-scroller").bounding_box(), gutter.bounding_box()
+    assert box_editor["y"] <= box_line["y"] <= box_editor["y"] + box_editor["height"], (box_editor, box_line)
+    selected = (
+        page.evaluate("() => window.getSelection().toString()")
+        or editor.locator(".cm-selectionBackground").count()
+    )
+    assert selected, "the cited lines are not selected"
+    page.screenshot(path=str(artifacts / "labextension-editor.png"))
+
+    # the gallery (command palette command) opens at an image
+    page.keyboard.press("Control+Shift+c")
+    palette = page.locator(".lm-CommandPalette-input")
+    palette.fill("ModelHub: Gallery")
+    palette.press("Enter")
+    figures = page.locator("#modelhub-gallery .mh-gallery figure")
+    figures.first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#modelhub-gallery figure img')].some(i => i.naturalWidth > 0)"
+    )
+    page.screenshot(path=str(artifacts / "labextension-gallery.png"))
+    assert not problems, problems
