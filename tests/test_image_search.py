@@ -263,3 +263,24 @@ def test_cli_like_dedupe_status_and_reembed(plain_hub, folder):
     assert out.returncode != 0 and "not on this machine" in out.stderr and "Traceback" not in out.stderr
     out = cli("search", "--like", str(folder / "nope.png"), "--kind", "image")
     assert out.returncode != 0 and "nope.png" in out.stderr and "Traceback" not in out.stderr
+
+
+# ----------------------------------------------------------------------------- the gallery's model
+def test_gallery_more_like_this_duplicate_counts_and_safety(clip_hub):
+    from modelhub_jupyter.widgets.gallery import ImageGallery
+
+    hub, _ = clip_hub
+    gallery = ImageGallery(hub, query="castle", page_size=GOOD)
+    group = [i for i in gallery.items if i["path"] in {"castle.png", *COPIES}]
+    assert [i["count"] for i in group] == [4]  # the castle and its three copies: one tile
+    assert len(gallery.items) == GOOD - 3
+    assert all(i["safety"]["status"] == "assessed" and i["safety"]["model"] for i in gallery.items)
+    gallery.blur_above = -1.0  # every score is above: every tile is blurred until clicked
+    gallery.reload()
+    assert all(i["safety"]["blur"] for i in gallery.items)
+    scene = next(i for i in gallery.items if i["path"] == "scene_4.png")
+    gallery.like_id = scene["id"]
+    assert gallery.like_name == "scene_4.png"
+    assert gallery.items[0]["path"] == "scene_4.png"
+    gallery.like_id = ""
+    assert gallery.like_name == "" and len(gallery.items) == GOOD - 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from traitlets import Dict, Int, List, Unicode, observe
+from traitlets import Bool, Dict, Float, Int, List, Unicode, observe
 
 from ..protocols import HubLike
 from ..vocabulary import IMAGE_SETTINGS
@@ -42,6 +42,10 @@ class ImageGallery(Panel):
     comparison = Dict().tag(sync=True)
     detail_id = Unicode("").tag(sync=True)
     detail = Dict().tag(sync=True)
+    like_id = Unicode("").tag(sync=True)  # "more like this": images that look like this one (not the query)
+    like_name = Unicode("").tag(sync=True)
+    dedupe = Bool(True).tag(sync=True)  # near-duplicates of a search fold into one tile with a count
+    blur_above = Float(0.5).tag(sync=True)  # a safety score above this blurs the tile until clicked
 
     def __init__(
         self,
@@ -101,7 +105,7 @@ class ImageGallery(Panel):
         self.refresh()
 
     # -- observers ------------------------------------------------------------------------
-    @observe("query", "where", "filters", "page_size")
+    @observe("query", "where", "filters", "page_size", "like_id", "dedupe")
     def _criteria_changed(self, _change: dict[str, Any]) -> None:
         if self._quiet_now():
             return
@@ -147,17 +151,29 @@ class ImageGallery(Panel):
         if self._given is not None:
             return self._given[start : start + size], len(self._given)
         where = self._clauses()
-        if not self.query.strip():
+        if not self.query.strip() and not self.like_id:
             res = self.hub.browse("image", where=where, offset=start, limit=size)
             return list(res.hits), int(res.total if res.total is not None else len(res.hits))
-        key = (self.query.strip(), tuple(where))
+        key = (self.query.strip(), tuple(where), self.like_id, self.dedupe)
         if self._query_hits is None or self._query_hits[0] != key:
             res = self.hub.search(
-                self.query.strip(), kind="image", where=where, limit=MAX_QUERY_HITS, record=False
-            )
+                "" if self.like_id else self.query.strip(), kind="image", where=where, limit=MAX_QUERY_HITS, record=False,
+                **self._image_options(),
+            )  # fmt: skip
             self._query_hits = (key, list(res.hits))
         hits = self._query_hits[1]
         return hits[start : start + size], len(hits)
+
+    def _image_options(self) -> dict[str, Any]:
+        """``like`` (the file of the "more like this" image) and ``dedupe`` for ``hub.search``."""
+        options: dict[str, Any] = {"dedupe": self.dedupe} if self.dedupe else {}
+        if self.like_id:
+            hit = self._hit(self.like_id)
+            options["like"] = Path(hit.root or "") / hit.path if hit.root else Path(hit.path)
+            self.like_name = Path(hit.path).name
+        else:
+            self.like_name = ""
+        return options
 
     def _nothing_indexed(self) -> bool:
         try:
@@ -179,6 +195,9 @@ class ImageGallery(Panel):
             "thumbnail": thumb,
             "placeholder": not thumb,
             "score": round(float(hit.score), 4),
+            "count": int(md.get("duplicate_count") or 1),
+            "box": list((md.get("region") or {}).get("box") or []),
+            "safety": self._safety(md),
             "overlay": {
                 "prompt": str(md.get("prompt") or "")[:300],
                 "steps": _data.display(md.get("num_inference_steps")),
@@ -187,6 +206,21 @@ class ImageGallery(Panel):
                 "seed": _data.display(md.get("seed")),
                 "model": _data.display(md.get("model_checkpoint") or md.get("source_model_id")),
             },
+        }
+
+    def _safety(self, md: dict[str, Any]) -> dict[str, Any]:
+        """The tile's safety line: the highest score and the model that gave it, or "unassessed"."""
+        found = md.get("safety_assessment") or {}
+        scores = {k: float(v) for k, v in found.items() if k in ("nsfw", "violence") and v is not None}
+        if not scores:
+            return {"status": found.get("status", "unassessed"), "blur": False}
+        key = max(scores, key=lambda k: scores[k])
+        return {
+            "status": "assessed",
+            "key": key,
+            "score": round(scores[key], 3),
+            "model": str(found.get("model") or ""),
+            "blur": scores[key] > self.blur_above,
         }
 
     def _hit(self, doc_id: str) -> Any:

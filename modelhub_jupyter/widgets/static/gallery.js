@@ -68,7 +68,7 @@ function render({ model, el }) {
 
   body.append(
     h("div", { class: "mh-toolbar" }, query, ...Object.values(dropdowns), steps, cfgMin, cfgMax),
-    h("div", { class: "mh-toolbar mh-pager" }, prev, label, next, compareBtn),
+    h("div", { class: "mh-toolbar mh-pager" }, prev, label, next, likeChip, compareBtn),
     detail, compare, grid,
   );
 
@@ -91,15 +91,46 @@ function render({ model, el }) {
         mhSet(model, { selected: value });
       },
     });
+    const safety = item.safety || {};
+    const blurred = safety.blur && !revealed.has(item.id);
     const picture = item.thumbnail
-      ? h("img", { src: item.thumbnail, alt: item.name, loading: "lazy", decoding: "async" })
+      ? h("img", { src: item.thumbnail, alt: item.name, loading: "lazy", decoding: "async",
+          class: blurred ? "mh-blurred" : "" })
       : h("div", { class: "mh-placeholder-label" }, item.name);
+    const box = item.box && item.box.length === 4
+      ? h("div", { class: "mh-region", title: "the region that matched", style:
+          `left:${item.box[0] * 100}%;top:${item.box[1] * 100}%;` +
+          `width:${(item.box[2] - item.box[0]) * 100}%;height:${(item.box[3] - item.box[1]) * 100}%` })
+      : null;
+    const count = item.count > 1
+      ? h("span", { class: "mh-dup-count", title: `${item.count} near-duplicates folded into this tile` }, `×${item.count}`)
+      : null;
+    const more = h("button", { class: "mh-more-like", title: "images that look like this one",
+      onclick: (event) => { event.stopPropagation(); mhSet(model, { like_id: item.id, page: 0 }); } }, "More like this");
+    const warning = blurred
+      ? h("div", { class: "mh-safety", title: `${safety.key} ${safety.score} by ${safety.model}` },
+          `${safety.key} ${Math.round(safety.score * 100)}% (${safety.model}) — click to show`)
+      : null;
     return h("div", {
       class: `mh-tile${item.placeholder ? " mh-placeholder" : ""}`, role: "listitem", tabindex: 0,
-      dataset: { id: item.id }, title: item.path,
-      onclick: () => mhSet(model, { detail_id: item.id }),
+      dataset: { id: item.id, count: item.count || 1 }, title: item.path,
+      onclick: () => {
+        if (blurred) { revealed.add(item.id); drawGrid(); return; }  // the first click only reveals
+        mhSet(model, { detail_id: item.id });
+      },
       onkeydown: (event) => { if (event.key === "Enter") mhSet(model, { detail_id: item.id }); },
-    }, picture, checkbox, h("div", { class: "mh-tile-name" }, item.name), overlay(item.overlay || {}));
+    }, picture, box, checkbox, count, more, warning, h("div", { class: "mh-tile-name" }, item.name),
+    overlay(item.overlay || {}));
+  };
+  const revealed = new Set();
+
+  const likeChip = h("span", { class: "mh-like-chip", hidden: true });
+  const drawLike = () => {
+    const name = model.get("like_name");
+    likeChip.hidden = !model.get("like_id");
+    likeChip.replaceChildren(`Looks like ${name || "…"} `,
+      h("button", { class: "mh-like-clear", "aria-label": "clear more like this",
+        onclick: () => mhSet(model, { like_id: "" }) }, "×"));
   };
 
   const drawGrid = () => grid.replaceChildren(...(model.get("items") || []).map(tile));
@@ -161,8 +192,10 @@ function render({ model, el }) {
   model.on("change:total", drawPager);
   model.on("change:detail", drawDetail);
   model.on("change:comparison", drawCompare);
+  model.on("change:like_id", drawLike);
+  model.on("change:like_name", drawLike);
   model.on("change:query", () => { if (document.activeElement !== query) query.value = model.get("query"); });
-  drawOptions(); drawGrid(); drawPager(); drawDetail(); drawCompare();
+  drawOptions(); drawGrid(); drawPager(); drawDetail(); drawCompare(); drawLike();
 }
 
 export default { render };
