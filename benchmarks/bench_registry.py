@@ -1,7 +1,10 @@
-"""Registry speed: discovery of 1,000 synthetic model folders (headers only; target <= 10 s) and
-activation of a compatible text-embedding version (same vectors; target <= 1 s). Medians of --runs.
+"""Registry speed: discovery of 1,000 synthetic model folders (headers only; target <= 10 s),
+activation of a compatible text-embedding version (same vectors; target <= 1 s), re-embedding
+throughput while an incompatible version's generation is rebuilt in the background (the example
+workspace indexed; against embedding the same texts with the active v1 in the same run), and the
+version benchmark table (bundled MiniLM v1 vs its int8 copy v2, with % change). Medians of --runs.
 
-    .venv/bin/python benchmarks/bench_registry.py [--folders 1000] [--runs 3]
+    .venv/bin/python benchmarks/bench_registry.py [--folders 1000] [--runs 3] [--rebuilds 2] [--skip-discovery]
 """
 
 from __future__ import annotations
@@ -37,8 +40,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folders", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rebuilds", type=int, default=2, help="Generation rebuilds (a new int8 copy each).")
+    parser.add_argument("--skip-discovery", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
+    if not args.skip_discovery:
+        discovery_and_activation(tmp, args)
+    rebuild_and_versions(tmp, args)
+
+
+def discovery_and_activation(tmp: Path, args: argparse.Namespace) -> None:
     make_folders(tmp / "models", args.folders)
     discovery = []
     for run in range(args.runs):
@@ -72,6 +83,52 @@ def main() -> None:
         f"compatible activation (incl. sha256 re-check of 91 MB): median {statistics.median(times):.3f} s "
         f"(target <= 1 s; runs {', '.join(f'{t:.3f}' for t in times)})"
     )
+
+
+def rebuild_and_versions(tmp: Path, args: argparse.Namespace) -> None:
+    """Rebuild throughput (texts/s) of int8 generations vs v1 embedding the same texts; the v1/v2 table."""
+    from modelhub_jupyter.demo import build_workspace
+    from modelhub_jupyter.registry.embedders import embedder_for
+
+    ws = build_workspace(tmp / "ws")
+    with Hub(tmp / "home-rebuild") as hub:
+        hub.index(ws, progress=False)
+        reg = hub.models
+        v1 = reg.register_bundled()
+        reg.activate("text_embedding", "minilm:v1", wait=True)
+        texts = [d.content or "" for d in hub.catalog.documents()]
+        texts = list(dict.fromkeys(texts))
+        baseline = []
+        emb = embedder_for(v1)
+        emb.embed(["warm up"])
+        for _ in range(args.rebuilds):
+            started = time.perf_counter()
+            emb.embed(texts)
+            baseline.append(len(texts) / (time.perf_counter() - started))
+        rebuild, searches = [], []
+        for i in range(args.rebuilds):
+            version = "v2" if i == 0 else f"v2-copy{i}"
+            reg.derive_int8("minilm", "v1", new_version=version)
+            started = time.perf_counter()
+            job = reg.activate("text_embedding", f"minilm:{version}", wait=False)
+            while job.status == "building":  # the active v1 keeps answering meanwhile
+                t0 = time.perf_counter()
+                hub.search("causal attention mask", kind="code", limit=5, record=False)
+                searches.append(time.perf_counter() - t0)
+            job.wait()
+            rebuild.append(job.total / (time.perf_counter() - started))
+            assert job.rebuilt and job.done == job.total
+            reg.rollback("text_embedding")
+        print(
+            f"generation rebuild with int8 v2 ({len(texts)} texts, in the background): median "
+            f"{statistics.median(rebuild):.1f} texts/s (runs {', '.join(f'{r:.1f}' for r in rebuild)}); "
+            f"v1 embedding the same texts in this run: {statistics.median(baseline):.1f} texts/s; "
+            f"{len(searches)} searches answered by v1 during the rebuilds, median "
+            f"{1000 * statistics.median(searches) if searches else 0:.0f} ms"
+        )
+        report = reg.benchmark("text_embedding", ["minilm:v1", "minilm:v2"])
+        print("version benchmark (example workspace gold questions; % change against v1):")
+        print(report.text())
 
 
 if __name__ == "__main__":

@@ -359,3 +359,81 @@ def test_models_magics_in_a_real_kernel(registry_home):
     assert "minilm: owner: None -> 'ml-team'" in updated["text"]
     assert hub.models.show("minilm")["metadata"]["performance"] == {"accuracy": 0.91}
     assert hub.models.active("text_embedding").version == "v1"
+
+
+def test_models_panel_activates_rolls_back_and_benchmarks(registry_home):
+    """The panel's Python side (the browser side: tests/e2e/test_models_panel.py)."""
+    from modelhub_jupyter.widgets import ModelsPanel
+
+    hub, v1, int8, base = registry_home
+    panel = ModelsPanel(hub, queries=base / "questions.json")
+    [group] = panel.groups
+    assert (group["type"], group["category"]) == ("text_embedding", "LANGUAGE / EMBEDDING")
+    versions = {v["spec"]: v for v in group["models"][0]["versions"]}
+    assert versions["minilm:v1-int8"]["sha_short"] == int8.checkpoint_sha256[:12]
+    assert panel.active == {"text_embedding": "minilm:v1"}
+
+    panel._handle_front({"event": "activate", "model_type": "text_embedding", "version": "minilm:v1-int8"})
+    panel._thread.join(300)
+    assert panel.active == {"text_embedding": "minilm:v1-int8"} and panel.job["status"] == "active"
+    assert panel.job["done"] == panel.job["total"] and "v1-int8 active" in panel.message
+    panel._handle_front({"event": "rollback", "model_type": "text_embedding"})
+    panel._thread.join(60)
+    assert panel.active == {"text_embedding": "minilm:v1"} and panel.job["action"] == "rollback"
+
+    chart = panel.chart
+    panel._handle_front({"event": "benchmark", "versions": ["minilm:v1", "minilm:v1"]})
+    assert panel.status == "error" and "two different versions" in panel.message
+    panel._handle_front({"event": "benchmark", "model_type": "text_embedding",
+                         "versions": ["minilm:v1", "minilm:v1-int8"]})  # fmt: skip
+    panel._thread.join(300)
+    assert panel.status == "idle", panel.message
+    assert [r["version"] for r in panel.bench["versions"]] == ["minilm:v1", "minilm:v1-int8"]
+    [bars] = chart.data
+    assert list(bars.x) == ["recall@5", "mrr", "latency_p50_ms", "latency_p95_ms", "throughput_texts_per_s"]
+    assert "change against minilm:v1" in chart.layout.title.text
+
+    served = ModelsPanel(hub, read_only=True)
+    served._handle_front({"event": "activate", "model_type": "text_embedding", "version": "minilm:v1-int8"})
+    assert (
+        served.status == "error"
+        and "read-only" in served.message
+        and hub.models.active("text_embedding").version == "v1"
+    )
+
+
+def test_tiers_come_from_users_and_groups_in_registry_yaml(tmp_path, monkeypatch):
+    folder = hf_folder(tmp_path / "tiny-chat")
+    home = tmp_path / "home"
+    monkeypatch.delenv("MODELHUB_TIER", raising=False)
+    with Hub(home) as owner:
+        owner.models.register(folder, name="pro-model", model_type="llm", tier="professional")
+        owner.models.register(folder, name="std-model", model_type="llm", tier="standard")
+        assert owner.models.whoami()["tier"] == "professional"  # no registry.yaml: the store's owner
+    write(home / "registry.yaml", "tiers:\n  default: lite\n  users: {alice: professional}\n"
+          "  groups: {ml-team: standard, interns: lite}\n")  # fmt: skip
+    with Hub(home, user="bob", groups=["interns", "ml-team"]) as hub:
+        reg = hub.models
+        assert (reg.tier, reg.tier_why) == ("standard", f"group ml-team in {home / 'registry.yaml'}")
+        assert [m["name"] for m in reg.list()] == ["std-model"]
+        with pytest.raises(PermissionDeniedError) as denied:
+            reg.activate("llm", "pro-model:v1")
+        assert str(denied.value) == (
+            "cannot use pro-model: pro-model needs the professional tier; this session has standard "
+            f"(the tier of bob: group ml-team in {home / 'registry.yaml'})"
+        )
+        monkeypatch.setenv("MODELHUB_TIER", "professional")  # the environment cannot raise it ...
+        assert Registry(hub).tier == "standard"
+        monkeypatch.setenv("MODELHUB_TIER", "lite")  # ... only lower it
+        assert Registry(hub).tier == "lite" and "lowered to lite" in Registry(hub).tier_why
+        monkeypatch.delenv("MODELHUB_TIER")
+    with Hub(home, user="alice") as hub:
+        assert {m["name"] for m in hub.models.list()} == {"pro-model", "std-model"}
+    with Hub(home, user="carol") as hub:
+        assert hub.models.list() == [] and "default tier" in hub.models.tier_why
+    write(home / "registry.yaml", "tiers:\n  users: {alice: wizard}\n")
+    with Hub(home, user="alice") as hub:
+        with pytest.raises(
+            PermissionDeniedError, match=r"registry.yaml cannot be used \(tiers.users.alice: unknown tier"
+        ):
+            hub.models.show("std-model")

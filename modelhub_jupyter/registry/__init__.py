@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..analytics import current_user
 from ..errors import BadInputError, NotFoundError, PermissionDeniedError
 from .store import MODEL_TYPES, STAGES, ModelRow, RegistryStore, VersionRow
-from .versions import TIERS, check_tier, check_type, current_tier, denial
+from .versions import TIERS, check_tier, check_type, denial
 
 if TYPE_CHECKING:
     from ..hub import Hub
@@ -29,14 +29,17 @@ __all__ = ["MODEL_TYPES", "STAGES", "TIERS", "Registry", "register_version"]
 
 
 class Registry:
-    """The registry of one hub's store, acting as ``user`` with ``tier`` (defaults: ``$MODELHUB_USER``
-    / login name, ``$MODELHUB_TIER`` / professional)."""
+    """The registry of one hub's store, acting as ``user`` (default ``$MODELHUB_USER`` / login name)
+    with the tier ``$MODELHUB_HOME/registry.yaml`` maps the user or their groups to (see
+    :mod:`.tiers`); ``tier`` / ``$MODELHUB_TIER`` may lower it. ``tier_why`` says where it came from."""
 
     def __init__(self, hub: Hub, *, tier: str | None = None, user: str | None = None) -> None:
+        from .tiers import resolve_tier
+
         self.hub = hub
         self.store = RegistryStore(hub.catalog)
-        self.tier = check_tier(tier) if tier else current_tier()
         self.user = user or hub.viewer.user or current_user()
+        self.tier, self.tier_why = resolve_tier(self.user, hub.viewer.groups, hub.settings.home, tier)
 
     @property
     def _groups(self) -> frozenset[str] | None:
@@ -45,7 +48,8 @@ class Registry:
     def _allowed(self, model: ModelRow, action: str) -> ModelRow:
         why = denial(model, self.tier, self._groups)
         if why:
-            raise PermissionDeniedError(f"cannot {action} {model.name}: {why}")
+            source = f" (the tier of {self.user}: {self.tier_why})" if "tier" in why else ""
+            raise PermissionDeniedError(f"cannot {action} {model.name}: {why}{source}")
         return model
 
     def _model(self, name: str, action: str = "use") -> ModelRow:
@@ -319,6 +323,15 @@ class Registry:
 
     def downloads(self) -> Rows:
         return self.store.downloads()
+
+    def whoami(self) -> dict[str, Any]:
+        """This session's user, groups and tier, and where the tier came from."""
+        return {
+            "user": self.user,
+            "groups": sorted(self.hub.viewer.groups),
+            "tier": self.tier,
+            "why": self.tier_why,
+        }
 
     def generations(self) -> Rows:
         """The vector generations (one per text embedder's ``vector_key``) and their state."""

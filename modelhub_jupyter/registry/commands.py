@@ -126,6 +126,13 @@ EXAMPLES = """\b
 %modelhub models activate text_embedding minilm:v1-int8
 %modelhub models benchmark text_embedding --versions minilm:v1,minilm:v1-int8"""
 
+
+def tier(env: Env) -> dict[str, Any]:
+    """Who this session is (user, groups), its tier and where the tier comes from ($MODELHUB_HOME/registry.yaml
+    maps users and groups to lite, standard or professional)."""
+    return env.hub.models.whoami()
+
+
 UPDATE_EXAMPLES = """\b
 modelhub models update minilm --set owner=ml-team --set performance.accuracy=0.91
 modelhub models update --where type=llm --where secondary=CHAT --tier standard"""
@@ -180,6 +187,7 @@ COMMANDS: tuple[Command, ...] = (
         click.option("--for-group", "groups", multiple=True, help="Only these groups may use the model (repeatable)."),
         click.option("--dry-run", is_flag=True, help="Show what would change; change nothing."),
     ), group=GROUP, examples=UPDATE_EXAMPLES),
+    Command("tier", tier, (), group=GROUP),
     Command("derive-int8", derive, (NAME_ARG, VERSION_ARG, click.option("--dest", default=None)), group=GROUP),
 )  # fmt: skip
 
@@ -194,5 +202,8 @@ HUMAN: dict[str, Any] = {
        ("discover", "list", "show", "register", "activate", "rollback", "benchmark", "stage", "derive-int8",
         "update")},
     f"{GROUP} validate": lambda report: click.echo(validation_text(report)),
+    f"{GROUP} tier": lambda me: click.echo(
+        f"{me['user']} ({', '.join(me['groups']) or 'no groups'}): {me['tier']} — {me['why']}"
+    ),
     f"{GROUP} download": lambda record: click.echo(download_text(record)),
 }  # fmt: skip

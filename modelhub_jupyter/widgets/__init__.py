@@ -11,6 +11,7 @@ from .ask import AskPanel
 from .dashboard import Dashboard
 from .gallery import ImageGallery
 from .index_panel import IndexPanel
+from .models import ModelsPanel, ModelsTab
 from .search import SearchPanel
 
-__all__ = ["AskPanel", "Dashboard", "ImageGallery", "IndexPanel", "Panel", "SearchPanel"]
+__all__ = ["AskPanel", "Dashboard", "ImageGallery", "IndexPanel", "ModelsPanel", "ModelsTab", "Panel", "SearchPanel"]

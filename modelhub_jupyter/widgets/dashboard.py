@@ -12,6 +12,7 @@ from ._frame import default_hub
 from .ask import AskingHub, AskPanel
 from .gallery import ImageGallery
 from .index_panel import IndexPanel
+from .models import ModelsTab
 from .search import SearchPanel
 
 
@@ -49,8 +50,11 @@ class Dashboard(ipywidgets.Tab):
         if read_only is None:
             read_only = served() and not roots
         self.index_panel = IndexPanel(hub, read_only=read_only, allowed_roots=roots)
-        super().__init__(children=[self.search, self.ask_panel, self.gallery, self.index_panel], **kwargs)
-        self.titles = ("Search", "Ask", "Images", "Index")
+        self.models = ModelsTab(hub, read_only=read_only)
+        super().__init__(
+            children=[self.search, self.ask_panel, self.gallery, self.index_panel, self.models], **kwargs
+        )
+        self.titles = ("Search", "Ask", "Images", "Index", "Models")
         self.add_class("mh-dashboard")
         self.index_panel.on_indexed(lambda _report: self._after_index())
         if not (self.index_panel.summary.get("documents")):

@@ -1,0 +1,209 @@
+"""``ModelsPanel``: the model registry in a notebook or the Voilà dashboard.
+
+Models grouped by type and category, each with its versions (stage, active, size, sha256 short with
+the full digest on hover); Activate and Roll back buttons that show the background vector rebuild's
+progress; a benchmark of two versions with the change in percent and a plotly bar chart. All the
+work is ``hub.models`` (:mod:`modelhub_jupyter.registry`); this module only shows it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import ipywidgets
+from traitlets import Bool, Dict, List, Unicode
+
+from ..registry.bench import LOWER_IS_BETTER, METRICS
+from ..registry.views import category, human_size
+from ._frame import Panel, css, default_hub, esm
+
+READ_ONLY = (
+    "This dashboard is read-only: activate, roll back and benchmark from a notebook or with "
+    "`modelhub models ...` (or serve it with MODELHUB_DASHBOARD_ROOTS set)"
+)
+POLL = 0.25  # seconds between two progress updates of a rebuild
+EMPTY = (
+    "No models registered yet: `%modelhub models register --bundled` registers the installed MiniLM; "
+    "`%modelhub models discover DIR` finds model folders"
+)
+
+
+def grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``hub.models.list()`` rows as ``[{type, category, models: [...]}]``, sizes and sha256 ready to show."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for m in rows:
+        versions = [{**v, "spec": f"{m['name']}:{v['version']}", "size_text": human_size(v["size"]),
+                     "sha_short": (v["sha256"] or "")[:12]} for v in m["versions"]]  # fmt: skip
+        entry = {"name": m["name"], "tier": m["tier"], "format": m["format"] or "", "path": m["path"] or "",
+                 "versions": versions}  # fmt: skip
+        groups.setdefault((m["type"], category(m)), []).append(entry)
+    return [{"type": t, "category": c, "models": ms} for (t, c), ms in sorted(groups.items())]
+
+
+class ModelsPanel(Panel):
+    """``ModelsPanel(hub=None)``: the registry's models; ``activate(type, "model:v2")``, ``rollback(type)``
+    and ``benchmark(type, ["model:v1", "model:v2"])`` do what the buttons do (on a thread; ``job``
+    holds the rebuild's progress). ``chart`` is the benchmark's plotly bar chart (a FigureWidget)."""
+
+    _esm = esm("models.js")
+    _css = css("models.css")
+    panel = Unicode("models").tag(sync=True)
+    events = frozenset({"activate", "rollback", "benchmark", "refresh"})
+
+    groups = List(Dict()).tag(sync=True)
+    active = Dict().tag(sync=True)  # model type -> "model:version"
+    job = Dict().tag(sync=True)  # {action, model_type, model, version, status, done, total, error}
+    bench = Dict().tag(sync=True)  # the last benchmark report's to_dict()
+    read_only = Bool(False).tag(sync=True)  # a served dashboard: look, don't change
+
+    def __init__(self, hub: Any = None, *, read_only: bool = False, queries: Any = None) -> None:
+        super().__init__()
+        self.hub = default_hub(hub)
+        self.queries = queries  # the benchmark's question file (default: the example workspace's)
+        self.read_only = read_only
+        self._thread: threading.Thread | None = None
+        self._chart: Any = None
+        self.refresh()
+
+    # -- public ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the registry again."""
+
+        def read() -> None:
+            rows = self.hub.models.list()
+            self.groups = grouped(rows)
+            self.active = {
+                m["type"]: f"{m['name']}:{v['version']}" for m in rows for v in m["versions"] if v["active"]
+            }
+            if not rows:
+                self._empty(EMPTY)
+            elif self.status != "loading":
+                self._ok()
+
+        self._guard(read)
+
+    def activate(self, model_type: str, version: str) -> threading.Thread | None:
+        """Make ``version`` the active ``model_type``; a rebuild runs in the background with progress."""
+        return self._start("activate", model_type, lambda: self.hub.models.activate(model_type, version))
+
+    def rollback(self, model_type: str) -> threading.Thread | None:
+        """Go back to the version of ``model_type`` that was active before."""
+        return self._start("rollback", model_type, lambda: self.hub.models.rollback(model_type, wait=False))
+
+    def benchmark(self, model_type: str, versions: list[str]) -> threading.Thread | None:
+        """Benchmark ``versions`` (the first is the baseline) on the gold queries; fills ``bench`` and ``chart``."""
+        if self._busy():
+            return self._thread
+
+        def run() -> None:
+            self._loading(f"Benchmarking {' vs '.join(versions)}…")
+            report = self.hub.models.benchmark(model_type, versions, queries=self.queries)
+            self.bench = report.to_dict()
+            self._draw_chart()
+            self._ok()
+
+        return self._spawn(run)
+
+    @property
+    def chart(self) -> Any:
+        """The benchmark bar chart (plotly FigureWidget): each metric as % of the baseline version."""
+        if self._chart is None:
+            import plotly.graph_objects as go
+
+            self._chart = go.FigureWidget(layout={"title": {"text": "Run a benchmark to compare two versions"},
+                                                  "height": 340, "barmode": "group",
+                                                  "margin": {"l": 50, "r": 20, "t": 50, "b": 40}})  # fmt: skip
+            self._chart.add_class("mh-models-chart")
+            self._draw_chart()
+        return self._chart
+
+    # -- front-end events -----------------------------------------------------------------
+    def on_activate(self, content: dict[str, Any]) -> None:
+        self.activate(str(content.get("model_type", "")), str(content.get("version", "")))
+
+    def on_rollback(self, content: dict[str, Any]) -> None:
+        self.rollback(str(content.get("model_type", "")))
+
+    def on_benchmark(self, content: dict[str, Any]) -> None:
+        versions = [str(v) for v in content.get("versions") or [] if v]
+        if len(versions) != 2 or versions[0] == versions[1]:
+            self._fail("Pick two different versions to compare")
+            return
+        self.benchmark(str(content.get("model_type", "text_embedding")), versions)
+
+    def on_refresh(self, _content: dict[str, Any]) -> None:
+        self.refresh()
+
+    # -- machinery ------------------------------------------------------------------------
+    def _busy(self) -> bool:
+        if self.read_only:
+            self._fail(READ_ONLY)
+            return True
+        if self._thread is not None and self._thread.is_alive():
+            self.message = "Still working on the last action…"
+            return True
+        return False
+
+    def _spawn(self, fn: Any) -> threading.Thread:
+        def guarded() -> None:
+            self._guard(fn)
+
+        self._thread = threading.Thread(target=guarded, name="modelhub-models-panel", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def _start(self, action: str, model_type: str, begin: Any) -> threading.Thread | None:
+        if self._busy():
+            return self._thread
+
+        def run() -> None:
+            self._loading(f"{action.capitalize()} {model_type}…")
+            job = begin()
+            while job.status == "building":
+                self.job = {"action": action, **job.to_dict()}
+                self.message = f"Building vectors for {job.model} {job.version}: {job.done}/{job.total} texts"
+                time.sleep(POLL)
+            self.job = {"action": action, **job.to_dict()}
+            if job.status == "failed":
+                self._fail(f"{action} of {job.model} {job.version} failed: {job.error}")
+                return
+            self._ok()
+            self.refresh()
+            self.message = job.text()
+
+        return self._spawn(run)
+
+    def _draw_chart(self) -> None:
+        if self._chart is None:
+            return
+        rows, change = self.bench.get("versions") or [], self.bench.get("change") or []
+        with self._chart.batch_update():
+            self._chart.data = ()
+            if len(rows) < 2 or not change:
+                return
+            pct = change[0]["percent"]
+            metrics = [m for m in METRICS if pct.get(m) is not None]
+            better = [(-pct[m] if m in LOWER_IS_BETTER else pct[m]) for m in metrics]
+            self._chart.add_bar(
+                x=metrics, y=[pct[m] for m in metrics], name=f"{change[0]['version']} vs {change[0]['against']}",
+                marker_color=["#2e7d32" if b >= 0 else "#c62828" for b in better],
+                text=[f"{pct[m]:+.1f}%" for m in metrics], textposition="outside",
+            )  # fmt: skip
+            self._chart.layout.title.text = (
+                f"{change[0]['version']}: change against {change[0]['against']} (%)"
+            )
+            self._chart.layout.yaxis.title.text = "% change (green: better)"
+
+
+class ModelsTab(ipywidgets.VBox):
+    """The dashboard's Models tab: the :class:`ModelsPanel` and, under it, its benchmark chart."""
+
+    def __init__(self, hub: Any = None, *, read_only: bool = False, **kwargs: Any) -> None:
+        self.panel = ModelsPanel(hub, read_only=read_only)
+        super().__init__(children=[self.panel, self.panel.chart], **kwargs)
+        self.add_class("mh-models-tab")
+
+    def refresh(self) -> None:
+        self.panel.refresh()
