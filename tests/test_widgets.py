@@ -298,11 +298,12 @@ def test_static_assets_are_offline():
 
 def test_dashboard_tabs(hub, empty_hub, monkeypatch):
     dash = Dashboard(hub)
-    assert dash.titles == ("Search", "Ask", "Images", "Index")
+    assert dash.titles == ("Search", "Ask", "Images", "Index", "Models")
     kinds = (SearchPanel, AskPanel, ImageGallery, IndexPanel)  # anywidget subclasses per instance: isinstance
-    assert len(dash.children) == 4
-    assert all(isinstance(c, k) for c, k in zip(dash.children, kinds, strict=True))
-    assert all(isinstance(c, Panel) for c in dash.children) and dash.index_panel.status == "idle"
+    assert len(dash.children) == 5
+    assert all(isinstance(c, k) for c, k in zip(dash.children, kinds, strict=False))
+    assert all(isinstance(c, Panel) for c in dash.children[:4]) and dash.index_panel.status == "idle"
+    assert isinstance(dash.models.panel, Panel) and dash.children[4] is dash.models  # panel + benchmark chart
     bundle = dash._repr_mimebundle_()
     assert WIDGET_MIME in (bundle[0] if isinstance(bundle, tuple) else bundle)
     monkeypatch.setenv("MODELHUB_HOME", empty_hub.settings.home.as_posix())
