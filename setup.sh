@@ -9,6 +9,11 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
+# The JupyterLab extension (labextension/) is built by pip through hatch-jupyter-builder with npm
+# (Node >= 18); without it the Python side still installs, and JupyterLab shows no ModelHub sidebar.
+if ! command -v npm >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)'; then
+  echo "setup: Node >= 18 and npm are needed to build the JupyterLab extension (apt-get install nodejs npm)" >&2
+fi
 # torch is pinned (torch==2.14.1, torchvision==0.29.1) in pyproject.toml; pip takes those from
 # the machine's local wheel files, so nothing pulls a CUDA torch from the index.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 \
