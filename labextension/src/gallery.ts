@@ -15,10 +15,10 @@ interface IPage {
 export class GalleryView extends Widget {
   constructor(private ctx: IModelHubContext) {
     super();
-    this.addClass('mh-panel');
-    this.addClass('mh-gallery-view');
-    const row = h('div', 'mh-row');
-    this.filter = h('input', 'mh-input');
+    this.addClass('mhl-panel');
+    this.addClass('mhl-gallery-view');
+    const row = h('div', 'mhl-row');
+    this.filter = h('input', 'mhl-input');
     this.filter.placeholder = 'Filter, e.g. sampler=Euler a (Enter)';
     this.filter.addEventListener('keydown', e => {
       if (e.key === 'Enter') {
@@ -26,8 +26,8 @@ export class GalleryView extends Widget {
         void this.load();
       }
     });
-    this.prev = h('button', 'mh-button', '‹ Previous');
-    this.next = h('button', 'mh-button', 'Next ›');
+    this.prev = h('button', 'mhl-button', '‹ Previous');
+    this.next = h('button', 'mhl-button', 'Next ›');
     this.prev.addEventListener('click', () => {
       this.offset = Math.max(0, this.offset - PAGE);
       void this.load();
@@ -37,9 +37,9 @@ export class GalleryView extends Widget {
       void this.load();
     });
     row.append(this.filter, this.prev, this.next);
-    this.message = h('div', 'mh-message');
-    this.detail = h('div', 'mh-detail');
-    this.grid = h('div', 'mh-gallery');
+    this.message = h('div', 'mhl-message');
+    this.detail = h('div', 'mhl-detail');
+    this.grid = h('div', 'mhl-gallery');
     this.node.append(row, this.message, this.detail, this.grid);
   }
 
@@ -51,7 +51,7 @@ export class GalleryView extends Widget {
 
   private async load(): Promise<void> {
     const where = this.filter.value.trim();
-    this.message.className = 'mh-message';
+    this.message.className = 'mhl-message';
     this.message.textContent = 'Loading…';
     try {
       let page = await this.page(where);
@@ -67,7 +67,7 @@ export class GalleryView extends Widget {
       }
       this.render(page);
     } catch (error) {
-      this.message.className = 'mh-message mh-error';
+      this.message.className = 'mhl-message mhl-error';
       this.message.textContent = error instanceof ModelHubAPIError ? error.message : String(error);
       this.grid.replaceChildren();
     }
@@ -110,10 +110,10 @@ export class GalleryView extends Widget {
   }
 
   private select(hit: IHit, figure: HTMLElement): void {
-    this.grid.querySelectorAll('.mh-focus').forEach(el => el.classList.remove('mh-focus'));
-    figure.classList.add('mh-focus');
+    this.grid.querySelectorAll('.mhl-focus').forEach(el => el.classList.remove('mhl-focus'));
+    figure.classList.add('mhl-focus');
     const md = hit.metadata ?? {};
-    const table = h('table', 'mh-table');
+    const table = h('table', 'mhl-table');
     const rows: [string, any][] = [
       ['file', hit.path],
       ['prompt', md.prompt],

@@ -70,7 +70,7 @@ class StatusItem extends Widget {
     onClick: () => void
   ) {
     super();
-    this.addClass('mh-status-item');
+    this.addClass('mhl-status-item');
     this.node.title = 'ModelHub: documents indexed and files not indexed (click: the Index view)';
     this.node.textContent = 'ModelHub';
     this.node.addEventListener('click', onClick);

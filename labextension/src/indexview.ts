@@ -7,17 +7,17 @@ import { IIndexJob, IStatus, ModelHubAPIError, requestAPI } from './request';
 export class IndexView extends Widget {
   constructor(private ctx: IModelHubContext) {
     super();
-    this.addClass('mh-panel');
-    this.addClass('mh-index-view');
-    this.summary = h('div', 'mh-summary');
-    const row = h('div', 'mh-row');
-    this.folder = h('input', 'mh-input');
+    this.addClass('mhl-panel');
+    this.addClass('mhl-index-view');
+    this.summary = h('div', 'mhl-summary');
+    const row = h('div', 'mhl-row');
+    this.folder = h('input', 'mhl-input');
     this.folder.placeholder = 'Folder under the server root to index (empty: re-index every root)';
-    const start = h('button', 'mh-button', 'Index');
+    const start = h('button', 'mhl-button', 'Index');
     start.addEventListener('click', () => void this.start());
     row.append(this.folder, start);
-    this.progress = h('div', 'mh-message mh-progress');
-    this.errors = h('div', 'mh-errors');
+    this.progress = h('div', 'mhl-message mhl-progress');
+    this.errors = h('div', 'mhl-errors');
     this.node.append(this.summary, row, this.progress, this.errors);
   }
 
@@ -26,7 +26,7 @@ export class IndexView extends Widget {
       const home = this.ctx.settings.home;
       const status = await requestAPI<IStatus>('status', { home });
       const errors = await requestAPI<{ path: string; error: string; root: string }[]>('errors', { home, limit: 200 });
-      const table = h('table', 'mh-table');
+      const table = h('table', 'mhl-table');
       const rows: [string, string][] = [
         ['home', status.home],
         ['roots', status.roots.join(', ') || '(none)'],
@@ -41,10 +41,10 @@ export class IndexView extends Widget {
       }
       this.summary.replaceChildren(table);
       this.showJob(status.index_job);
-      const list = h('table', 'mh-table');
+      const list = h('table', 'mhl-table');
       for (const e of errors) {
         const tr = h('tr');
-        tr.append(h('td', '', e.path), h('td', 'mh-error', e.error));
+        tr.append(h('td', '', e.path), h('td', 'mhl-error', e.error));
         list.appendChild(tr);
       }
       this.errors.replaceChildren(h('h3', '', `Files not indexed (${errors.length})`), list);
@@ -52,7 +52,7 @@ export class IndexView extends Widget {
         window.setTimeout(() => void this.refresh(), 1000);
       }
     } catch (error) {
-      this.summary.replaceChildren(h('div', 'mh-error', error instanceof ModelHubAPIError ? error.message : String(error)));
+      this.summary.replaceChildren(h('div', 'mhl-error', error instanceof ModelHubAPIError ? error.message : String(error)));
     }
   }
 

@@ -12,29 +12,29 @@ export class SearchView extends Widget {
     main = false
   ) {
     super();
-    this.addClass('mh-panel');
-    this.addClass('mh-search');
+    this.addClass('mhl-panel');
+    this.addClass('mhl-search');
     if (main) {
-      this.addClass('mh-main');
+      this.addClass('mhl-main');
     }
-    const row = h('div', 'mh-row');
-    this.input = h('input', 'mh-input mh-query');
+    const row = h('div', 'mhl-row');
+    this.input = h('input', 'mhl-input mhl-query');
     this.input.type = 'search';
     this.input.placeholder = 'Search models, code, images…';
     this.input.setAttribute('aria-label', 'ModelHub search');
-    this.kind = h('select', 'mh-select mh-kind');
+    this.kind = h('select', 'mhl-select mhl-kind');
     for (const k of KINDS) {
       const option = h('option', '', k);
       option.value = k;
       this.kind.appendChild(option);
     }
     this.kind.value = ctx.settings.defaultKind;
-    const go = h('button', 'mh-button', 'Search');
+    const go = h('button', 'mhl-button', 'Search');
     row.append(this.input, this.kind, go);
-    this.chips = h('div', 'mh-row mh-chips');
-    this.suggestions = h('div', 'mh-suggestions');
-    this.message = h('div', 'mh-message', 'Type a query (e.g. causal self attention) and press Enter.');
-    this.cards = h('div', 'mh-cards');
+    this.chips = h('div', 'mhl-row mhl-chips');
+    this.suggestions = h('div', 'mhl-suggestions');
+    this.message = h('div', 'mhl-message', 'Type a query (e.g. causal self attention) and press Enter.');
+    this.cards = h('div', 'mhl-cards');
     this.node.append(row, this.chips, this.suggestions, this.message, this.cards);
 
     this.input.addEventListener('keydown', event => {
@@ -63,7 +63,7 @@ export class SearchView extends Widget {
       return;
     }
     const generation = ++this.generation;
-    this.message.className = 'mh-message';
+    this.message.className = 'mhl-message';
     this.message.textContent = 'Searching…';
     try {
       const hits = await requestAPI<IHit[]>('search', {
@@ -83,7 +83,7 @@ export class SearchView extends Widget {
         return;
       }
       this.cards.replaceChildren();
-      this.message.className = 'mh-message mh-error';
+      this.message.className = 'mhl-message mhl-error';
       this.message.textContent = error instanceof ModelHubAPIError ? error.message : String(error);
     }
   }
@@ -106,7 +106,7 @@ export class SearchView extends Widget {
       }
       this.suggestions.replaceChildren(
         ...items.map(s => {
-          const chip = h('button', 'mh-suggestion', s.term + ' ');
+          const chip = h('button', 'mhl-suggestion', s.term + ' ');
           chip.title = `filter ${s.clause} (${s.count})`;
           chip.appendChild(h('small', '', s.key));
           chip.addEventListener('click', () => {
@@ -134,7 +134,7 @@ export class SearchView extends Widget {
   private renderChips(): void {
     this.chips.replaceChildren(
       ...this.where.map(clause => {
-        const chip = h('button', 'mh-chip', clause + ' ×');
+        const chip = h('button', 'mhl-chip', clause + ' ×');
         chip.title = 'remove this filter';
         chip.addEventListener('click', () => {
           this.where = this.where.filter(w => w !== clause);
@@ -148,18 +148,18 @@ export class SearchView extends Widget {
 
   private card(hit: IHit): HTMLElement {
     const md = hit.metadata ?? {};
-    const card = h('div', 'mh-card');
+    const card = h('div', 'mhl-card');
     card.dataset.kind = hit.kind;
     card.dataset.id = hit.id;
     const start = md.start_line;
     const end = md.end_line;
     const where = start ? `${hit.path}:${start}-${end ?? start}` : hit.path;
-    card.appendChild(h('div', 'mh-card-title', where));
+    card.appendChild(h('div', 'mhl-card-title', where));
     const facts = [hit.kind, md.symbol || md.model_id || '', hit.root_name || ''];
     if (hit.relevance !== null && hit.relevance !== undefined) {
       facts.push(`${Math.round(hit.relevance * 100)}% ${hit.strength}`.trim());
     }
-    card.appendChild(h('div', 'mh-card-meta', facts.filter(Boolean).join(' · ')));
+    card.appendChild(h('div', 'mhl-card-meta', facts.filter(Boolean).join(' · ')));
     if (hit.kind === 'image') {
       const img = h('img');
       img.alt = String(md.prompt ?? hit.path);
@@ -168,7 +168,7 @@ export class SearchView extends Widget {
         url => (img.src = url),
         () => img.remove()
       );
-      card.appendChild(h('div', 'mh-card-meta', String(md.prompt ?? '')));
+      card.appendChild(h('div', 'mhl-card-meta', String(md.prompt ?? '')));
     } else {
       const breadcrumb = String(md.breadcrumb ?? '');
       let text = hit.snippet;
@@ -177,8 +177,8 @@ export class SearchView extends Widget {
       }
       card.appendChild(h('pre', '', text.split('\n').slice(0, 12).join('\n')));
     }
-    const actions = h('div', 'mh-card-actions');
-    const copy = h('button', 'mh-button mh-copy', 'Copy as code');
+    const actions = h('div', 'mhl-card-actions');
+    const copy = h('button', 'mhl-button mhl-copy', 'Copy as code');
     copy.title = 'Insert hub.show(...) for this file into the active notebook';
     copy.addEventListener('click', event => {
       event.stopPropagation();

@@ -48,10 +48,10 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
     page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
 
     # the status bar item: documents indexed and errors
-    status = page.locator(".mh-status-item")
+    status = page.locator(".mhl-status-item")
     status.wait_for(timeout=60_000)
     page.wait_for_function(
-        "n => document.querySelector('.mh-status-item')?.dataset.documents === String(n)", arg=documents
+        "n => document.querySelector('.mhl-status-item')?.dataset.documents === String(n)", arg=documents
     )
     assert re.match(rf"ModelHub: {documents} docs · \d+ errors", status.inner_text())
 
@@ -59,13 +59,13 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
     page.locator('.jp-SideBar.jp-mod-left [data-id="modelhub-sidebar"]').click()
     sidebar = page.locator("#modelhub-sidebar")
     sidebar.wait_for(state="visible")
-    sidebar.locator(".mh-kind").select_option("code")
-    box = sidebar.locator(".mh-query")
+    sidebar.locator(".mhl-kind").select_option("code")
+    box = sidebar.locator(".mhl-query")
     box.fill("causal self attention")
     box.press("Enter")
-    cards = sidebar.locator(".mh-card[data-kind=code]")
+    cards = sidebar.locator(".mhl-card[data-kind=code]")
     cards.first.wait_for(timeout=60_000)
-    title = cards.first.locator(".mh-card-title").inner_text()
+    title = cards.first.locator(".mhl-card-title").inner_text()
     path, start, end = re.fullmatch(r"(.+):(\d+)-(\d+)", title).groups()
     page.screenshot(path=str(artifacts / "labextension-sidebar.png"))
 
@@ -93,7 +93,7 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
     palette = page.locator(".lm-CommandPalette-input")
     palette.fill("ModelHub: Gallery")
     palette.press("Enter")
-    figures = page.locator("#modelhub-gallery .mh-gallery figure")
+    figures = page.locator("#modelhub-gallery .mhl-gallery figure")
     figures.first.wait_for(timeout=60_000)
     page.wait_for_function(
         "() => [...document.querySelectorAll('#modelhub-gallery figure img')].some(i => i.naturalWidth > 0)"
