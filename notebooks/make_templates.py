@@ -208,7 +208,7 @@ TEMPLATES = {
         "Train a model",
         "Trains a tiny classifier on data generated here (two interleaved spirals), on the CPU in seconds: "
         "loss and accuracy per epoch with a progress bar and a chart, then a safetensors checkpoint with "
-        "its config and model card, registered as a new version when the registry is available.",
+        "its config and model card, registered as the next version of its model (parent: the newest one) when a store is given.",
         'model_id = "tiny-spiral-mlp"  # the model this run makes a version of\n'
         'config = ""  # optional YAML/JSON file with hidden, lr, epochs, samples\n'
         "epochs = 20  # passes over the data\n"
@@ -217,7 +217,7 @@ TEMPLATES = {
         "samples = 2000  # generated training points\n"
         "seed = 0  # makes the run repeatable\n"
         'out_dir = "trained"  # where the checkpoint folder goes\n'
-        'parent = ""  # the version this one was trained from (lineage)\n'
+        'parent = ""  # the version this one was trained from (default: the newest registered one)\n'
         "register = True  # register the checkpoint as a new version\n"
         'home = ""  # the modelhub store to register into\n'
         'snapshot_json = ""  # filled in by modelhub (unused here)',
@@ -271,11 +271,15 @@ TEMPLATES = {
             ("md", "## Checkpoint, config and model card"),
             (
                 "code",
-                "from safetensors.torch import save_file\nfolder = Path(out_dir) / model_id\nfolder.mkdir(parents=True, exist_ok=True)\n"
+                "from safetensors.torch import save_file\n"
+                "known = runtime.registered_versions(home, model_id) if register else None  # None: nothing to register into\n"
+                "version = f'v{len(known) + 1}' if known is not None else ''\nparent = parent or (known[-1] if known else '')\n"
+                "folder = Path(out_dir) / model_id / (version or 'latest')  # a version's files are never overwritten\n"
+                "folder.mkdir(parents=True, exist_ok=True)\n"
                 "save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / 'model.safetensors'))\n"
                 "final = history[-1]\ncfg = {'model_id': model_id, 'architecture': 'mlp', 'framework': 'pytorch', 'input_size': 2,\n"
                 "       'hidden_size': hidden, 'num_layers': 3, 'num_classes': 2, 'training': settings, 'data_sha256': data_hash,\n"
-                "       'parent': parent or None, 'metrics': {'loss': final['loss'], 'accuracy': final['accuracy']}}\n"
+                "       'version': version or None, 'parent': parent or None, 'metrics': {'loss': final['loss'], 'accuracy': final['accuracy']}}\n"
                 "(folder / 'config.json').write_text(json.dumps(cfg, indent=2))\n"
                 "(folder / 'metrics.json').write_text(json.dumps(history, indent=2))\n"
                 "card = f'''---\\nlicense: mit\\ntags: [modelhub, tiny, mlp]\\n---\\n# {model_id}\\n\\n"
@@ -291,15 +295,13 @@ TEMPLATES = {
             ),
             (
                 "code",
-                "try:\n    from modelhub_jupyter.registry import register_version\nexcept ImportError:\n    register_version = None\n"
                 "if not register:\n    print('registration skipped (register=False)')\n"
-                "elif register_version is None or not home:\n    print('registry not available: the checkpoint is saved but not registered'\n"
-                "          + ('' if home else ' (no home store given)'))\nelse:\n    from modelhub_jupyter import Hub\n"
-                "    with Hub(home) as hub:\n"
-                "        version = register_version(hub, model_id, folder.resolve(), metrics={'loss': final['loss'], 'accuracy': final['accuracy']},\n"
-                "                                   parent=parent or None, source='train_model notebook',\n"
-                "                                   inference_config={'config': cfg, 'data_sha256': data_hash})\n"
-                "    print(f'registered {model_id} {version.version}')",
+                "elif known is None:\n    print('registry not available: the checkpoint is saved but not registered'\n"
+                "          + ('' if home else ' (no home store given)'))\nelse:\n"
+                "    row = runtime.register(home, model_id, str(folder.resolve()), version=version, parent=parent or None,\n"
+                "                           metrics={'loss': final['loss'], 'accuracy': final['accuracy']}, config=cfg, data_sha256=data_hash)\n"
+                "    print(f'registered {row.model} {row.version} (parent {row.parent or \"none\"}): '\n"
+                '          f\'loss {row.metrics["loss"]}, accuracy {row.metrics["accuracy"]}, data {data_hash[:12]}\')',
             ),
         ],
     ),

@@ -4,6 +4,7 @@ workspace; outputs checked for their tables and figures; manifests, verify, bad 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
@@ -22,20 +23,59 @@ def hub(indexed):
 
 
 @pytest.fixture(scope="module")
-def runs(hub, tmp_path_factory):
-    """Each template executed once (kernels cost seconds: one run per template for the module)."""
+def registry_home(tmp_path_factory):
+    """A fresh store whose registry already holds tiny-spiral-mlp v1 (train_model makes v2 of it)."""
+    import torch
+    from safetensors.torch import save_file
+
+    from modelhub_jupyter import Hub
+    from modelhub_jupyter.registry import register_version
+
+    base = tmp_path_factory.mktemp("registry")
+    first = base / "v1"
+    first.mkdir()
+    save_file({"w": torch.zeros(2, 2)}, str(first / "model.safetensors"))
+    with Hub(base / "home") as hub:
+        register_version(hub, "tiny-spiral-mlp", first, metrics={"loss": 0.9, "accuracy": 0.5})
+    return base / "home"
+
+
+@pytest.fixture(scope="module")
+def runs(hub, registry_home, tmp_path_factory):
+    """Each template executed once, all at the same time (each papermill run has its own kernel, so
+    they overlap); model_analysis is then verified, and a notebook whose cell raises runs beside them."""
     out = tmp_path_factory.mktemp("notebooks")
     params = {
         "model_analysis": {"model": "transformer_v2"},
         "compare_models": {"models": "transformer_v1,transformer_v2"},
         "image_set_report": {"where": "sampler=Euler a"},
         "benchmark_versions": {"family": "transformer"},
-        "train_model": {"epochs": "3", "out_dir": str(out / "trained")},
+        "train_model": {"epochs": "3", "out_dir": str(out / "trained"), "home": str(registry_home)},
     }
-    return {
-        name: hub.notebook(name, out=out / f"{name}.ipynb", execute=True, progress=False, **p)
-        for name, p in params.items()
-    }
+
+    def execute(name):
+        return hub.notebook(name, out=out / f"{name}.ipynb", execute=True, progress=False, user=f"t-{name}",
+                            **params[name])  # fmt: skip
+
+    def analyse_then_verify():
+        run = execute("model_analysis")
+        return run, notebooks.verify(run.path, progress=False)
+
+    def failing():
+        try:
+            hub.notebook("benchmark_versions", out=out / "bad.ipynb", execute=True, progress=False, user="t-bad",
+                         models="", family="nosuch")  # fmt: skip
+        except NotebookFailedError as err:
+            return err, out / "bad.ipynb"
+        return None, out / "bad.ipynb"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        first = pool.submit(analyse_then_verify)
+        others = {name: pool.submit(execute, name) for name in params if name != "model_analysis"}
+        bad = pool.submit(failing)
+        done = {name: f.result() for name, f in others.items()}
+        done["model_analysis"], verified = first.result()
+        return {"runs": done, "verified": verified, "failed": bad.result(), "out": out}
 
 
 def _outputs(path):
@@ -54,6 +94,7 @@ def _outputs(path):
 
 
 def test_every_template_runs_and_holds_its_tables_and_figures(runs):
+    runs = runs["runs"]
     assert {r.status for r in runs.values()} == {"ok"}
     nb, mimes, text = _outputs(runs["model_analysis"].path)
     assert mimes.count(PLOTLY) == 2 and "model_dimensions.hidden_size" in text and "RotaryEmbedding" in text
@@ -66,11 +107,11 @@ def test_every_template_runs_and_holds_its_tables_and_figures(runs):
     assert PLOTLY in mimes and "transformer_v1" in text and "improvement %" in text
     nb, mimes, text = _outputs(runs["train_model"].path)
     assert PLOTLY in mimes and "epoch   3" in text
-    assert "registered tiny-spiral-mlp" in text or "registry not available" in text
+    assert "registered tiny-spiral-mlp v2 (parent v1)" in text
 
 
 def test_snapshot_travels_and_manifest_is_written(runs):
-    run = runs["compare_models"]
+    run = runs["runs"]["compare_models"]
     nb = nbformat.read(run.path, as_version=4)
     injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert "snapshot_json" in injected.source and "transformer_v1.py" in injected.source
@@ -82,29 +123,51 @@ def test_snapshot_travels_and_manifest_is_written(runs):
     assert all(len(c["hash"]) == 64 for c in manifest["cells"])
 
 
-def test_train_model_saves_checkpoint_config_and_card(runs, tmp_path):
+def test_train_model_saves_checkpoint_config_and_card(runs):
     from safetensors.torch import load_file
 
-    folder = next(p for p in (tmp_path.parent).rglob("tiny-spiral-mlp") if p.is_dir())
+    folder = runs["out"] / "trained" / "tiny-spiral-mlp" / "v2"  # the next version's own folder
     assert {"model.safetensors", "config.json", "README.md", "metrics.json"} <= {
         p.name for p in folder.iterdir()
     }
     history = json.loads((folder / "metrics.json").read_text())
     assert [h["epoch"] for h in history] == [1, 2, 3]
     assert load_file(str(folder / "model.safetensors"))["0.weight"].shape == (32, 2)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["version"] == "v2" and config["parent"] == "v1" and len(config["data_sha256"]) == 64
+
+
+def test_train_model_registers_the_next_version_with_metrics_and_parent(runs, registry_home):
+    from modelhub_jupyter import Hub
+
+    history = json.loads((runs["out"] / "trained" / "tiny-spiral-mlp" / "v2" / "metrics.json").read_text())
+    with Hub(registry_home) as hub:
+        versions = hub.models.store.versions("tiny-spiral-mlp")
+        assert [v.version for v in versions] == ["v1", "v2"]
+        new = hub.models.version("tiny-spiral-mlp", "v2")
+        assert new.parent == "v1" and new.source == "train_model notebook"
+        assert new.metrics == {"loss": history[-1]["loss"], "accuracy": history[-1]["accuracy"]}
+        assert new.inference_config["config"]["training"]["epochs"] == 3
+        assert new.inference_config["data_sha256"] == json.loads(
+            (runs["out"] / "trained" / "tiny-spiral-mlp" / "v2" / "config.json").read_text())["data_sha256"]  # fmt: skip
+        assert "model.safetensors" in {f["file"] for f in new.files}
+        assert hub.models.validate("tiny-spiral-mlp", "v2")["ok"]  # its files as registered (sha256)
+        assert hub.models.validate("tiny-spiral-mlp", "v1")["ok"]  # v1's files not overwritten
 
 
 def test_verify_reruns_and_finds_no_difference(runs):
-    report = notebooks.verify(runs["model_analysis"].path, progress=False)
+    report = runs["verified"]
     assert report.status == "same", report.differences
+    assert report.path == runs["runs"]["model_analysis"].path and report.executed
 
 
-def test_failed_cell_is_named_and_partial_notebook_kept(hub, tmp_path):
-    out = tmp_path / "bad.ipynb"
-    with pytest.raises(NotebookFailedError, match="raised ValueError: no indexed models"):
-        hub.notebook("benchmark_versions", out=out, execute=True, progress=False, models="", family="nosuch")
+def test_failed_cell_is_named_and_partial_notebook_kept(runs):
+    err, out = runs["failed"]
+    assert isinstance(err, NotebookFailedError) and "raised ValueError: no indexed models" in str(err)
+    assert str(out) in str(err) and "partial notebook is kept" in str(err)
     nb = nbformat.read(out, as_version=4)
     assert nb.metadata["modelhub"]["status"] == "failed" and "manifest" not in nb.metadata["modelhub"]
+    assert not out.with_suffix(".manifest.json").exists()
 
 
 def test_bad_input_is_one_line(hub, tmp_path):

@@ -504,3 +504,22 @@ def write_html(comparison: Comparison, path: str | Path) -> Path:
     written = write_text(path, comparison.to_html())
     comparison.notes.append(f"wrote {written}")
     return written
+
+
+def suggestions(hub: Hub) -> list[str]:
+    """The model_ids the viewer may see in the index (sorted), then the families not already named."""
+    ids: dict[str, None] = {}
+    families: dict[str, None] = {}
+    for model_id, family, access in hub.catalog.db.execute(
+        "SELECT DISTINCT json_extract(metadata, '$.model_id'), json_extract(metadata, '$.model_family'), "
+        "json_extract(metadata, '$.access_control') FROM documents "
+        "WHERE json_extract(metadata, '$.model_id') IS NOT NULL"
+    ):
+        if not hub.viewer_can_see(
+            json.loads(access) if isinstance(access, str) and access[:1] in "{[" else access
+        ):
+            continue
+        ids[str(model_id)] = None
+        if family:
+            families[str(family)] = None
+    return sorted(ids) + sorted(f for f in families if f not in ids)

@@ -13,11 +13,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFoundError, QueryError
-from ..store.catalog import Catalog, DocRow
 from ..vocabulary import CHUNK_KEYS
+
+if TYPE_CHECKING:  # the store is not loaded in a notebook kernel that only reads a snapshot
+    from ..store.catalog import Catalog, DocRow
 
 MAX_SOURCE_BYTES = 1_000_000  # larger files are compared from their indexed chunks
 PROFILE_SKIP = frozenset({*CHUNK_KEYS, "symbols", "raw_metadata"})

@@ -76,3 +76,30 @@ def images_frame(images: list[dict[str, Any]]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(images).drop(columns=["id", "thumbnail"], errors="ignore")
+
+
+def registered_versions(home: str, model_id: str) -> list[str] | None:
+    """The versions of ``model_id`` registered in the store at ``home``, oldest first; None when there
+    is no store to register into (no ``home``) or no registry in this installation."""
+    if not home:
+        return None
+    try:
+        from ..registry import Registry  # noqa: F401 - only whether the registry is installed
+    except ImportError:
+        return None
+    from ..hub import Hub
+
+    with Hub(home) as hub:
+        return [v.version for v in hub.models.store.versions(model_id)]
+
+
+def register(home: str, model_id: str, folder: str, *, version: str, parent: str | None,
+             metrics: dict[str, Any], config: dict[str, Any], data_sha256: str) -> Any:  # fmt: skip
+    """Register ``folder`` as ``version`` of ``model_id`` (registry, store at ``home``) with its metrics and lineage."""
+    from ..hub import Hub
+    from ..registry import register_version
+
+    with Hub(home) as hub:
+        return register_version(hub, model_id, folder, version=version, metrics=metrics, parent=parent,
+                                source="train_model notebook",
+                                inference_config={"config": config, "data_sha256": data_sha256})  # fmt: skip
