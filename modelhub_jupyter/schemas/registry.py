@@ -94,7 +94,8 @@ def _describe(doc_type: str, version: str, err: ValidationError) -> str:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"])
     got = first.get("input")
-    got_text = "" if isinstance(got, dict | list) else f" (got {got!r})"
+    shown = repr(got) if len(repr(got)) <= 60 else repr(got)[:57] + "..."  # a warning stays one short line
+    got_text = "" if isinstance(got, dict | list) else f" (got {shown})"
     more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
     return f"{doc_type} {version}: metadata.{loc}: {first['msg']}{got_text}{more}"
 

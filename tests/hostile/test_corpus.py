@@ -9,7 +9,7 @@ run on the good files alone, by ``benchmarks/bench_hostile.py``.
 from __future__ import annotations
 
 import json
-import resource
+import os
 import subprocess
 import sys
 
@@ -27,13 +27,18 @@ def corpus_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
     corpus = build(base / "ws", base / "outside")
     home = base / "home"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    done = subprocess.run(
-        [sys.executable, "-m", "modelhub_jupyter.cli", "--home", str(home), "index", str(corpus.root), "--json"],
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    return corpus, home, done, peak_mb
+    out, err = base / "stdout", base / "stderr"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "modelhub_jupyter.cli", "--home", str(home), "index", str(corpus.root), "--json"],
+            stdout=stdout, stderr=stderr, text=True,
+        )  # fmt: skip
+        # wait4 gives this child's own peak (RUSAGE_CHILDREN would be the biggest of every child
+        # the test process ever ran, e.g. a Jupyter server of an earlier test in the same worker).
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    done = subprocess.CompletedProcess(child.args, child.returncode, out.read_text(), err.read_text())
+    return corpus, home, done, usage.ru_maxrss / 1024
 
 
 def test_the_run_succeeds_within_memory(corpus_run):
