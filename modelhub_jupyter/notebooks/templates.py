@@ -24,9 +24,24 @@ def templates_dir() -> Path:
     raise NotFoundError("the notebook templates are not installed (notebooks/templates is missing)")
 
 
-def list_templates() -> list[dict[str, Any]]:
+class Templates(list[dict[str, Any]]):
+    """The templates as rows (``to_dict``: plain JSON) that print as a table a person reads."""
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return [dict(t) for t in self]
+
+    def text(self) -> str:
+        width = max((len(t["name"]) for t in self), default=0)
+        lines = []
+        for t in self:
+            shown = [p for p in t["parameters"] if p not in {"snapshot_json", "home"}]
+            lines.append(f"{t['name']:<{width}}  {t['title']}  ({', '.join(shown)})")
+        return "\n".join(lines)
+
+
+def list_templates() -> Templates:
     """Each template's name, title and parameters."""
-    out = []
+    out = Templates()
     for path in sorted(templates_dir().glob("*.ipynb")):
         out.append({"name": path.stem, "title": _title(path), "parameters": sorted(parameters(path.stem))})
     return out
