@@ -22,7 +22,7 @@ from ..vocabulary import RANKERS
 if TYPE_CHECKING:
     from ..store import DocRow
 HALF_LIFE_DAYS = 90.0
-#: RRF weight of the keyword channel when the query holds an identifier (the dense channel: 1).
+#: Fusion weight of the keyword channel when the query holds an identifier (the dense channel: 1).
 IDENTIFIER_KEYWORD_WEIGHT = 1.5
 # snake_case, CamelCase, dotted.names, call(, file.ext: words an embedder blurs and BM25 matches exactly
 _IDENTIFIER = re.compile(
@@ -41,7 +41,7 @@ def check(ranker: str) -> str:
 
 
 def keyword_weight(query: str) -> float:
-    """RRF weight of the keyword ranking for ``query``: higher when it names identifiers."""
+    """Fusion weight of the keyword ranking for ``query``: higher when it names identifiers."""
     return IDENTIFIER_KEYWORD_WEIGHT if _IDENTIFIER.search(query) else 1.0
 
 

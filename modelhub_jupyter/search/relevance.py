@@ -1,10 +1,12 @@
 """What a fused score means to a reader: relevance in [0, 1], per-channel evidence, weak matches.
 
-RRF scores are ranks, not closeness: a perfect hybrid hit scores ``2/61``, and a query of
-nonsense still has a first dense neighbour. So each hit carries
+A fused score is relative to each channel's best hit (cosine / best cosine + weight x BM25 / best
+BM25), so a query of nonsense still has a first dense neighbour scoring like a perfect one. So each
+hit carries
 
-- ``relevance``: its fused score over the best score this query could reach (first in every
-  channel that ran, with the keyword channel's weight), so 1.0 is "first by meaning and by words";
+- ``relevance``: its fused score over the best score this query could reach (the best hit of
+  every channel that ran, with the keyword channel's weight), so 1.0 is "first by meaning and by
+  words";
 - ``evidence``: its rank in each channel, the dense cosine, and the query words it contains;
 
 and a page of hits is **weak** when not one of them is close: no hit's cosine reaches
@@ -29,10 +31,10 @@ DENSE_CLOSE = 0.35
 #: A hit holding this share of the query's words is close by words (off-topic queries: at most
 #: 1 of 3 words; gold queries whose cosine is low: 2 of 3 or more).
 KEYWORD_CLOSE = 0.6
-#: Relevance from which a hit is labelled "strong": both channels in their top 10 (2/70 of 2/61
-#: is 0.87), or first in one and about 20th in the other.
+#: Relevance from which a hit is labelled "strong": close to the best in both channels, or the
+#: best in one and 60% of the best in the other.
 STRONG = 0.8
-#: Relevance from which it is "good": first in one channel (0.5), or about 60th in both.
+#: Relevance from which it is "good": the best in one channel (0.5), or half the best in both.
 GOOD = 0.5
 
 
@@ -62,10 +64,10 @@ class Evidence:
         }
 
 
-def best_possible(*, dense: bool, keyword: float, k: int) -> float:
+def best_possible(*, dense: bool, keyword: float) -> float:
     """The fused score of a document first in every channel that ran (``keyword``: its weight, 0
     when the channel did not run or the query has no words it can match)."""
-    return ((1.0 if dense else 0.0) + keyword) / (k + 1)
+    return (1.0 if dense else 0.0) + keyword
 
 
 def scale(fused: float, best: float) -> float:
