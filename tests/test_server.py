@@ -19,6 +19,7 @@ from tests.e2e.conftest import _spawn, free_port, jupyter_env
 TOKEN = "modelhub-test-token"
 GET_ROUTES = [
     "/modelhub/api/status",
+    "/modelhub/api/counts",
     "/modelhub/api/search?q=attention",
     "/modelhub/api/suggest?q=pyt",
     "/modelhub/api/vocabulary",
@@ -110,6 +111,9 @@ def test_documents_by_id_status_thumbnails_and_metrics(server):
     status = client.json("/modelhub/api/status")
     assert status["documents"] == hub.status()["documents"] and status["documents"]["code"] > 0
     assert status["index_job"]["state"] in ("idle", "done")
+    counts = client.json("/modelhub/api/counts")
+    assert counts["documents"] == status["documents"] and counts["errors"] == status["errors"]
+    assert counts["files"] == status["files"]
 
     hit = hub.search("causal self attention", kind="code", limit=1, record=False).hits[0]
     doc_id = urllib.parse.quote(hit.id, safe="")

@@ -15,7 +15,7 @@ import { Widget } from '@lumino/widgets';
 import { IModelHubContext, IModelHubSettings } from './context';
 import { GalleryView } from './gallery';
 import { IndexView } from './indexview';
-import { IStatus, ModelHubAPIError, requestAPI } from './request';
+import { ICounts, ModelHubAPIError, requestAPI } from './request';
 import { SearchView } from './search';
 
 const PLUGIN_ID = 'modelhub-jupyter:plugin';
@@ -79,7 +79,7 @@ class StatusItem extends Widget {
   async refresh(): Promise<void> {
     let delay = 30000;
     try {
-      const status = await requestAPI<IStatus>('status', { home: this.settings.home });
+      const status = await requestAPI<ICounts>('counts', { home: this.settings.home });
       const docs = Object.values(status.documents).reduce((a, b) => a + b, 0);
       const job = status.index_job;
       let text = `ModelHub: ${docs} docs · ${status.errors} errors`;

@@ -91,6 +91,13 @@ export interface ISuggestion {
   clause: string;
 }
 
+export interface ICounts {
+  documents: Record<string, number>;
+  files: number;
+  errors: number;
+  index_job: IIndexJob;
+}
+
 export interface IStatus {
   home: string;
   files: number;

@@ -145,6 +145,18 @@ class StatusHandler(ModelHubHandler):
         self.reply(status)
 
 
+class CountsHandler(ModelHubHandler):
+    """Documents by kind, files, files not indexed and the index run: cheap (the catalog alone),
+    for the status bar's polling."""
+
+    route = "counts"
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply(await self.call(self.state.counts, self.get_argument("home", None)))
+
+
 class SearchHandler(ModelHubHandler):
     """``?q=&kind=&where=K=V&where=...&limit=&literal=1&rank=``: the list ``modelhub search --json`` prints."""
 
@@ -355,6 +367,7 @@ class MetricsHandler(ModelHubHandler):
 DOC_ID = r"(?P<doc_id>[^/]{1,512})"
 HANDLERS: list[tuple[str, type[ModelHubHandler]]] = [
     (r"/modelhub/api/status", StatusHandler),
+    (r"/modelhub/api/counts", CountsHandler),
     (r"/modelhub/api/search", SearchHandler),
     (r"/modelhub/api/suggest", SuggestHandler),
     (r"/modelhub/api/vocabulary", VocabularyHandler),

@@ -44,7 +44,6 @@ class ServerState:
         self.job = IndexJob()
         self._job_lock = threading.Lock()
         self.metrics = Metrics(self._status)
-        self._opened = False
 
     def hub(self, home: str | None = None) -> Any:
         """The hub for ``home`` (default: the configured home). A client may name another home only
@@ -57,11 +56,22 @@ class ServerState:
             if not settings.catalog_path.is_file():
                 raise NotFoundError(f"{home}: not a modelhub home (no catalog.sqlite there)")
             return open_hub(settings.home)
-        self._opened = True
         return open_hub(self.home)
 
+    def counts(self, home: str | None = None) -> dict[str, Any]:
+        """Documents by kind, files and files not indexed, from the catalog alone: what the status
+        bar and a Prometheus scrape need, without the full ``Hub.status()`` (models, image encoder)."""
+        catalog = self.hub(home).catalog
+        files = catalog.file_counts()
+        return {
+            "documents": catalog.document_counts(),
+            "files": sum(files.values()),
+            "errors": files.get("error", 0),
+            "index_job": self.job.to_dict(),
+        }
+
     def _status(self) -> dict[str, Any] | None:
-        return self.hub().status() if self._opened else None
+        return self.counts()
 
     def index_targets(self, hub: Any, server_root: Path, path: str | None) -> list[str]:
         """The folders an index request may run on: ``path`` under the server's root (or an indexed
