@@ -159,6 +159,10 @@ def _print_status(info: dict[str, Any]) -> None:
     )
     for root in info["roots"]:
         console.print(f"root      {root['path']}", markup=False)
+    if info.get("images"):
+        from .search.images import status_line
+
+        console.print(f"images    {status_line(info['images'])}", markup=False)
     run = info["last_run"]
     if run:
         console.print(f"last run  {describe_run(run)}", markup=False)

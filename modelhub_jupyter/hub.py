@@ -230,6 +230,8 @@ class Hub:
                 ignore=ignore,
                 rank=rank,
             )
+            if kind in ("image", "all"):
+                self.images.mark(results)  # safety_assessment: scores with their model, or unassessed
         if record:
             results.query_id = self._record(
                 "search", query, kind, started, len(results.hits),
@@ -459,7 +461,8 @@ class Hub:
 
         ``SearchResults.total`` holds the number of matching documents, for pagination.
         """
-        return self._search_engine().browse(kind, where=where, offset=offset, limit=limit)
+        results = self._search_engine().browse(kind, where=where, offset=offset, limit=limit)
+        return self.images.mark(results) if kind == "image" else results
 
     def vocabulary(self, per_key: int = 50) -> dict[str, list[tuple[str, int]]]:
         """The catalog's own terms (frameworks, architectures, datasets, samplers, symbols, ...) with counts.
@@ -558,6 +561,8 @@ class Hub:
 
     def close(self) -> None:
         self.closed = True
+        if self._images is not None:
+            self._images.close()  # the background image encoder stops after its batch
         self.catalog.close()
 
     def __enter__(self) -> Hub:

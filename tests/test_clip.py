@@ -155,3 +155,22 @@ def test_hostile_pictures_load_as_rgb_or_fail_in_one_line(tmp_path):
         with pytest.raises(ValueError, match=why) as err:
             load_image(path)
         assert "\n" not in str(err.value)
+
+
+def test_random_weights_are_the_same_model_in_every_process():
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "from modelhub_jupyter.embed.image import ImageEmbedder; from tests.test_clip import TINY_CLIP; "
+        "print(ImageEmbedder.from_config(TINY_CLIP, 'tiny-test').embed(['a castle'])[0][:4].tolist())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    here = ImageEmbedder.from_config(TINY_CLIP, "tiny-test").embed(["a castle"])[0][:4]
+    np.testing.assert_allclose(np.array(json.loads(out.stdout)), here, atol=1e-5)
+    other = ImageEmbedder.from_config(TINY_CLIP, "tiny-test", seed=1)
+    assert other.name == "open_clip:tiny-test:random-weights-s1"
+    assert not np.allclose(other.embed(["a castle"])[0][:4], here)

@@ -225,7 +225,14 @@ def test_without_weights_it_says_so_once_and_indexes_everything_else(plain_hub):
     assert status["hashed"] == GOOD and status["vectors"] == 0
     results = hub.search(CASTLE, kind="image", limit=3)
     assert results.hits[0].path == "castle.png"  # the prompt text still finds it
-    assert "safety_assessment" not in results.hits[0].metadata  # never invented
+    for hit in results.hits:  # never invented: marked unassessed, with the reason
+        safety = hit.metadata["safety_assessment"]
+        assert safety["status"] == "unassessed" and "not on this machine" in safety["reason"]
+        assert "nsfw" not in safety and "clip_score" not in hit.metadata
+    page = hub.browse("image", limit=GOOD).hits
+    assert len(page) == GOOD and {h.metadata["safety_assessment"]["status"] for h in page} == {"unassessed"}
+    mixed = hub.search(CASTLE, limit=5).hits  # kind=all: the image hits are marked too
+    assert all(h.metadata["safety_assessment"]["status"] == "unassessed" for h in mixed if h.kind == "image")
     with pytest.raises(BadInputError, match="not on this machine"):
         hub.images.reembed()
 
@@ -284,3 +291,108 @@ def test_gallery_more_like_this_duplicate_counts_and_safety(clip_hub):
     assert gallery.items[0]["path"] == "scene_4.png"
     gallery.like_id = ""
     assert gallery.like_name == "" and len(gallery.items) == GOOD - 3
+
+
+def test_gallery_shows_unassessed_and_searches_by_dropped_bytes(plain_hub, clip_hub, folder):
+    from modelhub_jupyter.widgets.gallery import ImageGallery
+
+    plain = ImageGallery(plain_hub[0], page_size=GOOD)
+    assert {i["safety"]["status"] for i in plain.items} == {"unassessed"}
+    assert all(
+        "not on this machine" in i["safety"]["reason"] and not i["safety"]["blur"] for i in plain.items
+    )
+
+    gallery = ImageGallery(clip_hub[0], page_size=GOOD)
+    data = (folder / "scene_5.png").read_bytes()
+    gallery._dispatch_msg(gallery, {"event": "like_image", "name": "dropped.png"}, [memoryview(data)])
+    assert gallery.status == "idle" and gallery.like_drop == gallery.like_name == "dropped.png"
+    assert gallery.items[0]["path"] == "scene_5.png"
+    gallery.regions = True  # the toggle: hits ranked by their tiles, each with its box
+    assert gallery.items[0]["box"] and all(len(i["box"]) == 4 for i in gallery.items)
+    gallery._dispatch_msg(gallery, {"event": "like_image", "name": "junk.png"}, [memoryview(b"not an image")])
+    assert gallery.status == "error" and "image bytes" in gallery.message and "\n" not in gallery.message
+    gallery.like_drop = ""
+    assert gallery.status == "idle" and len(gallery.items) == GOOD and gallery.like_name == ""
+
+
+# ----------------------------------------------------------------------------- the metadata pass
+def _png_with_late_text(path: Path) -> Path:
+    """A PNG whose tEXt chunk comes after the image data (Pillow reads it only when decoding)."""
+    import struct
+    import zlib
+
+    scene(20, 64).save(path)
+    data = path.read_bytes()
+    end = data.rindex(b"IEND") - 4
+    body = b"parameters\0late castle\nSteps: 9, Sampler: DDIM, CFG scale: 4, Seed: 77"
+    chunk = struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body))
+    path.write_bytes(data[:end] + chunk + data[end:])
+    return path
+
+
+def test_metadata_pass_reads_headers_without_decoding_pixels(tmp_path, monkeypatch, folder):
+    from PIL import ImageFile
+
+    from modelhub_jupyter.ingest.images import read_image
+
+    late = _png_with_late_text(tmp_path / "late.png")
+    decoded: list[str] = []
+    real_load = ImageFile.ImageFile.load
+
+    def load(self):  # type: ignore[no-untyped-def]
+        decoded.append(str(getattr(self, "filename", "")))
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    for name in ("castle.png", "castle_reencoded.jpg", "scene_2.png", "anim.webp"):
+        read_image(folder / name, name)
+    assert read_image(folder / "castle.png", "castle.png").metadata["prompt"] == CASTLE
+    assert decoded == []  # whole files, texts before the pixels: nothing decoded
+    ex = read_image(late, "late.png")  # a text after the image data: decoded to reach it
+    assert ex.metadata["prompt"] == "late castle" and ex.metadata["seed"] == 77
+    assert decoded == [str(late)]
+
+
+def test_invokeai_dream_chunk_is_read(tmp_path):
+    from modelhub_jupyter.ingest.images import read_image
+
+    info = PngInfo()
+    info.add_text(
+        "Dream", '"a castle at dawn [fog, blur]" -s 50 -S 1234567890123456789 -W 512 -H 512 -C 7.5 -A k_lms'
+    )
+    scene(21, 64).save(tmp_path / "dream.png", pnginfo=info)
+    ex = read_image(tmp_path / "dream.png", "dream.png")
+    m = ex.metadata
+    assert (m["prompt"], m["negative_prompt"], m["num_inference_steps"]) == (
+        "a castle at dawn",
+        "fog, blur",
+        50,
+    )
+    assert m["seed"] == 1234567890123456789 and m["guidance_scale"] == 7.5 and m["generator"] == "invokeai"
+    assert ex.provenance["prompt"] == "dream.png (PNG Dream chunk)"
+    assert "generated at 512x512" in ex.chunks[0].content
+
+
+# ----------------------------------------------------------------------------- background encoding
+def test_background_encoding_lets_prompt_search_work_first(tmp_path_factory, folder, shared_embedder):
+    hub = Hub(tmp_path_factory.mktemp("home-bg"), embedder=shared_embedder)
+    try:
+        hub.images.embedder = ImageEmbedder.from_config(TINY_CLIP, "tiny-test")
+        hub.images.background = True
+        report = hub.index(folder, progress=False)
+        assert report.indexed == GOOD  # returned once the text index was written
+        assert hub.search(CASTLE, kind="image", limit=1).hits[0].path == "castle.png"  # meanwhile
+        job = hub.images.wait(timeout=300)
+        assert (
+            job["state"] == "done" and job["added"]["embedded"] == GOOD and job["added"]["tiles"] == 4 * GOOD
+        )
+        status = hub.status()["images"]
+        assert (status["vectors"], status["encoding"]["state"]) == (GOOD, "done")
+        from modelhub_jupyter.search.images import status_line
+
+        assert "15 embedded, 60 tiles, 15 scored" in status_line(status)
+        assert "encoding in the background (tiles 2/3)" in status_line(
+            {**status, "encoding": {"state": "running", "phase": "tiles", "done": 2, "total": 3}}
+        )
+    finally:
+        hub.close()

@@ -117,6 +117,7 @@ class ImageEmbedder:
         self.batch_size = batch_size
         self._device = device
         self._config: dict[str, Any] | None = None
+        self._seed = 0
         self.random_weights = False
         self.name = f"open_clip:{self.arch}:{self.pretrained}" if self.pretrained else ""
         self._model: Any = None
@@ -129,15 +130,23 @@ class ImageEmbedder:
 
     @classmethod
     def from_config(
-        cls, config: dict[str, Any], label: str = "test", *, device: str | None = "cpu", batch_size: int = 16
+        cls,
+        config: dict[str, Any],
+        label: str = "test",
+        *,
+        device: str | None = "cpu",
+        batch_size: int = 16,
+        seed: int = 0,
     ) -> ImageEmbedder:
         """A CLIP of the architecture ``config`` describes (open_clip's ``embed_dim``/``vision_cfg``/
-        ``text_cfg``) with *random* weights: the real code path, named ``open_clip:<label>:random-weights``."""
+        ``text_cfg``) with *random* weights drawn from ``seed`` (the same in every process): the real
+        code path, named ``open_clip:<label>:random-weights`` (``...:random-weights-s<seed>`` for another seed)."""
         self = cls.__new__(cls)
         cls.__init__(self, arch=label, pretrained="random-weights", device=device, batch_size=batch_size)
         self._config = dict(config)
+        self._seed = seed
         self.random_weights = True
-        self.name = f"open_clip:{label}:random-weights"
+        self.name = f"open_clip:{label}:random-weights" + (f"-s{seed}" if seed else "")
         return self
 
     # -- loading ---------------------------------------------------------------------------------
@@ -217,7 +226,9 @@ class ImageEmbedder:
 
             if self._config is not None:
                 cfg = self._config
-                model = open_clip.CLIP(**cfg)
+                with torch.random.fork_rng(devices=[]):  # the same weights in every process: the
+                    torch.manual_seed(self._seed)  # name keys cached vectors, so it must mean one model
+                    model = open_clip.CLIP(**cfg)
                 size = cfg.get("vision_cfg", {}).get("image_size", 224)
                 preprocess = open_clip.image_transform(size, is_train=False)
                 context = cfg.get("text_cfg", {}).get("context_length", 77)

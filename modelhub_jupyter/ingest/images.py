@@ -1,9 +1,16 @@
 """Generated-image reader: Pillow decoding, embedded generation metadata, sidecars, thumbnails.
 
-``read_image`` never trusts the file extension: Pillow identifies the format, the pixels are
-decoded (so truncated files are caught), and the generation settings are read from PNG text
-chunks (A1111, ComfyUI, InvokeAI, NovelAI), EXIF (UserComment, ComfyUI WebP tags) and a
-same-stem ``.json``/``.txt`` sidecar. The text parsers live in :mod:`.sd_metadata`.
+``read_image`` never trusts the file extension: Pillow identifies the format from the header,
+and the generation settings are read from PNG text chunks (A1111, ComfyUI, InvokeAI incl. the
+oldest ``Dream`` chunk, NovelAI), EXIF (UserComment, ComfyUI WebP tags) and a same-stem
+``.json``/``.txt`` sidecar. The text parsers live in :mod:`.sd_metadata`.
+
+The pixels are *not* decoded when the file is whole and every text sits before them (a PNG
+walked to ``IEND`` with no text or eXIf chunk after the image data, a JPEG ending in its EOI
+marker, a WebP as long as its RIFF header says): that is the metadata pass at thousands of
+images a second. Otherwise (a cut-off file, texts after the image data) the pixels are decoded
+as before, so truncated files are still one-line errors; damage inside complete pixel data
+shows when the thumbnail or the CLIP vector is made (each a one-line warning).
 
 Every file is treated as hostile: the size, the pixel count (checked by us after every open,
 whatever ``Image.MAX_IMAGE_PIXELS`` is set to) and the PNG chunk table (how many text chunks,
@@ -46,6 +53,7 @@ SIDECAR_MAX_BYTES = 2_000_000
 _FORMATS = {"PNG": "png", "JPEG": "jpg", "MPO": "jpg", "WEBP": "webp"}
 _FORMAT_NAMES = {"png": "PNG", "jpg": "JPEG", "webp": "WebP"}
 _THUMB_FORMATS = {".webp": "WEBP", ".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+_THUMB_MODES = ("RGB", "RGBA", "L", "LA")  # modes thumbnail() resamples as they are (others: RGB first)
 _EXIF_KEY_JSON = re.compile(r"^(\w[\w ]{0,30}):\s*([\[{].*)$", re.DOTALL)
 _TAG_USER_COMMENT = 0x9286
 _CORRUPT_EXIF = "EXIF data is corrupt; some EXIF fields were ignored"
@@ -85,10 +93,12 @@ def read_image(path: Path, relpath: str) -> Extracted:
         raise ParseError(f"cannot read image: {one_line(err, strip=(path,))}") from None
 
 
-def _read_image(path: Path, relpath: str) -> Extracted:
-    img, problems = _open_image(path)
+def _read_image(path: Path, relpath: str, *, decode: bool = False) -> Extracted:
+    """``decode=True`` always decodes the pixels (the previous behaviour; kept for the benchmark)."""
+    img, problems, walk = _open_image(path)
     with img:
-        problems += _load_pixels(img, path)
+        if decode or not _whole_without_decoding(img, path, walk):
+            problems += _load_pixels(img, path)
         found = _embedded(img)
     ex = Extracted(warnings=_unique([*problems, *found.problems]))
     header = f"{relpath} (image header)"
@@ -127,7 +137,7 @@ def make_thumbnail(path: Path, dest: Path, size: int = 256) -> Path:
     path, dest = Path(path), Path(dest)
     if size < 1:
         raise ParseError("thumbnail size must be at least 1 pixel")
-    img, _ = _open_image(path)  # the same size, pixel and chunk checks as read_image
+    img, _, _ = _open_image(path)  # the same size, pixel and chunk checks as read_image
     with img:
         try:
             if img.format == "JPEG":
@@ -136,10 +146,14 @@ def make_thumbnail(path: Path, dest: Path, size: int = 256) -> Path:
             pass
         _load_pixels(img, path)
         try:
-            picture = _to_rgb(_upright(img))
-            picture.thumbnail((size, size), Image.Resampling.LANCZOS)
+            # shrink first (reduce() by an integer factor, then one filter pass), then convert
+            # and turn the small picture: the full-size image is never copied
+            picture = img if img.mode in _THUMB_MODES else _to_rgb(img)
+            picture.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
+            picture = _to_rgb(_upright(picture))
             dest.parent.mkdir(parents=True, exist_ok=True)
-            picture.save(dest, _THUMB_FORMATS.get(dest.suffix.lower(), "JPEG"), quality=85)
+            fmt = _THUMB_FORMATS.get(dest.suffix.lower(), "JPEG")
+            picture.save(dest, fmt, quality=85, **({"method": 2} if fmt == "WEBP" else {}))
         except Exception as err:  # noqa: BLE001 - any Pillow failure is this thumbnail's one-line error
             raise ParseError(f"cannot write thumbnail: {_one_line(err, path, dest)}") from None
     return dest
@@ -148,10 +162,10 @@ def make_thumbnail(path: Path, dest: Path, size: int = 256) -> Path:
 # ----------------------------------------------------------------------------- opening safely
 
 
-def _open_image(path: Path) -> tuple[Image.Image, list[str]]:
+def _open_image(path: Path) -> tuple[Image.Image, list[str], _PngWalk | None]:
     """Open (header only) with the size, chunk and pixel limits enforced; also return Pillow's
-    warnings as lines. Our own pixel check runs after every open, so a caller that set
-    ``Image.MAX_IMAGE_PIXELS = None`` does not switch the limit off."""
+    warnings as lines and, for a PNG, what the chunk walk saw. Our own pixel check runs after
+    every open, so a caller that set ``Image.MAX_IMAGE_PIXELS = None`` does not switch the limit off."""
     try:
         file_size = path.stat().st_size
     except OSError as err:
@@ -162,7 +176,7 @@ def _open_image(path: Path) -> tuple[Image.Image, list[str]]:
         raise ParseError(
             f"file is {_size_text(file_size)}, over the {_size_text(IMAGE_MAX_BYTES)} limit for images"
         )
-    _check_png_chunks(path, file_size)
+    walk = _check_png_chunks(path, file_size)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -183,7 +197,7 @@ def _open_image(path: Path) -> tuple[Image.Image, list[str]]:
     if img.width * img.height > PIXEL_LIMIT:
         img.close()
         raise ParseError(_too_large(img.size))
-    return img, _problems(caught)
+    return img, _problems(caught), walk
 
 
 def _load_pixels(img: Image.Image, path: Path) -> list[str]:
@@ -215,26 +229,38 @@ def _size_text(size: int) -> str:
     return f"{value:.1f} {unit}"
 
 
-def _check_png_chunks(path: Path, file_size: int) -> None:
+class _PngWalk(NamedTuple):
+    whole: bool  # every chunk lies inside the file and IEND was reached
+    late: bool  # a text or eXIf chunk comes after the image data (Pillow reads it only on decode)
+
+
+def _check_png_chunks(path: Path, file_size: int) -> _PngWalk | None:
     """Walk a PNG's chunk table (8-byte headers, seeking over the data) before Pillow reads it:
     too many chunks, too many text chunks or too much text is a :class:`ParseError`, so a
-    hostile file never makes Pillow hold 64 MB of text or parse 10^5 chunks."""
+    hostile file never makes Pillow hold 64 MB of text or parse 10^5 chunks. Returns what the
+    walk saw (None for a file that is not a PNG)."""
     try:
         with path.open("rb") as fp:
             if fp.read(8) != b"\x89PNG\r\n\x1a\n":
-                return
+                return None
             chunks = text_chunks = text_bytes = 0
+            seen_data = late = False
             while True:
                 head = fp.read(8)
                 if len(head) < 8:
-                    return  # a truncated file: Pillow says so in its own words
+                    return _PngWalk(False, late)  # a truncated file: Pillow says so in its own words
                 length, kind = struct.unpack(">I4s", head)
                 if fp.tell() + length > file_size:
-                    return  # a damaged length or a cut-off file: Pillow says which
+                    return _PngWalk(False, late)  # a damaged length or a cut-off file: Pillow says which
                 chunks += 1
                 if chunks > PNG_MAX_CHUNKS:
                     raise ParseError(f"corrupt PNG: more than {PNG_MAX_CHUNKS:,} chunks")
+                if kind in (b"IDAT", b"fdAT"):
+                    seen_data = True
+                elif kind == b"eXIf" and seen_data:
+                    late = True
                 if kind in (b"tEXt", b"zTXt", b"iTXt"):
+                    late = late or seen_data
                     text_chunks += 1
                     text_bytes += length
                     if length > PNG_TEXT_CHUNK_LIMIT:
@@ -248,10 +274,32 @@ def _check_png_chunks(path: Path, file_size: int) -> None:
                             f"PNG text chunks hold more than {_size_text(PNG_TEXT_TOTAL_LIMIT)} in all"
                         )
                 if kind == b"IEND":
-                    return
+                    return _PngWalk(seen_data, late)
                 fp.seek(length + 4, 1)  # data and CRC
     except OSError:
-        return  # unreadable: _open_image reports it
+        return None  # unreadable: _open_image reports it
+
+
+def _whole_without_decoding(img: Image.Image, path: Path, walk: _PngWalk | None) -> bool:
+    """Whether the file is complete and every text is readable from the header, so the pixels
+    need not be decoded now: a PNG walked to IEND with no text/eXIf after the image data, a JPEG
+    ending in its EOI marker, a WebP as long as its RIFF size. Anything else is decoded."""
+    try:
+        if img.format == "PNG":
+            return (
+                walk is not None and walk.whole and not walk.late and not getattr(img, "is_animated", False)
+            )
+        size = path.stat().st_size
+        with path.open("rb") as fp:
+            if img.format in ("JPEG", "MPO"):
+                fp.seek(max(0, size - 32))
+                return fp.read().rstrip(b"\0\r\n ").endswith(b"\xff\xd9")
+            if img.format == "WEBP":
+                head = fp.read(12)
+                return len(head) == 12 and struct.unpack("<I", head[4:8])[0] + 8 <= size
+    except OSError:
+        return False
+    return False
 
 
 def _problems(caught: list[warnings.WarningMessage]) -> list[str]:
@@ -383,12 +431,21 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 # ----------------------------------------------------------------------------- embedded metadata
 
 
+def _png_texts(img: Image.Image) -> Any:
+    """A PNG's text chunks: from the header pass when the pixels were not decoded (the chunk walk
+    found none after the image data), else Pillow's ``text`` (which decodes to reach late chunks)."""
+    stream = getattr(img, "png", None)
+    if img.format == "PNG" and getattr(img, "_text", None) is None and stream is not None:
+        return dict(getattr(stream, "im_text", {}) or {})
+    return getattr(img, "text", None) or {}
+
+
 def _embedded(img: Image.Image) -> _Embedded:
     fmt = _FORMATS[img.format or ""]
     texts: dict[str, str] = {}
     problems: list[str] = []
     try:
-        chunks = getattr(img, "text", None) or {}
+        chunks = _png_texts(img)
     except Exception as err:  # noqa: BLE001 - text chunks after the image data that Pillow cannot read
         chunks = {}
         problems.append(f"PNG text chunks could not be read ({_one_line(err)})")
@@ -412,6 +469,8 @@ def _embedded(img: Image.Image) -> _Embedded:
 
 def _read_exif(img: Image.Image) -> tuple[Image.Exif, dict[int, Any], list[str]]:
     """IFD0 and the Exif sub-IFD; Pillow's corrupt-EXIF warnings become one ``Extracted`` warning."""
+    if img.format == "PNG" and not {"exif", "Raw profile type exif"} & img.info.keys():
+        return Image.Exif(), {}, []  # no EXIF (PngImageFile.getexif would decode the pixels to make sure)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -469,6 +528,9 @@ def _embedded_sources(found: _Embedded, relpath: str, warns: list[str]) -> list[
     if (meta := _json_object(texts, "sd-metadata", label, warns)) is not None:
         params = _guarded(label["sd-metadata"], warns, sd.parse_invokeai_legacy, meta)
         sources.append(_Source("invokeai", where["sd-metadata"], params))
+    if "Dream" in texts:  # InvokeAI's oldest: '"prompt" -s 50 -S 1234 -W 512 -H 512 -C 7.5 -A k_lms'
+        params = _guarded(label["Dream"], warns, sd.parse_dream, texts["Dream"])
+        sources.append(_Source("invokeai", where["Dream"], params))
     if texts.get("Software", "").startswith("NovelAI"):
         comment = _json_object(texts, "Comment", label, warns)
         name = "Comment" if comment else "Description"

@@ -20,7 +20,9 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..embed.image import ImageEmbedder, ImageInput, load_image
-from ..errors import BadInputError, QueryError
+from ..errors import BadInputError, QueryError, one_line
 from ..results import Hit, SearchResults
 from . import filters, relevance
 from .keyword import top_k
@@ -41,10 +43,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ImageStore", "Images", "hamming", "image_hashes", "tile_boxes"]
+__all__ = ["EncodeJob", "ImageStore", "Images", "hamming", "image_hashes", "status_line", "tile_boxes"]
 
 RRF_K = 60
 DEPTH = 100
+QUERY_CACHE = 256  # prompt-channel query vectors kept
 DUPLICATE_BITS = 10  # phash Hamming distance (of 64) up to which two images are near-duplicates
 SCORE_KEYS = ("safety_assessment", "clip_score")  # keys this module adds (filtered here, not by the engine)
 CONCEPTS: dict[str, tuple[list[str], list[str]]] = {
@@ -216,6 +219,54 @@ class _Matrix:
     docs: list[Any] = field(default_factory=list)  # the engine's image documents the rows refer to
 
 
+def _background_default() -> bool:
+    raw = os.environ.get("MODELHUB_IMAGES_BACKGROUND", "").strip().lower()
+    if raw:
+        return raw not in ("0", "false", "no", "off")
+    return "ipykernel" in sys.modules  # a kernel lives on after the index call; a CLI run does not
+
+
+@dataclass
+class EncodeJob:
+    """Progress of the background image encoder (``hub.images.status()["encoding"]``)."""
+
+    state: str = "idle"  # idle, running, done, failed, stopped
+    phase: str = ""  # hashing, embedding, tiles, scoring
+    done: int = 0
+    total: int = 0
+    started: float = 0.0
+    finished: float = 0.0
+    regions: bool = True
+    again: bool = False
+    error: str = ""
+    warnings: list[str] = field(default_factory=list)
+    added: dict[str, int] = field(default_factory=dict)
+    thread: threading.Thread | None = field(default=None, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def step(self, phase: str, done: int, total: int) -> None:
+        if self.state == "running":
+            self.phase, self.done, self.total = phase, done, total
+
+    def add_warning(self, path: str, message: str) -> None:
+        """Collects what an index report would (an image without a vector, weights missing)."""
+        if len(self.warnings) < 200:
+            self.warnings.append(f"{path}: {message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        end = self.finished or (time.time() if self.state == "running" else self.started)
+        return {
+            "state": self.state,
+            "phase": self.phase if self.state == "running" else "",
+            "done": self.done,
+            "total": self.total,
+            "seconds": round(end - self.started, 1) if self.started else 0.0,
+            "added": dict(self.added),
+            "error": self.error,
+            "warnings": self.warnings[-20:],
+        }
+
+
 # -------------------------------------------------------------------------------- hub.images
 class Images:
     """``hub.images``: keep image vectors current and search images by what they show."""
@@ -233,6 +284,13 @@ class Images:
         self._rows_cache: tuple[int, list[ImageRow], dict[str, str]] | None = None
         self._scores_cache: tuple[tuple[Any, ...], dict[str, dict[str, float]]] | None = None
         self._lock = threading.Lock()
+        self._job = EncodeJob()
+        self._stop = threading.Event()
+        #: encode on a thread after indexing (None: when running inside a Jupyter kernel);
+        #: ``MODELHUB_IMAGES_BACKGROUND=1``/``0`` forces it on/off
+        self.background: bool = _background_default()
+        self._text_vectors: dict[tuple[str, str], np.ndarray] = {}  # the prompt channel's query vectors
+        self.direct_prompt = True  # False: the prompt channel through engine.search (the previous way)
 
     @property
     def engine(self) -> SearchEngine:
@@ -258,18 +316,33 @@ class Images:
             "problem": problem,
             "device": self.embedder.device,
             "images": len(self._rows()[0]),
+            "encoding": self._job.to_dict(),
             **(self.store.counts(self.embedder.name) if problem is None else self.store.counts("")),
         }
 
     # -- writing -------------------------------------------------------------------------------
     def update(
-        self, *, progress: bool = False, report: IndexReport | None = None, regions: bool = True
+        self,
+        *,
+        progress: bool = False,
+        report: IndexReport | None = None,
+        regions: bool = True,
+        background: bool | None = None,
     ) -> dict[str, int]:
         """Hash new images; embed (whole + tiles) and score what the current CLIP model lacks.
 
         Without weights only hashes are made and one note (also in ``report.warnings``) says why.
-        Returns counts of what was added.
+        Returns counts of what was added. ``background`` (default :attr:`background`) runs the work
+        on a thread and returns at once (``{"queued": images}``): prompt-text search works meanwhile,
+        ``status()["encoding"]`` shows the progress, :meth:`wait` blocks until it is done.
         """
+        if background is None:
+            background = self.background
+        if background:
+            return self._start(regions, report)
+        return self._update(progress, report, regions)
+
+    def _update(self, progress: bool, report: Any, regions: bool) -> dict[str, int]:
         images = self.store.images()
         added = {"hashed": self._hash_missing(images, report), "embedded": 0, "tiles": 0, "scored": 0}
         problem = self.embedder.problem
@@ -278,9 +351,56 @@ class Images:
                 report.add_warning("(images)", problem)
             return added
         added.update(self._embed_missing(images, progress, report, regions))
+        self._job.step("scoring", 0, 1)
         added["scored"] = self._score_missing(images)
         self._cache.clear()
         return added
+
+    # -- the background encoder ----------------------------------------------------------------
+    def _start(self, regions: bool, report: IndexReport | None) -> dict[str, int]:
+        images = len(self._rows()[0])
+        if report is not None and self.embedder.problem and images:
+            report.add_warning("(images)", self.embedder.problem)  # said now, not after the run
+        with self._job.lock:
+            if self._job.state == "running":
+                self._job.again = True  # the running pass starts over for what was just indexed
+                return {"queued": images}
+            self._job = EncodeJob(state="running", started=time.time(), regions=regions)
+            job = self._job
+        job.thread = threading.Thread(target=self._run, args=(job,), name="modelhub-clip", daemon=True)
+        job.thread.start()
+        return {"queued": images}
+
+    def _run(self, job: EncodeJob) -> None:
+        try:
+            while True:
+                job.added = self._update(False, job, job.regions)
+                with job.lock:
+                    if not job.again or self._stop.is_set():
+                        job.state = "stopped" if self._stop.is_set() else "done"
+                        break
+                    job.again = False
+        except Exception as err:  # noqa: BLE001 - shown in status; the text index is untouched
+            with job.lock:
+                job.state, job.error = "failed", one_line(err)
+            log.warning("modelhub: image encoding failed: %s", job.error)
+        finally:
+            job.finished = time.time()
+            self._cache.clear()
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        """Block until the background encoder is done (or ``timeout`` s); return its progress."""
+        thread = self._job.thread
+        if thread is not None:
+            thread.join(timeout)
+        return self._job.to_dict()
+
+    def close(self) -> None:
+        """Stop the background encoder after its current batch (the hub is closing)."""
+        self._stop.set()
+        thread = self._job.thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(30)
 
     def reembed(self, *, progress: bool = True, regions: bool = True) -> dict[str, int]:
         """Add the vectors the current CLIP model lacks (after weights arrive or the model changes)."""
@@ -295,7 +415,10 @@ class Images:
     def _hash_missing(self, images: list[ImageRow], report: IndexReport | None) -> int:
         done = self.store.hashed()
         todo = {c: p for c, p in self._by_hash(images).items() if c not in done}
-        for content_hash, path in todo.items():
+        for n, (content_hash, path) in enumerate(todo.items()):
+            self._job.step("hashing", n, len(todo))
+            if self._stop.is_set():
+                break
             try:
                 phash, dhash = image_hashes(path)
                 error = None
@@ -328,6 +451,9 @@ class Images:
 
         step = 64
         for start in range(0, len(whole), step):
+            self._job.step("embedding", start, len(whole))
+            if self._stop.is_set():
+                break
             part = whole[start : start + step]
             vectors = self.embedder.embed_images(
                 [by_hash[c] for c in part], progress=progress, on_error=note(part)
@@ -341,6 +467,9 @@ class Images:
                 self.store.put_vectors(model, rows)
         tiles_added = 0
         for start in range(0, len(tiled), step // max(len(boxes), 1) or 1):
+            self._job.step("tiles", start, len(tiled))
+            if self._stop.is_set():
+                break
             part = [c for c in tiled[start : start + (step // max(len(boxes), 1) or 1)] if c not in failed]
             crops: list[Any] = []
             keys: list[tuple[str, int]] = []
@@ -494,6 +623,18 @@ class Images:
             hit.metadata["clip_score_model"] = self.embedder.name
         hit.metadata["content_hash"] = content_hash
 
+    def mark(self, results: SearchResults) -> SearchResults:
+        """Give each image hit of an engine result its ``safety_assessment``: the scores and the model
+        that gave them, or ``{"status": "unassessed", "reason": ...}`` — never a made-up value."""
+        shown = [h for h in results.hits if h.kind == "image" and "safety_assessment" not in h.metadata]
+        if shown:
+            _, by_doc = self._rows()
+            scores = self._scores() if not self.embedder.problem else {}
+            for hit in shown:
+                hit.metadata = dict(hit.metadata)
+                self.annotate(hit, by_doc.get(hit.id, ""), scores)
+        return results
+
     def search(
         self,
         query: str = "",
@@ -523,7 +664,8 @@ class Images:
         understood: list[str] = []
         ranked_by = query
         prompt_evidence: dict[str, dict[str, Any]] = {}
-        if query:  # the prompt-text channel: the engine's own hybrid search over image documents
+        prompt_found: dict[str, relevance.Evidence] = {}
+        if query and not self.direct_prompt:  # the engine's whole search (hits built for 100 documents)
             prompt = self.engine.search(
                 query, kind="image", where=theirs, limit=DEPTH, understand=understand, ignore=ignore
             )
@@ -531,6 +673,12 @@ class Images:
             prompt_evidence = {h.id: h.evidence for h in prompt.hits}
             applied, understood, ranked_by = prompt.filters, prompt.understood, prompt.ranked_by
             notes += prompt.notes
+        elif query:  # the prompt-text channel: the engine's hybrid ranking of image documents
+            ranking, prompt_found, applied, understood, ranked_by, more = self._prompt_channel(
+                query, theirs, understand, ignore
+            )
+            channels["prompt"] = ranking
+            notes += more
         allowed = self._allowed(index, applied)
         problem = self.embedder.problem
         grid = self._matrix(regions) if not problem else None
@@ -577,6 +725,8 @@ class Images:
                 continue
             if doc_id in best_box:
                 hit.metadata["region"] = {"box": best_box[doc_id]}
+            if doc_id in prompt_found:  # what the engine would show, worked out for shown hits only
+                prompt_evidence[doc_id] = self._prompt_evidence(doc, prompt_found[doc_id], ranked_by)
             hit.evidence = {**prompt_evidence.get(doc_id, {}), "channels": evidence.get(doc_id, {})}
             hit.relevance = relevance.scale(fused[doc_id], best)
             hit.strength = relevance.strength(hit.relevance)
@@ -597,6 +747,43 @@ class Images:
             notes=list(dict.fromkeys(notes)),
             roots=names,
         )
+
+    def _prompt_channel(
+        self, query: str, where: list[str], understand: bool, ignore: Collection[str]
+    ) -> tuple[list[tuple[str, float]], dict[str, relevance.Evidence], list[str], list[str], str, list[str]]:
+        """The engine's dense + keyword RRF over image documents (filters read from the words as in
+        ``engine.search``), without building 100 hits: ``(ranking, evidence, filters, understood,
+        ranked_by, notes)``. The text vector of a repeated query is cached."""
+        engine = self.engine
+        clauses = engine.known(filters.parse(where))
+        text = query
+        understood: list[filters.Clause] = []
+        notes: list[str] = []
+        if understand:
+            reading = engine.understand(query)
+            text = reading.text or query
+            understood, _, notes = engine._applicable(reading, clauses, ("image",), frozenset(ignore))
+        applied = clauses + understood
+        key = (engine.embedder.name, text)
+        qvec = self._text_vectors.get(key)
+        if qvec is None:
+            qvec = engine.embedder.embed([text])[0]
+            if len(self._text_vectors) >= QUERY_CACHE:
+                self._text_vectors.clear()
+            self._text_vectors[key] = qvec
+        scored, evidence = engine._fused(("image",), text, qvec, applied, ("dense", "keyword"))
+        scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
+        ranking = [(doc.id, score) for score, doc in scored[:DEPTH]]
+        return ranking, evidence, [str(c) for c in applied], [str(c) for c in understood], text, notes
+
+    @staticmethod
+    def _prompt_evidence(doc: Any, found: relevance.Evidence, text: str) -> dict[str, Any]:
+        from .engine import _keyword_text
+        from .keyword import tokenize
+
+        words = relevance.query_words(text)
+        found.matched = relevance.matched(words, tokenize(_keyword_text(doc)))
+        return found.to_dict(len(words))
 
     def _allowed(self, index: Any, applied: list[str]) -> np.ndarray | None:
         clauses = self.engine.known(filters.parse(applied))
@@ -710,6 +897,24 @@ class Images:
         for i, r in enumerate(rows):
             groups.setdefault(root(i), []).append(r.file_path)
         return [sorted(set(g)) for g in groups.values() if len(set(g)) > 1]
+
+
+def status_line(info: dict[str, Any]) -> str:
+    """``hub.status()["images"]`` as one line (the CLI's ``status``)."""
+    head = f"{info.get('images', 0)} images"
+    if info.get("problem"):
+        line = f"{head}; no CLIP vectors: {info['problem']}"
+    else:
+        line = (
+            f"{head}; CLIP {info.get('model')} on {info.get('device')}: {info.get('vectors', 0)} embedded, "
+            f"{info.get('tiles', 0)} tiles, {info.get('scored', 0)} scored"
+        )
+    job = info.get("encoding") or {}
+    if job.get("state") == "running":
+        line += f"; encoding in the background ({job.get('phase') or 'starting'} {job.get('done', 0)}/{job.get('total', 0)})"
+    elif job.get("state") == "failed":
+        line += f"; background encoding failed: {job.get('error')}"
+    return line
 
 
 def _name(image: ImageInput) -> str:

@@ -1,7 +1,15 @@
-"""``ImageGallery``: a paginated, lazily loaded grid of generated images with details and compare."""
+"""``ImageGallery``: a paginated, lazily loaded grid of generated images with details and compare.
+
+The search box is text -> image (CLIP fused with the prompt text); "More like this" on a tile and
+an image dropped on (or pasted into) the panel search by example (the dropped file's bytes come
+with the widget message); ``regions`` shows the matching region of each hit as a box;
+near-duplicates fold into one tile with a count; a tile whose safety score is above
+``blur_above`` is blurred until clicked, and a tile no model assessed says "unassessed".
+"""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +23,7 @@ from ._frame import NOTHING_INDEXED, Panel, css, default_hub, esm
 PARAM_KEYS = (*IMAGE_SETTINGS, "path")  # the detail view's rows, in order
 FILTER_KEYS = ("sampler", "model_checkpoint", "generator")  # the filter bar's dropdowns
 MAX_QUERY_HITS = 1000
+MAX_DROP_BYTES = 50 * 1024 * 1024  # a dropped/pasted image larger than this is refused
 
 
 class ImageGallery(Panel):
@@ -46,6 +55,8 @@ class ImageGallery(Panel):
     like_name = Unicode("").tag(sync=True)
     dedupe = Bool(True).tag(sync=True)  # near-duplicates of a search fold into one tile with a count
     blur_above = Float(0.5).tag(sync=True)  # a safety score above this blurs the tile until clicked
+    regions = Bool(False).tag(sync=True)  # searches rank image tiles; each hit shows its region's box
+    like_drop = Unicode("").tag(sync=True)  # the name of an image dropped/pasted to search by example
 
     def __init__(
         self,
@@ -61,6 +72,7 @@ class ImageGallery(Panel):
         self._hits: dict[str, Any] = {}  # every hit seen, by id (detail/compare across pages)
         self._query_hits: tuple[tuple[Any, ...], list[Any]] | None = None
         self._given = list(results) if results is not None else None
+        self._like_bytes = b""  # the dropped/pasted image (see ``like_drop``)
         self._quiet = True
         self.query, self.where, self.page_size = query, list(where), max(1, page_size)
         self._quiet = False
@@ -105,7 +117,7 @@ class ImageGallery(Panel):
         self.refresh()
 
     # -- observers ------------------------------------------------------------------------
-    @observe("query", "where", "filters", "page_size", "like_id", "dedupe")
+    @observe("query", "where", "filters", "page_size", "like_id", "dedupe", "regions", "like_drop")
     def _criteria_changed(self, _change: dict[str, Any]) -> None:
         if self._quiet_now():
             return
@@ -115,7 +127,7 @@ class ImageGallery(Panel):
         self._quiet = False
         self.refresh()
 
-    @observe("page")
+    @observe("page", "blur_above")
     def _page_changed(self, _change: dict[str, Any]) -> None:
         if not self._quiet_now():
             self.refresh()
@@ -132,6 +144,27 @@ class ImageGallery(Panel):
     def on_page(self, content: dict[str, Any]) -> None:
         """``{"event": "page", "delta": ±1}`` from the prev/next buttons."""
         self.page = max(0, self.page + int(content.get("delta", 0)))
+
+    def search_like(self, image: bytes, name: str = "image") -> None:
+        """Search by example: images that look like ``image`` (encoded bytes, as dropped or pasted)."""
+        if not image:
+            raise ValueError(f"{name}: the dropped image is empty")
+        if len(image) > MAX_DROP_BYTES:
+            raise ValueError(f"{name}: {len(image):,} bytes, over the {MAX_DROP_BYTES:,} byte limit")
+        self._like_bytes = bytes(image)
+        self._quiet = True
+        self.like_id, self.like_drop = "", ""
+        self._quiet = False
+        self.like_drop = (name or "image")[:120]  # refreshes
+
+    def _dispatch_msg(self, widget: Any, content: Any, buffers: Any = None) -> None:
+        """``{"event": "like_image", "name": ...}`` with the file's bytes as the message's buffer;
+        every other message goes to the frame's dispatcher."""
+        if isinstance(content, dict) and content.get("event") == "like_image":
+            data = b"".join(bytes(b) for b in (buffers or [])[:1])
+            self._guard(self.search_like, data, str(content.get("name") or "image"))
+            return
+        super()._dispatch_msg(widget, content, buffers)
 
     # -- internals ------------------------------------------------------------------------
     def _quiet_now(self) -> bool:
@@ -151,13 +184,16 @@ class ImageGallery(Panel):
         if self._given is not None:
             return self._given[start : start + size], len(self._given)
         where = self._clauses()
-        if not self.query.strip() and not self.like_id:
+        dropped = self._dropped()
+        if not self.query.strip() and not self.like_id and not dropped:
+            self.like_name = ""
             res = self.hub.browse("image", where=where, offset=start, limit=size)
             return list(res.hits), int(res.total if res.total is not None else len(res.hits))
-        key = (self.query.strip(), tuple(where), self.like_id, self.dedupe)
+        key = (self.query.strip(), tuple(where), self.like_id, dropped, self.dedupe, self.regions)
         if self._query_hits is None or self._query_hits[0] != key:
             res = self.hub.search(
-                "" if self.like_id else self.query.strip(), kind="image", where=where, limit=MAX_QUERY_HITS, record=False,
+                "" if self.like_id or dropped else self.query.strip(), kind="image", where=where,
+                limit=MAX_QUERY_HITS, record=False,
                 **self._image_options(),
             )  # fmt: skip
             self._query_hits = (key, list(res.hits))
@@ -167,13 +203,24 @@ class ImageGallery(Panel):
     def _image_options(self) -> dict[str, Any]:
         """``like`` (the file of the "more like this" image) and ``dedupe`` for ``hub.search``."""
         options: dict[str, Any] = {"dedupe": self.dedupe} if self.dedupe else {}
-        if self.like_id:
+        if self.regions:
+            options["regions"] = True
+        if self.like_id:  # a tile's "more like this" (newer than any drop: a drop clears like_id)
             hit = self._hit(self.like_id)
             options["like"] = Path(hit.root or "") / hit.path if hit.root else Path(hit.path)
             self.like_name = Path(hit.path).name
+        elif self._dropped():
+            options["like"] = self._like_bytes
+            self.like_name = self.like_drop
         else:
             self.like_name = ""
         return options
+
+    def _dropped(self) -> str:
+        """The dropped image's digest ("" when no dropped image is the query)."""
+        if not self.like_drop or not self._like_bytes:
+            return ""
+        return hashlib.sha1(self._like_bytes).hexdigest()
 
     def _nothing_indexed(self) -> bool:
         try:
@@ -213,7 +260,8 @@ class ImageGallery(Panel):
         found = md.get("safety_assessment") or {}
         scores = {k: float(v) for k, v in found.items() if k in ("nsfw", "violence") and v is not None}
         if not scores:
-            return {"status": found.get("status", "unassessed"), "blur": False}
+            reason = str(found.get("reason") or "no safety model has assessed this image")
+            return {"status": found.get("status", "unassessed"), "reason": reason, "blur": False}
         key = max(scores, key=lambda k: scores[k])
         return {
             "status": "assessed",

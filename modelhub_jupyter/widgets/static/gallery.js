@@ -6,7 +6,7 @@ function render({ model, el }) {
 
   // -- toolbar: query + filter bar -------------------------------------------------------
   const query = h("input", {
-    class: "mh-query", type: "search", placeholder: "Search images by prompt…",
+    class: "mh-query", type: "search", placeholder: "Search images by what they show or their prompt…",
     "aria-label": "image query", value: model.get("query"),
   });
   query.addEventListener("input", debounce(() => mhSet(model, { query: query.value }), 250));
@@ -66,8 +66,59 @@ function render({ model, el }) {
   const detail = h("div", { class: "mh-detail", hidden: true });
   const compare = h("div", { class: "mh-compare", hidden: true });
 
+  // -- search by example: "more like this" chip, a dropped or pasted image, the regions toggle --
+  const likeChip = h("span", { class: "mh-like-chip", hidden: true });
+  const drawLike = () => {
+    const name = model.get("like_name");
+    likeChip.hidden = !model.get("like_id") && !model.get("like_drop");
+    likeChip.replaceChildren(`Looks like ${name || "…"} `,
+      h("button", { class: "mh-like-clear", "aria-label": "clear more like this",
+        onclick: () => mhSet(model, { like_id: "", like_drop: "" }) }, "×"));
+  };
+  const regionsBox = h("input", { class: "mh-regions", type: "checkbox", checked: !!model.get("regions"),
+    onchange: (event) => mhSet(model, { regions: event.target.checked }) });
+  const regionsToggle = h("label", { class: "mh-regions-toggle", title: "rank image regions; draw the matching box" },
+    regionsBox, " regions");
+  const dropZone = h("div", { class: "mh-drop", tabindex: 0, role: "button",
+    title: "drop an image here, or focus and paste one, to find images that look like it" },
+    "Drop or paste an image");
+  const sendImage = async (file) => {
+    if (!file || !(file.type || "").startsWith("image/")) return false;
+    const buffer = await file.arrayBuffer();
+    model.send({ event: "like_image", name: file.name || "pasted image", type: file.type }, undefined, [buffer]);
+    return true;
+  };
+  const imageOf = (transfer) => {
+    if (!transfer) return null;
+    for (const file of transfer.files || []) if ((file.type || "").startsWith("image/")) return file;
+    for (const item of transfer.items || []) {
+      if (item.kind === "file" && (item.type || "").startsWith("image/")) return item.getAsFile();
+    }
+    return null;
+  };
+  const onDrag = (event) => {
+    if ([...(event.dataTransfer?.types || [])].includes("Files")) {
+      event.preventDefault();
+      body.classList.add("mh-dropping");
+    }
+  };
+  body.addEventListener("dragenter", onDrag);
+  body.addEventListener("dragover", onDrag);
+  body.addEventListener("dragleave", (event) => {
+    if (!body.contains(event.relatedTarget)) body.classList.remove("mh-dropping");
+  });
+  body.addEventListener("drop", (event) => {
+    body.classList.remove("mh-dropping");
+    const file = imageOf(event.dataTransfer);
+    if (file) { event.preventDefault(); sendImage(file); }
+  });
+  body.addEventListener("paste", (event) => {  // text pastes into the query box as usual
+    const file = imageOf(event.clipboardData);
+    if (file) { event.preventDefault(); sendImage(file); }
+  });
+
   body.append(
-    h("div", { class: "mh-toolbar" }, query, ...Object.values(dropdowns), steps, cfgMin, cfgMax),
+    h("div", { class: "mh-toolbar" }, query, ...Object.values(dropdowns), steps, cfgMin, cfgMax, regionsToggle, dropZone),
     h("div", { class: "mh-toolbar mh-pager" }, prev, label, next, likeChip, compareBtn),
     detail, compare, grid,
   );
@@ -110,7 +161,9 @@ function render({ model, el }) {
     const warning = blurred
       ? h("div", { class: "mh-safety", title: `${safety.key} ${safety.score} by ${safety.model}` },
           `${safety.key} ${Math.round(safety.score * 100)}% (${safety.model}) — click to show`)
-      : null;
+      : safety.status === "unassessed"
+        ? h("span", { class: "mh-safety-none", title: `safety: unassessed — ${safety.reason || ""}` }, "unassessed")
+        : null;
     return h("div", {
       class: `mh-tile${item.placeholder ? " mh-placeholder" : ""}`, role: "listitem", tabindex: 0,
       dataset: { id: item.id, count: item.count || 1 }, title: item.path,
@@ -123,15 +176,6 @@ function render({ model, el }) {
     overlay(item.overlay || {}));
   };
   const revealed = new Set();
-
-  const likeChip = h("span", { class: "mh-like-chip", hidden: true });
-  const drawLike = () => {
-    const name = model.get("like_name");
-    likeChip.hidden = !model.get("like_id");
-    likeChip.replaceChildren(`Looks like ${name || "…"} `,
-      h("button", { class: "mh-like-clear", "aria-label": "clear more like this",
-        onclick: () => mhSet(model, { like_id: "" }) }, "×"));
-  };
 
   const drawGrid = () => grid.replaceChildren(...(model.get("items") || []).map(tile));
 
@@ -194,6 +238,8 @@ function render({ model, el }) {
   model.on("change:comparison", drawCompare);
   model.on("change:like_id", drawLike);
   model.on("change:like_name", drawLike);
+  model.on("change:like_drop", drawLike);
+  model.on("change:regions", () => { regionsBox.checked = !!model.get("regions"); });
   model.on("change:query", () => { if (document.activeElement !== query) query.value = model.get("query"); });
   drawOptions(); drawGrid(); drawPager(); drawDetail(); drawCompare(); drawLike();
 }
