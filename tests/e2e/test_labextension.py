@@ -88,6 +88,14 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
     assert selected, "the cited lines are not selected"
     page.screenshot(path=str(artifacts / "labextension-editor.png"))
 
+    # "Copy as code" puts hub.show("<the file>") into the active notebook's next cell
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'})")
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
+    cards.first.locator(".mhl-copy").click()
+    inserted = page.locator(".jp-NotebookPanel .jp-Cell .cm-content", has_text="hub.show(")
+    inserted.first.wait_for(timeout=30_000)
+    assert f'{path}")' in inserted.first.inner_text()
+
     # the gallery (command palette command) opens at an image
     page.keyboard.press("Control+Shift+c")
     palette = page.locator(".lm-CommandPalette-input")
