@@ -600,3 +600,46 @@ def test_big_endian_gguf(tmp_path):
     ex = read_weight_file(tmp_path / "be.gguf", "be.gguf")
     assert ex.get("model_dimensions.context_length") == 77
     assert ex.get("model_dimensions.total_parameters") == 15
+
+
+def test_a_diffusers_pipeline_folder_reads_each_part_into_the_one_document(tmp_path):
+    d = tmp_path / "sdxl-turbo"
+    parts = {
+        "model_index.json": {
+            "_class_name": "StableDiffusionXLPipeline",
+            "_diffusers_version": "0.24.0",
+            "text_encoder": ["transformers", "CLIPTextModel"],
+            "unet": ["diffusers", "UNet2DConditionModel"],
+            "vae": ["diffusers", "AutoencoderKL"],
+            "scheduler": ["diffusers", "EulerAncestralDiscreteScheduler"],
+            "../escape": ["diffusers", "AutoencoderKL"],
+        },
+        "text_encoder/config.json": {
+            "architectures": ["CLIPTextModel"],
+            "model_type": "clip_text_model",
+            "hidden_size": 768,
+            "num_hidden_layers": 12,
+            "num_attention_heads": 12,
+        },
+        "unet/config.json": {"_class_name": "UNet2DConditionModel", "_diffusers_version": "0.24.0"},
+        "vae/config.json": "{not json",
+    }
+    for name, body in parts.items():
+        (d / name).parent.mkdir(parents=True, exist_ok=True)
+        (d / name).write_text(body if isinstance(body, str) else json.dumps(body))
+    (tmp_path / "escape").mkdir()
+    (tmp_path / "escape" / "config.json").write_text(json.dumps({"model_type": "outside"}))
+
+    ex = read_model_dir(d, "models/sdxl-turbo")
+    assert ex.get("model_family") == "StableDiffusionXLPipeline"
+    assert ex.get("architecture_type") == "diffusion"
+    text = ex.get("components.text_encoder")
+    assert text["model_family"] == "clip_text_model" and text["architecture_type"] == "transformer"
+    assert text["model_dimensions"] == {"hidden_size": 768, "num_layers": 12, "num_attention_heads": 12}
+    assert ex.provenance["components.text_encoder.model_dimensions.hidden_size"] == (
+        "models/sdxl-turbo/text_encoder/config.json (hidden_size)"
+    )
+    assert ex.get("components.unet.model_family") == "UNet2DConditionModel"
+    assert ex.get("components.unet.architecture_type") == "diffusion"
+    assert set(ex.get("components")) == {"text_encoder", "unet"}  # vae: bad JSON; scheduler: no config
+    assert any("config.json: not valid JSON" in w for w in ex.warnings)

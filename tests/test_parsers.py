@@ -123,3 +123,49 @@ def test_seeds_stay_exact_and_the_checkpoint_names_the_source_model():
     params = sd.parse_a1111("a cat\nSteps: 20, Seed: 18446744073709551615, Model: sd_xl_base_1.0.safetensors")
     assert params["seed"] == 18446744073709551615
     assert params["source_model_id"] == "sd_xl_base_1.0"  # the checkpoint's name less its extension
+
+
+def test_a_custom_loader_on_the_samplers_model_chain_names_the_checkpoint():
+    """UI workflows of custom nodes (the prompt-reader's SDParameterGenerator) keep the checkpoint
+    among unnamed widgets: the node on the sampler's model chain with no model input of its own is
+    the loader (a custom LoRA loader on the way is a patch), even beside another loader."""
+    from modelhub_jupyter.ingest import sd_metadata as sd
+
+    def node(nid, ntype, widgets, inputs=()):
+        return {
+            "id": nid,
+            "type": ntype,
+            "widgets_values": widgets,
+            "inputs": [{"name": name, "link": link} for name, link in inputs],
+        }
+
+    workflow = {
+        "nodes": [
+            node(10, "CheckpointLoaderSimple", ["sd_xl_refiner_1.0.safetensors"]),
+            node(2, "SDParameterGenerator", ["sd_xl_base_1.0.safetensors", "baked VAE", 40, 7.5]),
+            node(11, "SDLoraLoader", ["detail_tweaker.safetensors", 0.3, 1], [("model", 1)]),
+            node(6, "CLIPTextEncode", ["a lighthouse at dusk"]),
+            node(
+                4,
+                "KSamplerAdvanced",
+                ["enable", 123, "fixed", 40, 7.5, "euler", "normal", 0, 40, "enable"],
+                [("model", 2), ("positive", 3)],
+            ),  # fmt: skip
+            node(
+                9,
+                "KSamplerAdvanced",
+                ["disable", 5, "fixed", 40, 7.5, "euler", "normal", 32, 40, "disable"],
+                [("model", 4), ("positive", 3)],
+            ),  # fmt: skip
+        ],
+        "links": [
+            [1, 2, 0, 11, 0, "MODEL"],
+            [2, 11, 0, 4, 0, "MODEL"],
+            [3, 6, 0, 4, 1, "CONDITIONING"],
+            [4, 10, 0, 9, 0, "MODEL"],
+        ],  # fmt: skip
+    }
+    params = sd.parse_comfyui(sd.workflow_to_api(workflow))
+    assert params["model_checkpoint"] == "sd_xl_base_1.0.safetensors"  # the base pass, not the refiner
+    assert "detail_tweaker" in params["loras"]
+    assert params["prompt"] == "a lighthouse at dusk"

@@ -936,3 +936,47 @@ def test_tf1_flags_optimizers_and_hf_scripts():
     assert data.get("dataset.name") == "yahma/alpaca-cleaned"
     files = parse_python("import torch\ndef train(data_path: str = 'data/train.json'):\n    pass\n", "t.py")
     assert files.get("dataset.name") is None  # a data file, not a dataset's name
+
+
+def test_named_pretrained_weights_give_the_dataset_and_lm_trainers_a_transformer():
+    keras_app = src(
+        """
+        from keras.layers import Conv2D, Input
+        from keras.models import Model
+
+
+        def ResNet50(include_top=True, weights='imagenet', input_tensor=None):
+            x = Conv2D(64, (7, 7))(Input((224, 224, 3)))
+            return Model(x, x)
+
+
+        def from_file(weights='resnet50_weights.h5', *, pooling=None):
+            return ResNet50(weights=None)
+        """
+    )
+    ex = parse_python(keras_app, "apps/resnet50.py")
+    assert ex.get("dataset.name") == "imagenet"
+    assert ex.provenance["dataset.name"].endswith(f":{line_of(keras_app, 'def ResNet50')}")
+    # data the code loads wins over what the shipped weights were trained on; paths and None are not datasets
+    loads = keras_app + "\nfrom keras.datasets import cifar10\n(x, y), _ = cifar10.load_data()\n"
+    assert parse_python(loads, "apps/train.py").get("dataset.name") == "cifar10"
+    assert parse_python(keras_app.replace("'imagenet'", "None"), "apps/r.py").get("dataset.name") is None
+
+    dpo = src(
+        """
+        import transformers
+        from trl import DPOTrainer, ModelConfig
+
+        from alignment import get_model
+
+
+        def main(args):
+            model = get_model(args)
+            DPOTrainer(model=model, args=args).train()
+        """
+    )
+    ex = parse_python(dpo, "scripts/dpo.py")
+    assert ex.get("architecture_type") == "transformer"
+    assert ex.provenance["architecture_type"].endswith(f":{line_of(dpo, 'from trl')}")
+    plain = dpo.replace("from trl import DPOTrainer, ModelConfig", "from mylib import DPOTrainer")
+    assert parse_python(plain, "scripts/other.py").get("architecture_type") != "transformer"

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from ..errors import one_line
+from ..vocabulary import flatten
 from .confine import allowed, present
 from .types import Chunk, Extracted, ParseError
 from .weights import (
@@ -607,12 +608,14 @@ def _apply_config(ex: Extracted, config: dict, file: str, *, diffusers_index: bo
     found = [found] if isinstance(found, str) else found if isinstance(found, list) else []
     architectures = [a for a in (_name(a) for a in found[:100]) if a]
     class_name = _name(config.get("_class_name"))
+    is_diffusers = diffusers_index or "_diffusers_version" in config
     ex.set("model_family", model_type, w("model_type"), overwrite=False)
+    if is_diffusers and class_name:  # a pipeline or component class: StableDiffusionXLPipeline, AutoencoderKL
+        ex.set("model_family", class_name, w("_class_name"), overwrite=False)
     if architectures:
         ex.set("architecture", architectures[0], w("architectures"), overwrite=False)
     elif class_name:
         ex.set("architecture", class_name, w("_class_name"), overwrite=False)
-    is_diffusers = diffusers_index or "_diffusers_version" in config
     kind = architecture_type_of(model_type, *architectures, class_name, diffusers=is_diffusers)
     source = "_class_name" if is_diffusers else ("model_type" if model_type else "architectures")
     ex.set("architecture_type", kind, w(source), overwrite=False)
@@ -819,6 +822,7 @@ def _read_model_dir(path: Path, relpath: str) -> Extracted:
     model_index = _load_json(path / "model_index.json", ex)
     if model_index is not None:
         _apply_config(ex, model_index, rp("model_index.json"), diffusers_index=True)
+        _apply_components(ex, path, model_index, rp)
     if isinstance(config, dict):
         dtype = config.get("torch_dtype") or config.get("dtype")
         dtype_where = f"{rp('config.json')} (torch_dtype)"
@@ -831,6 +835,39 @@ def _read_model_dir(path: Path, relpath: str) -> Extracted:
     _apply_vocab(ex, path, rp)
     _finish(ex, path, rp, tags, vision)
     return ex
+
+
+#: What a diffusers component's own config tells about that part (kept under ``components.<part>``).
+_COMPONENT_KEYS = ("model_family", "architecture", "architecture_type", "model_dimensions")
+_COMPONENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+MAX_COMPONENTS = 16
+
+
+def _apply_components(ex: Extracted, path: Path, model_index: dict, rp: Any) -> None:
+    """A diffusers pipeline's parts (``"unet": ["diffusers", "UNet2DConditionModel"]`` in
+    model_index.json): each part folder's ``config.json`` read as a model config of its own, its
+    family, type and sizes kept under ``components.<part>`` of the one model-folder document."""
+    parts = [
+        (name, spec)
+        for name, spec in model_index.items()
+        if isinstance(name, str)
+        and not name.startswith("_")
+        and _COMPONENT_NAME.fullmatch(name)
+        and isinstance(spec, list)
+        and len(spec) == 2
+        and all(isinstance(x, str) or x is None for x in spec)
+    ]
+    for name, spec in parts[:MAX_COMPONENTS]:
+        part = Extracted()
+        config = _load_json(path / name / "config.json", ex)  # inside the root only (present)
+        if config is None:
+            continue
+        _apply_config(part, config, rp(f"{name}/config.json"))
+        if part.get("model_family") is None and _name(spec[1]):
+            part.set("model_family", _name(spec[1]), f"{rp('model_index.json')} ({name})")
+        for key, value in flatten(part.metadata).items():
+            if key.split(".")[0] in _COMPONENT_KEYS:
+                ex.set(f"components.{name}.{key}", value, part.provenance.get(key, ""))
 
 
 def _apply_vocab(ex: Extracted, path: Path, rp: Any) -> None:

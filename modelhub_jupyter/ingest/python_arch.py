@@ -145,9 +145,25 @@ def detect_architecture(tree: ast.AST, models: list[ModelClass]) -> tuple[str, i
         return "other", models[0].line
     if found is None:  # a script that loads a language model (AutoModelForCausalLM.from_pretrained)
         line = next((ln for name, ln in idents if _LM_CLASS.search(name)), None)
+        if line is None:
+            line = _lm_trainer_import(tree)
         if line is not None:
             return "transformer", line
     return found
+
+
+def _lm_trainer_import(tree: ast.AST) -> int | None:
+    """Line of an import of a language-model trainer: TRL (SFTTrainer, DPOTrainer, ...) or the
+    ``transformers`` Trainer, which train transformers models only."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            root = node.module.split(".")[0]
+            names = {a.name for a in node.names}
+            if root == "trl" or (root == "transformers" and names & {"Trainer", "Seq2SeqTrainer"}):
+                return node.lineno
+        elif isinstance(node, ast.Import) and any(a.name.split(".")[0] == "trl" for a in node.names):
+            return node.lineno
+    return None
 
 
 def _layers(

@@ -49,6 +49,7 @@ from .python_values import (
     const_value,
     dataset_calls,
     module_statements,
+    pretrained_on,
 )
 from .types import Extracted
 from .value_keys import architecture_of_name
@@ -227,6 +228,8 @@ def _datasets(ex: Extracted, tree: ast.Module, imports, facts, where: Where) -> 
     named = facts.get("dataset.name")
     if named:
         refs.append(DatasetRef(named.value, named.line))
+    if not refs:  # no data loaded here: what the shipped weights were trained on, if named
+        refs = pretrained_on(tree)
     unique: dict[str, DatasetRef] = {}
     for ref in refs:
         unique.setdefault(re.sub(r"[\W_]+", "", ref.name.lower()), ref)

@@ -390,3 +390,36 @@ def dataset_calls(tree: ast.AST, imports: Imports) -> list[DatasetRef]:
                 base, _, config = spec.split(":")[0].partition("/")
                 refs.append(DatasetRef(base, node.lineno, config or None, split))
     return sorted(refs, key=lambda r: r.line)
+
+
+_WEIGHTS_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{1,40}")
+_NOT_A_DATASET = {"none", "random", "default", "true", "false", "auto", "pretrained", "scratch"}
+
+
+def pretrained_on(tree: ast.AST) -> list[DatasetRef]:
+    """The data a model's shipped weights were trained on, the Keras applications' way:
+    ``def ResNet50(weights='imagenet')`` or ``MusicTaggerCRNN(weights='msd')`` (a name, not a path)."""
+    refs: list[DatasetRef] = []
+    for node in all_nodes(tree):
+        values: list[tuple[Any, int]] = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = node.args
+            positional = args.posonlyargs + args.args
+            for arg, default in zip(
+                positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
+            ):
+                if arg.arg == "weights":
+                    values.append((const_value(default), node.lineno))
+            for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+                if arg.arg == "weights" and kw_default is not None:
+                    values.append((const_value(kw_default), node.lineno))
+        elif isinstance(node, ast.Call):
+            values += [(const_value(k.value), node.lineno) for k in node.keywords if k.arg == "weights"]
+        for value, line in values:
+            if (
+                isinstance(value, str)
+                and _WEIGHTS_NAME.fullmatch(value)
+                and value.lower() not in _NOT_A_DATASET
+            ):
+                refs.append(DatasetRef(value, line))
+    return sorted(refs, key=lambda r: r.line)

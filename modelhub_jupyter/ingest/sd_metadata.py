@@ -620,6 +620,9 @@ _WIDGET_NAMES: dict[str, list[str | None]] = {
 }  # fmt: skip
 
 Graph = dict[str, dict[str, Any]]
+#: Input key under which a custom node of a UI workflow keeps the weight-file names among its widgets.
+_WIDGET_FILES = "_widget_files"
+_WEIGHTS_FILE = re.compile(r"\.(safetensors|ckpt|pt|pth|bin|gguf|sft)$", re.IGNORECASE)
 
 
 class _OutOfSteps(Exception):
@@ -737,6 +740,10 @@ def workflow_to_api(workflow: dict[str, Any], warnings: list[str] | None = None)
             for name, value in zip(_WIDGET_NAMES.get(ntype, []), values, strict=False):
                 if name:
                     inputs[name] = value
+            if ntype not in _WIDGET_NAMES:  # a custom node: its widgets' names are unknown
+                files = [v for v in values[:64] if isinstance(v, str) and _WEIGHTS_FILE.search(v.strip())]
+                if files:
+                    inputs[_WIDGET_FILES] = tuple(files[:8])  # a tuple: never taken for a link
         slots = node.get("inputs")
         for slot in slots[:1000] if isinstance(slots, list) else []:
             link_id = _node_id(slot.get("link")) if isinstance(slot, dict) else None
@@ -938,6 +945,12 @@ def _model_chain(nodes: _Nodes, node: dict[str, Any]) -> tuple[str | None, list[
         if isinstance(inputs.get("lora_name"), str):
             loras.append(_file_stem(inputs["lora_name"]))
         name = next((_string(inputs.get(k)) for k in _MODEL_KEYS if _string(inputs.get(k))), None)
+        files = inputs.get(_WIDGET_FILES)
+        if not name and isinstance(files, tuple) and files:
+            if not _is_link(inputs.get("model"), nodes):  # a custom loader (SDParameterGenerator)
+                name = _string(files[0])
+            elif "lora" in nodes[str(link[0])]["class_type"].lower():  # a custom LoRA loader: a patch
+                loras.append(_file_stem(str(files[0])))
         if name:
             return name, loras
         link = inputs.get("model")
