@@ -980,3 +980,23 @@ def test_named_pretrained_weights_give_the_dataset_and_lm_trainers_a_transformer
     assert ex.provenance["architecture_type"].endswith(f":{line_of(dpo, 'from trl')}")
     plain = dpo.replace("from trl import DPOTrainer, ModelConfig", "from mylib import DPOTrainer")
     assert parse_python(plain, "scripts/other.py").get("architecture_type") != "transformer"
+
+
+def test_the_default_of_a_model_type_setting_names_the_family():
+    train = src(
+        """
+        import flax
+        from vit_jax import models
+
+
+        def train_and_evaluate(config, workdir):
+            model_cls = {'ViT': models.VisionTransformer,
+                         'Mixer': models.MlpMixer}[config.get('model_type', 'ViT')]
+            lr = config.get('learning_rate_unused', 'x')
+            return model_cls(num_classes=10, **config.model)
+        """
+    )
+    ex = parse_python(train, "vit/train.py")
+    assert ex.get("model_family") == "ViT"
+    assert ex.provenance["model_family"].endswith(f":{line_of(train, 'model_type')}")
+    assert ex.get("architecture_type") == "transformer"

@@ -291,6 +291,11 @@ class ValueCollector:
             for kw in node.keywords:
                 self.add(kw.arg, kw.value, kw.value.lineno, 4)
             return
+        if name == "get" and len(node.args) == 2:  # config.get('model_type', 'ViT'): the default model
+            key = const_value(node.args[0])
+            if isinstance(key, str) and key.lower() in MODEL_NAME_KEYS:
+                self.add(key, node.args[1], node.lineno, 6)
+            return
         optimizer = self.optimizer_name(node)
         if optimizer:
             self.facts.append(Fact("training_config.optimizer", optimizer, node.lineno, 5))
