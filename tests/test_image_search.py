@@ -145,6 +145,21 @@ def test_image_to_image_by_path_bytes_and_pil(clip_hub, folder):
         assert hits[0].evidence["channels"]["clip_image"]["score"] == pytest.approx(1.0, abs=1e-4)
 
 
+def test_more_like_an_indexed_image_uses_its_stored_vector(clip_hub, folder, monkeypatch):
+    hub, _ = clip_hub
+
+    def tower(*_args, **_kwargs):
+        raise AssertionError("the vision tower ran for an indexed image")
+
+    monkeypatch.setattr(hub.images.embedder, "embed_images", tower)
+    for like in (folder / "scene_2.png", (folder / "scene_2.png").read_bytes()):
+        hit = hub.search(like=like, kind="image", limit=1).hits[0]
+        assert hit.path == "scene_2.png"
+        assert hit.evidence["channels"]["clip_image"]["score"] == pytest.approx(1.0, abs=1e-4)
+    with pytest.raises(AssertionError, match="vision tower"):  # a picture not indexed needs the tower
+        hub.search(like=scene(99), kind="image", limit=1)
+
+
 def test_bad_like_images_are_one_line_errors(clip_hub, tmp_path):
     hub, _ = clip_hub
     with pytest.raises(BadInputError, match="no such image file"):

@@ -16,6 +16,7 @@ Dense search is exact: one float32 matrix per model, scanned with numpy (50k x 5
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -48,6 +49,7 @@ __all__ = ["EncodeJob", "ImageStore", "Images", "hamming", "image_hashes", "stat
 RRF_K = 60
 DEPTH = 100
 QUERY_CACHE = 256  # prompt-channel query vectors kept
+LIKE_HASH_LIMIT = 64 * 1024 * 1024  # a --like file up to this size is looked up among indexed files first
 DUPLICATE_BITS = 10  # phash Hamming distance (of 64) up to which two images are near-duplicates
 SCORE_KEYS = ("safety_assessment", "clip_score")  # keys this module adds (filtered here, not by the engine)
 CONCEPTS: dict[str, tuple[list[str], list[str]]] = {
@@ -217,6 +219,7 @@ class _Matrix:
     rows_of: dict[str, list[int]] = field(default_factory=dict)  # content hash -> document indices
     row_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     docs: list[Any] = field(default_factory=list)  # the engine's image documents the rows refer to
+    row_of: dict[str, int] | None = None  # content hash -> row (whole images; made on first use)
 
 
 def _background_default() -> bool:
@@ -792,6 +795,9 @@ class Images:
     def _like_vector(self, like: ImageInput, by_doc: dict[str, str]) -> np.ndarray:
         if isinstance(like, str | Path) and not Path(like).is_file():
             raise BadInputError(f"{like}: no such image file", path=str(like))
+        stored = self._stored_vector(like)
+        if stored is not None:  # an indexed image ("more like this"): its vector, no vision tower
+            return stored
         problems: list[str] = []
         vectors = self.embedder.embed_images([like], on_error=lambda _i, reason: problems.append(reason))
         if problems:
@@ -800,6 +806,24 @@ class Images:
             )
         vector: np.ndarray = vectors[0]
         return vector
+
+    def _stored_vector(self, like: ImageInput) -> np.ndarray | None:
+        """The current model's whole-image vector of ``like`` when its bytes are an indexed file's
+        (the catalog keys files by the sha256 of their bytes), else None."""
+        try:
+            if isinstance(like, bytes | bytearray):
+                data = bytes(like)
+            elif isinstance(like, str | Path) and Path(like).stat().st_size <= LIKE_HASH_LIMIT:
+                data = Path(like).read_bytes()
+            else:
+                return None
+        except OSError:
+            return None
+        whole = self._matrix(False)
+        if whole.row_of is None:
+            whole.row_of = {h: i for i, h in enumerate(whole.hashes)}
+        row = whole.row_of.get(hashlib.sha256(data).hexdigest())
+        return None if row is None else np.asarray(whole.matrix[row], dtype=np.float32)
 
     def _rank_dense(
         self,
