@@ -298,12 +298,13 @@ def test_static_assets_are_offline():
 
 def test_dashboard_tabs(hub, empty_hub, monkeypatch):
     dash = Dashboard(hub)
-    assert dash.titles == ("Search", "Ask", "Images", "Index", "Models")
+    assert dash.titles == ("Search", "Ask", "Images", "Index", "Models", "Compare")
     kinds = (SearchPanel, AskPanel, ImageGallery, IndexPanel)  # anywidget subclasses per instance: isinstance
-    assert len(dash.children) == 5
+    assert len(dash.children) == 6
     assert all(isinstance(c, k) for c, k in zip(dash.children, kinds, strict=False))
     assert all(isinstance(c, Panel) for c in dash.children[:4]) and dash.index_panel.status == "idle"
     assert isinstance(dash.models.panel, Panel) and dash.children[4] is dash.models  # panel + benchmark chart
+    assert isinstance(dash.compare_tab.panel, Panel) and dash.children[5] is dash.compare_tab  # + lineage chart
     bundle = dash._repr_mimebundle_()
     assert WIDGET_MIME in (bundle[0] if isinstance(bundle, tuple) else bundle)
     monkeypatch.setenv("MODELHUB_HOME", empty_hub.settings.home.as_posix())

@@ -10,6 +10,7 @@ import ipywidgets
 
 from ._frame import default_hub
 from .ask import AskingHub, AskPanel
+from .compare import CompareTab
 from .gallery import ImageGallery
 from .index_panel import IndexPanel
 from .models import ModelsTab
@@ -51,10 +52,12 @@ class Dashboard(ipywidgets.Tab):
             read_only = served() and not roots
         self.index_panel = IndexPanel(hub, read_only=read_only, allowed_roots=roots)
         self.models = ModelsTab(hub, read_only=read_only)
+        self.compare_tab = CompareTab(hub, read_only=read_only)
         super().__init__(
-            children=[self.search, self.ask_panel, self.gallery, self.index_panel, self.models], **kwargs
+            children=[self.search, self.ask_panel, self.gallery, self.index_panel, self.models, self.compare_tab],
+            **kwargs,
         )
-        self.titles = ("Search", "Ask", "Images", "Index", "Models")
+        self.titles = ("Search", "Ask", "Images", "Index", "Models", "Compare")
         self.add_class("mh-dashboard")
         self.index_panel.on_indexed(lambda _report: self._after_index())
         if not (self.index_panel.summary.get("documents")):
@@ -64,3 +67,4 @@ class Dashboard(ipywidgets.Tab):
         self.search.refresh()
         self.gallery.reload()
         self.ask_panel.refresh()
+        self.compare_tab.refresh()
