@@ -381,7 +381,6 @@ def test_models_panel_activates_rolls_back_and_benchmarks(registry_home):
     panel._thread.join(60)
     assert panel.active == {"text_embedding": "minilm:v1"} and panel.job["action"] == "rollback"
 
-    chart = panel.chart
     panel._handle_front({"event": "benchmark", "versions": ["minilm:v1", "minilm:v1"]})
     assert panel.status == "error" and "two different versions" in panel.message
     panel._handle_front({"event": "benchmark", "model_type": "text_embedding",
@@ -389,6 +388,7 @@ def test_models_panel_activates_rolls_back_and_benchmarks(registry_home):
     panel._thread.join(300)
     assert panel.status == "idle", panel.message
     assert [r["version"] for r in panel.bench["versions"]] == ["minilm:v1", "minilm:v1-int8"]
+    chart = panel.chart
     [bars] = chart.data
     assert list(bars.x) == ["recall@5", "mrr", "latency_p50_ms", "latency_p95_ms", "throughput_texts_per_s"]
     assert "change against minilm:v1" in chart.layout.title.text

@@ -30,6 +30,29 @@ EMPTY = (
 )
 
 
+def benchmark_figure(bench: dict[str, Any]) -> Any:
+    """A plotly FigureWidget: each metric of the second version as % change against the first (green: better)."""
+    import plotly.graph_objects as go
+
+    fig = go.FigureWidget(layout={"title": {"text": "Run a benchmark to compare two versions"}, "height": 340,
+                                  "margin": {"l": 50, "r": 20, "t": 50, "b": 40}})  # fmt: skip
+    fig.add_class("mh-models-chart")
+    change = bench.get("change") or []
+    if not change:
+        return fig
+    pct = change[0]["percent"]
+    metrics = [m for m in METRICS if pct.get(m) is not None]
+    better = [(-pct[m] if m in LOWER_IS_BETTER else pct[m]) for m in metrics]
+    fig.add_bar(
+        x=metrics, y=[pct[m] for m in metrics], name=f"{change[0]['version']} vs {change[0]['against']}",
+        marker_color=["#2e7d32" if b >= 0 else "#c62828" for b in better],
+        text=[f"{pct[m]:+.1f}%" for m in metrics], textposition="outside",
+    )  # fmt: skip
+    fig.layout.title.text = f"{change[0]['version']}: change against {change[0]['against']} (%)"
+    fig.layout.yaxis.title.text = "% change (green: better)"
+    return fig
+
+
 def grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``hub.models.list()`` rows as ``[{type, category, models: [...]}]``, sizes and sha256 ready to show."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -65,6 +88,7 @@ class ModelsPanel(Panel):
         self.read_only = read_only
         self._thread: threading.Thread | None = None
         self._chart: Any = None
+        self._chart_run: Any = None
         self.refresh()
 
     # -- public ---------------------------------------------------------------------------
@@ -100,23 +124,17 @@ class ModelsPanel(Panel):
         def run() -> None:
             self._loading(f"Benchmarking {' vs '.join(versions)}…")
             report = self.hub.models.benchmark(model_type, versions, queries=self.queries)
-            self.bench = report.to_dict()
-            self._draw_chart()
             self._ok()
+            self.bench = report.to_dict()
 
         return self._spawn(run)
 
     @property
     def chart(self) -> Any:
-        """The benchmark bar chart (plotly FigureWidget): each metric as % of the baseline version."""
-        if self._chart is None:
-            import plotly.graph_objects as go
-
-            self._chart = go.FigureWidget(layout={"title": {"text": "Run a benchmark to compare two versions"},
-                                                  "height": 340, "barmode": "group",
-                                                  "margin": {"l": 50, "r": 20, "t": 50, "b": 40}})  # fmt: skip
-            self._chart.add_class("mh-models-chart")
-            self._draw_chart()
+        """The last benchmark's bar chart (a plotly FigureWidget, made anew for each run)."""
+        run = self.bench.get("run_id")
+        if self._chart is None or self._chart_run != run:
+            self._chart, self._chart_run = benchmark_figure(self.bench), run
         return self._chart
 
     # -- front-end events -----------------------------------------------------------------
@@ -175,27 +193,6 @@ class ModelsPanel(Panel):
 
         return self._spawn(run)
 
-    def _draw_chart(self) -> None:
-        if self._chart is None:
-            return
-        rows, change = self.bench.get("versions") or [], self.bench.get("change") or []
-        with self._chart.batch_update():
-            self._chart.data = ()
-            if len(rows) < 2 or not change:
-                return
-            pct = change[0]["percent"]
-            metrics = [m for m in METRICS if pct.get(m) is not None]
-            better = [(-pct[m] if m in LOWER_IS_BETTER else pct[m]) for m in metrics]
-            self._chart.add_bar(
-                x=metrics, y=[pct[m] for m in metrics], name=f"{change[0]['version']} vs {change[0]['against']}",
-                marker_color=["#2e7d32" if b >= 0 else "#c62828" for b in better],
-                text=[f"{pct[m]:+.1f}%" for m in metrics], textposition="outside",
-            )  # fmt: skip
-            self._chart.layout.title.text = (
-                f"{change[0]['version']}: change against {change[0]['against']} (%)"
-            )
-            self._chart.layout.yaxis.title.text = "% change (green: better)"
-
 
 class ModelsTab(ipywidgets.VBox):
     """The dashboard's Models tab: the :class:`ModelsPanel` and, under it, its benchmark chart."""
@@ -204,6 +201,11 @@ class ModelsTab(ipywidgets.VBox):
         self.panel = ModelsPanel(hub, read_only=read_only)
         super().__init__(children=[self.panel, self.panel.chart], **kwargs)
         self.add_class("mh-models-tab")
+        self.panel.observe(lambda _change: self._show_chart(), names="bench")
+
+    def _show_chart(self) -> None:
+        """A finished benchmark: its chart replaces the previous one (a new widget, not edited traces)."""
+        self.children = (self.panel, self.panel.chart)
 
     def refresh(self) -> None:
         self.panel.refresh()
