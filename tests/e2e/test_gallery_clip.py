@@ -46,7 +46,7 @@ TRANSFER = """([name, bytes]) => {
 
 
 @pytest.fixture(scope="module")
-def clip_home(tmp_path_factory):
+def clip_home(tmp_path_factory, shared_embedder):
     """An indexed home (the test images, CLIP vectors by the tiny model) and the blur threshold that
     blurs exactly the tile with the highest nsfw score."""
     from modelhub_jupyter import Hub
@@ -55,7 +55,7 @@ def clip_home(tmp_path_factory):
     base = tmp_path_factory.mktemp("gallery-clip")
     folder = make_folder(base / "outputs")
     home = base / "home"
-    with Hub(home) as hub:
+    with Hub(home, embedder=shared_embedder) as hub:
         hub.images.embedder = ImageEmbedder.from_config(TINY_CLIP, "tiny-test")
         hub.images.background = False
         hub.index(folder, progress=False)
