@@ -1,13 +1,14 @@
 """Extraction accuracy, retrieval and index speed on the public development corpus (issue 12).
 
     .venv/bin/python benchmarks/bench_realworld.py --mirrors DIR [--out DIR] [--no-speed]
-                                                   [--repeat N] [--verbose]
+                                                   [--repeat N] [--verbose] [--speed-only [--profile FILE]]
 
 1. Materialises the corpus of ``benchmarks/realworld/manifest.yaml`` from the folder of git mirrors
    (``realworld/materialise.py``: blob ids checked, nothing from a repository executed) into
    ``--out`` (created, must be empty) or a temp dir.
 2. Indexes it with :class:`~modelhub_jupyter.Hub` into a fresh temp home and compares what
-   ``hub.show(file)`` holds with ``realworld/labels.yaml``. A label is right when the value for its
+   ``hub.show(file)`` holds with ``realworld/labels.yaml`` (a file in a part folder of a model folder,
+   such as a diffusers pipeline's ``unet/config.json``, on the folder's ``components.<part>``). A label is right when the value for its
    key is present and equal: numbers within a relative 1e-6 (integers exactly), prompts after
    case-folding and collapsing whitespace, other strings after case-folding and keeping letters and
    digits only; a list value is right if one element matches; ``any_of`` accepts any spelling
@@ -159,6 +160,16 @@ def get_field(metadata: dict[str, Any], field: str) -> Any:
 # ----------------------------------------------------------------------------- accuracy
 
 
+def component_of(metadata: dict[str, Any], shown: str, relpath: str) -> dict[str, Any]:
+    """A file in a part folder of a model folder (``unet/config.json`` of a diffusers pipeline) is
+    scored on what the folder's document holds for that part (``components.unet``), if anything."""
+    if shown == relpath or not relpath.startswith(shown + "/"):
+        return metadata
+    part = relpath[len(shown) + 1 :].split("/", 1)[0]
+    found = (metadata.get("components") or {}).get(part)
+    return found if isinstance(found, dict) and found else metadata
+
+
 def file_metadata(hub: Any, corpus: Path, relpath: str) -> tuple[dict[str, Any], str]:
     """The metadata the hub holds for a corpus file (or its model folder), and what was shown."""
     target = corpus / relpath
@@ -171,7 +182,8 @@ def file_metadata(hub: Any, corpus: Path, relpath: str) -> tuple[dict[str, Any],
             last_error = f"{type(exc).__name__}: {exc}"
             continue
         if view.metadata:
-            return view.metadata, str(candidate.relative_to(corpus))
+            shown = str(candidate.relative_to(corpus))
+            return component_of(view.metadata, shown, relpath), shown
         last_error = view.error or "no metadata"
     return {}, last_error
 
@@ -219,7 +231,8 @@ def score_parsed(
     for relpath, fields in labels.items():
         parts = relpath.split("/")
         candidates = ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
-        metadata = next((parsed[c] for c in candidates if parsed.get(c)), {})
+        shown = next((c for c in candidates if parsed.get(c)), None)
+        metadata = component_of(parsed[shown], shown, relpath) if shown else {}
         for field, label in fields.items():
             got = get_field(metadata, field) if metadata else None
             rows.append(
@@ -357,8 +370,10 @@ def _run_worker(name: str, corpus: Path) -> dict[str, Any]:
     return result
 
 
-def run_speed(corpus: Path, repeat: int) -> None:
+def run_speed(corpus: Path, repeat: int, code_only: bool = False) -> None:
     runs: dict[str, list[dict[str, Any]]] = {"ours-all": [], "ours-code": [], "langchain-code": []}
+    if code_only:
+        del runs["ours-all"]
     for _ in range(repeat):
         for name in runs:  # interleaved, so a busy spell of the machine hits each pipeline alike
             runs[name].append(_run_worker(name, corpus))
@@ -375,9 +390,21 @@ def run_speed(corpus: Path, repeat: int) -> None:
         )
     ratio = med["ours-code"]["files_per_s"] / med["langchain-code"]["files_per_s"]
     print(f"ours / langchain on code (files/s, imports included): {ratio:.2f}x  (goal of issue 12: >= 2x)")
-    errors = med["ours-all"].get("errors", 0)
+    errors = med.get("ours-all", {}).get("errors", 0)
     if errors:
         print(f"ours reported {errors} file error(s) on the whole corpus")
+
+
+def profile_ours(corpus: Path, out: Path) -> None:
+    """One cold 'ours (code)' run under cProfile in a fresh process; prints the top 15 by cumulative time."""
+    with tempfile.TemporaryDirectory(prefix="bench-realworld-") as tmp:
+        cmd = [sys.executable, "-m", "cProfile", "-o", str(out), __file__, "--worker", "ours-code"]
+        cmd += ["--corpus", str(corpus), "--home", str(Path(tmp) / "home")]
+        subprocess.run(cmd, capture_output=True, check=True)
+    import pstats
+
+    print(f"\ncProfile of one cold 'ours (code)' run ({out}), top 15 by cumulative time:")
+    pstats.Stats(str(out)).sort_stats("cumulative").print_stats(15)
 
 
 def _median(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -403,6 +430,12 @@ def main(argv: list[str] | None = None) -> int:
         help="field accuracy only, from the parsers in this process (no embedding, retrieval or speed)",
     )
     parser.add_argument("--repeat", type=int, default=1, help="cold runs of each pipeline (median)")
+    parser.add_argument(
+        "--speed-only", action="store_true", help="only the cold-index comparison (no accuracy or retrieval)"
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="also write a cProfile of one cold 'ours (code)' run here"
+    )
     parser.add_argument("--verbose", action="store_true", help="full values in misses; retrieval misses")
     parser.add_argument(
         "--worker", choices=["ours-all", "ours-code", "langchain-code"], help=argparse.SUPPRESS
@@ -432,6 +465,11 @@ def main(argv: list[str] | None = None) -> int:
             counts[e.group] += 1
         print("groups: " + ", ".join(f"{g} {n}" for g, n in sorted(counts.items())))
 
+        if args.speed_only:
+            run_speed(corpus, max(1, args.repeat), code_only=True)
+            if args.profile:
+                profile_ours(corpus, args.profile)
+            return 0
         if args.parse_only:
             rows = score_parsed(parse_corpus(corpus), load_labels(args.labels), groups)
             print_accuracy(rows, args.verbose)

@@ -30,6 +30,7 @@ from .ingest.relationships import derive_relationships
 from .ingest.scanner import ScanOptions, scan
 from .results import IndexReport
 from .store import Catalog, DocRow, FileRow, VectorStore
+from .store import vectors as vector_kinds
 
 #: Bump when parsers or chunking change what an unchanged file yields: files indexed under another
 #: revision (or other schema versions) are parsed again at the next run, not skipped as unchanged.
@@ -113,7 +114,8 @@ class Indexer:
             self.vectors.reset()
             self.catalog.mark_all_unsynced()
             self.catalog.clear_tombstones([i for i, _ in self.catalog.tombstones()])
-            pushed = self._reconcile()
+            pushed = self._reconcile(force=True)
+            vector_kinds.clear_deferred(self.catalog)
             self.synced_generation = self.catalog.generation()
         return {"documents": pushed, **{k: self.vectors.count(k) for k in ("code", "image", "model")}}
 
@@ -346,11 +348,19 @@ class Indexer:
         vectors.update(new)
         return vectors, new
 
-    def _push(self, items: list[tuple[Any, np.ndarray]]) -> None:
+    def _push(self, items: list[tuple[Any, np.ndarray]], force: bool = False) -> None:
+        """Vectors to the vector store; a small kind's stay in the catalog only (unless ``force``),
+        where dense search reads them (see :func:`~.store.vectors.defer_kind`)."""
         by_kind: dict[str, list[tuple[Any, np.ndarray]]] = defaultdict(list)
         for doc, vec in items:
             by_kind[doc.kind].append((doc, vec))
+        counts = {} if force else self.catalog.document_counts()
+        if not force:
+            vector_kinds.fill_deferred(self.catalog, self.vectors, counts)
         for kind, pairs in by_kind.items():
+            ids = [d.id for d, _ in pairs]
+            if not force and vector_kinds.defer_kind(self.catalog, self.vectors, kind, ids, counts):
+                continue
             self.vectors.upsert(
                 kind,
                 [d.id for d, _ in pairs],
@@ -365,12 +375,14 @@ class Indexer:
         for doc_id, kind in stones:
             by_kind[kind].append(doc_id)
         for kind, ids in by_kind.items():
-            self.vectors.delete(kind, ids)
+            if not vector_kinds.is_deferred(self.catalog, kind):  # else dropped and refilled when it grows
+                self.vectors.delete(kind, ids)
         self.catalog.clear_tombstones([i for i, _ in stones])
 
-    def _reconcile(self) -> int:
+    def _reconcile(self, force: bool = False) -> int:
         """Finish what a killed run left: push unsynced documents, apply deletions."""
         self._apply_tombstones()
+        vector_kinds.fill_deferred(self.catalog, self.vectors)
         pushed = 0
         while rows := self.catalog.unsynced():
             texts = {r.text_hash or text_hash(r.content or ""): r.content or "" for r in rows}
@@ -378,7 +390,7 @@ class Indexer:
             if new:
                 with self.catalog.transaction():
                     self.catalog.cache_vectors(self.embedder.name, new)
-            self._push([(r, vectors[r.text_hash or text_hash(r.content or "")]) for r in rows])
+            self._push([(r, vectors[r.text_hash or text_hash(r.content or "")]) for r in rows], force)
             pushed += len(rows)
         return pushed
 

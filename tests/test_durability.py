@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from modelhub_jupyter import Hub
+from modelhub_jupyter.store import vectors as vector_kinds
 
 from .conftest import write
 
@@ -73,6 +74,12 @@ def _consistent(hub: Hub, n_files: int) -> None:
     ids = [d.id for d in docs]
     assert len(ids) == len(set(ids))
     assert len({d.file_path for d in docs}) == n_files
+    assert not hub.catalog.unsynced(1)
+    if vector_kinds.is_deferred(hub.catalog, "code"):  # small and local: dense search reads the catalog's
+        assert hub.catalog.cached_vectors(hub.embedder.name, [d.text_hash for d in docs]).keys() == {
+            d.text_hash for d in docs
+        }
+        return
     vector_ids = hub.vectors.collection("code").get(include=[])["ids"]
     assert Counter(vector_ids) == Counter(d.id for d in docs if d.kind == "code")
 

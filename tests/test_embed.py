@@ -14,6 +14,7 @@ import yaml
 from modelhub_jupyter import Hub
 from modelhub_jupyter.config import Settings, default_embed_backend
 from modelhub_jupyter.embed import onnx_model
+from modelhub_jupyter.embed import text as text_module
 from modelhub_jupyter.embed.text import TextEmbedder, resolve_precision
 
 GOLD = Path(__file__).resolve().parents[1] / "benchmarks" / "gold" / "example_queries.yaml"
@@ -86,6 +87,36 @@ def test_onnx_copy_gives_the_vectors_of_sentence_transformers(onnx_cache, indexe
     manifest = (onnx.onnx_folder / "manifest.json").read_text()
     weights = Path(reference.model_ref) / "model.safetensors"
     assert hashlib.sha256(weights.read_bytes()).hexdigest() in manifest
+
+
+def test_an_index_run_embeds_through_the_copy_with_the_vectors_queries_are_compared_with(
+    onnx_cache, indexed, monkeypatch
+):
+    """Index runs (many texts) go through the ONNX copy on all cores; their vectors are those of
+    sentence-transformers, so stored documents and query vectors stay comparable."""
+    cache, reference = onnx_cache
+    monkeypatch.setenv("MODELHUB_CACHE_DIR", str(cache))
+    monkeypatch.setattr(text_module, "amx_is_present", lambda: False)
+    hub, _ = indexed
+    docs = [d.content for d in hub.catalog.documents(kind="code")][:40]
+    docs = docs + ["x = 1", "def f():\n    return 2", docs[0] * 6]  # short ones and one past 256 tokens
+    auto = TextEmbedder()
+    assert auto._wants_onnx(few=False)
+    got = auto.embed(docs)
+    assert auto._model is None  # neither torch nor sentence-transformers loaded
+    want = reference.embed(docs)
+    assert got.shape == want.shape
+    assert (got * want).sum(axis=1).min() >= 0.999
+    # a shorter reading budget cuts the same way on both paths ([CLS] text [SEP])
+    monkeypatch.setattr(reference, "max_tokens", 64)
+    cut = TextEmbedder(max_tokens=64).embed(docs)
+    assert (cut * reference.embed(docs)).sum(axis=1).min() >= 0.999
+    assert (cut * got).sum(axis=1).min() < 0.99  # and it did cut: long documents read less
+    # where bf16 torch has AMX units, a batch goes to sentence-transformers instead
+    monkeypatch.setattr(text_module, "amx_is_present", lambda: True)
+    assert not TextEmbedder(precision="bf16")._wants_onnx(few=False)
+    assert TextEmbedder(precision="bf16")._wants_onnx(few=True)
+    assert not TextEmbedder(backend="torch")._wants_onnx(few=True)
 
 
 def test_searches_find_the_same_with_either_embedder(onnx_cache, indexed, monkeypatch):

@@ -40,6 +40,8 @@ FORMAT = 1
 #: The least cosine between the ONNX copy's vector and sentence-transformers' for a probe text.
 MIN_COSINE = 0.9999
 MODEL_FILE = "model.onnx"
+#: Padded tokens per batch of :meth:`OnnxEncoder.encode_many` (64 short texts or 16 of 256 tokens).
+BATCH_TOKENS = 4096
 #: Texts an export is checked on: code, prose, identifiers, unicode, one past the token limit.
 PROBES = [
     "learning rate warmup scheduler",
@@ -245,6 +247,10 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        if (
+            threads != 1
+        ):  # idle workers sleep instead of spinning: on a busy machine spinning steals the cores
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
         )
@@ -253,10 +259,46 @@ class OnnxEncoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One padded batch through the graph; rows normalised to unit length."""
-        encodings = self.tokenizer.encode_batch(texts)
+        return self._run(self.tokenizer.encode_batch(texts))
+
+    def encode_many(
+        self,
+        texts: list[str],
+        *,
+        max_rows: int = 64,
+        max_tokens: int = BATCH_TOKENS,
+        max_length: int | None = None,
+    ) -> np.ndarray:
+        """Any number of texts, tokenized once, sorted by token count and run in batches of similar
+        length (at most ``max_rows`` rows and ``max_tokens`` padded tokens), so that little is
+        padding; rows come back in the callers' order. ``max_length`` (below the model's): texts
+        are cut to that many tokens, as sentence-transformers cuts them (``[CLS]`` text ``[SEP]``)."""
+        encodings: list[Any] = self.tokenizer.encode_batch(texts)
+        if max_length is not None and max_length < self.max_length:
+            encodings = [
+                _Cut(e.ids[: max_length - 1] + e.ids[-1:]) if len(e.ids) > max_length else e
+                for e in encodings
+            ]
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        start = 0
+        while start < len(order):
+            width = max(1, len(encodings[order[start]].ids))
+            end = start + 1
+            while end < len(order) and end - start < max_rows:
+                width = max(width, len(encodings[order[end]].ids))
+                if (end - start + 1) * width > max_tokens:
+                    break
+                end += 1
+            rows = order[start:end]
+            out[rows] = self._run([encodings[i] for i in rows])
+            start = end
+        return out
+
+    def _run(self, encodings: list[Any]) -> np.ndarray:
         width = max((len(e.ids) for e in encodings), default=0)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
         for row, enc in enumerate(encodings):
             ids[row, : len(enc.ids)] = enc.ids
             mask[row, : len(enc.ids)] = 1
@@ -265,3 +307,12 @@ class OnnxEncoder:
         out = np.asarray(out, dtype=np.float32)
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
+
+
+class _Cut:
+    """An encoding cut to fewer tokens (only ``ids`` is read)."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids

@@ -1,9 +1,11 @@
-"""Text embeddings with sentence-transformers (offline MiniLM by default), queries through ONNX.
+"""Text embeddings: one model (offline MiniLM by default), run through its ONNX copy where there is one.
 
-Index runs embed with sentence-transformers (torch). A query (a few texts) is embedded by the
-same model's ONNX copy (:mod:`.onnx`) when one has been exported here, so that a fresh process
-answers without importing torch; ``MODELHUB_EMBED_BACKEND`` picks ``auto`` (that), ``onnx``
-(everything through ONNX) or ``torch`` (never ONNX).
+The model is a sentence-transformers folder. The first time it is loaded here, :mod:`.onnx_model`
+exports it to ONNX (checked to give the same vectors); after that both queries and index runs
+embed through that copy with onnxruntime, so neither imports torch. ``MODELHUB_EMBED_BACKEND``
+picks ``auto`` (the copy when there is one; sentence-transformers for an index run on CPUs with
+AMX, where bfloat16 torch is faster), ``onnx`` (always the copy, made first if need be) or
+``torch`` (never the copy).
 """
 
 from __future__ import annotations
@@ -60,6 +62,15 @@ def bf16_is_fast() -> bool:
     return bool(re.search(r"\b(amx_bf16|avx512_bf16)\b", flags))
 
 
+def amx_is_present() -> bool:
+    """Whether this CPU has AMX tiles (bfloat16 matrix units), where bf16 torch beats fp32 onnxruntime."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    return bool(re.search(r"\bamx_bf16\b", flags))
+
+
 def resolve_precision(precision: str) -> str:
     """``auto`` -> ``bf16`` where the CPU has bfloat16 units, else ``fp32``."""
     if precision not in ("auto", "fp32", "bf16"):
@@ -69,6 +80,9 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
+#: Tokens of a document (a batch) that the embedder reads: MiniLM was trained on 128-token texts
+#: and reads at most 256; ``MODELHUB_EMBED_MAX_TOKENS`` changes it. Queries are read up to 256.
+DOC_MAX_TOKENS = 256
 FEW = 4  # a query or two: one thread is as fast, and does not stall when another process holds a core
 
 
@@ -165,17 +179,18 @@ def prewarm(model: str | None = None, backend: str | None = None) -> threading.T
 class TextEmbedder:
     """A sentence-transformers model, loaded on first use, giving L2-normalised float32 vectors.
 
-    ``precision="auto"`` runs the model in bfloat16 on CPUs with bfloat16 units (AMX,
+    ``backend`` (default ``$MODELHUB_EMBED_BACKEND`` or ``auto``): with ``auto`` every call runs
+    through the model's ONNX copy when this machine has one (:mod:`.onnx_model`; made the first
+    time sentence-transformers loads the model here): a query (at most :data:`FEW` texts) on one
+    thread, so that a fresh process answers without importing torch, and a batch (an index run)
+    on all cores, sorted by token count so that little of it is padding. On CPUs with AMX a
+    batch goes to sentence-transformers in bfloat16 instead, which is faster there. ``onnx``
+    sends every call through the copy, ``torch`` none. The copy is checked to give the same
+    vectors (cosine >= 0.9999), and the name (which keys stored vectors) is the model's either way.
+
+    ``precision="auto"`` runs the torch model in bfloat16 on CPUs with bfloat16 units (AMX,
     AVX512-BF16), where it is about 3x faster than fp32; the vectors are normalised again in
     fp32 and agree with fp32 ones to a cosine of 0.9999 (``tests/test_embed.py`` pins that).
-
-    ``backend`` (default ``$MODELHUB_EMBED_BACKEND`` or ``auto``): with ``auto``, a call with at
-    most :data:`FEW` texts (a query) runs through the model's ONNX copy when this machine has
-    one (:mod:`.onnx_model`; made the first time sentence-transformers loads the model here),
-    so a fresh process needs neither torch nor sentence-transformers for a search; longer calls
-    (index runs) use sentence-transformers. ``onnx`` sends every call through the copy,
-    ``torch`` none. The copy is checked to give the same vectors (cosine >= 0.9999), and the
-    name (which keys stored vectors) is the model's either way.
     """
 
     def __init__(
@@ -186,6 +201,7 @@ class TextEmbedder:
         device: str = "cpu",
         precision: str = "auto",
         backend: str | None = None,
+        max_tokens: int | None = None,
     ) -> None:
         self.model_ref = model or default_text_model()
         self.name = _slug(self.model_ref)
@@ -193,8 +209,10 @@ class TextEmbedder:
         self.device = device
         self.precision = resolve_precision(precision)
         self.backend = check_backend(backend or default_embed_backend())
+        self.max_tokens = int(max_tokens or os.environ.get("MODELHUB_EMBED_MAX_TOKENS") or DOC_MAX_TOKENS)
         self._model: Any = None
         self._dim: int | None = None
+        self._seq_length = 256  # the model's own limit, read when it loads
         self._onnx_folder: Path | None | bool = False  # False: not looked up yet
         self._onnx: onnx_model.OnnxEncoder | None = None
         self._trim = _release_memory()
@@ -216,16 +234,28 @@ class TextEmbedder:
         """Threads of the ONNX session: one for queries (``auto``), all cores (0) when it embeds batches."""
         return 1 if self.backend == "auto" else 0
 
-    def _encoder(self) -> onnx_model.OnnxEncoder | None:
-        """The ONNX copy, opened on first use; None when there is none (yet) or it is not wanted."""
+    def _encoder(self, batch: bool = False) -> onnx_model.OnnxEncoder | None:
+        """The ONNX copy, opened on first use; None when there is none (yet) or it is not wanted.
+
+        ``batch``: the session for many texts, on all cores (a query's runs on :attr:`onnx_threads`).
+        """
         if self.backend == "torch":
             return None
+        if batch and self.onnx_threads != 0:
+            folder = self.onnx_folder
+            return _shared_encoder(folder, 0) if folder is not None and onnx_model.available(folder) else None
         if self._onnx is None:
             folder = self.onnx_folder
             if onnx_model.available(folder):
                 assert folder is not None
                 self._onnx = _shared_encoder(folder, self.onnx_threads)
         return self._onnx
+
+    def _wants_onnx(self, few: bool) -> bool:
+        """Whether a call with a few texts (a query) or many goes to the ONNX copy first."""
+        if self.backend != "auto":
+            return self.backend == "onnx"
+        return few or not (self.precision == "bf16" and amx_is_present())
 
     @property
     def active_backend(self) -> str:
@@ -252,6 +282,7 @@ class TextEmbedder:
             except Exception as err:  # noqa: BLE001 - surfaced as one line
                 raise RuntimeError(f"cannot load embedding model {self.model_ref!r}: {err}") from None
             self._model.max_seq_length = min(self._model.max_seq_length or 256, 256)
+            self._seq_length = int(self._model.max_seq_length)
             folder = self.onnx_folder
             if self.backend != "torch" and folder is not None and not onnx_model.available(folder):
                 onnx_model.export(self._model, self.model_ref, folder)  # once per machine, from fp32
@@ -279,16 +310,18 @@ class TextEmbedder:
         """Embed ``texts`` in batches; rows are unit length."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.backend == "onnx" or (self.backend == "auto" and len(texts) <= FEW):
-            vectors = self._embed_onnx(texts)
+        few = len(texts) <= FEW
+        if self._wants_onnx(few):
+            vectors = self._embed_onnx(texts, batch=not few)
             if vectors is not None:
                 return vectors
         model = self._load()
-        if self.backend == "onnx":  # loading the model has just exported the copy
-            vectors = self._embed_onnx(texts)
+        if self._wants_onnx(few):  # loading the model has just exported the copy (once per machine)
+            vectors = self._embed_onnx(texts, batch=not few)
             if vectors is not None:
                 return vectors
-        with self._lock, _threads(1 if len(texts) <= FEW else None):
+        with self._lock, _threads(1 if few else None):
+            model.max_seq_length = self._seq_length if few else min(self._seq_length, self.max_tokens)
             vectors = model.encode(
                 texts,
                 batch_size=self.batch_size,
@@ -302,19 +335,18 @@ class TextEmbedder:
         self._trim()
         return vectors
 
-    def _embed_onnx(self, texts: list[str]) -> np.ndarray | None:
+    def _embed_onnx(self, texts: list[str], batch: bool = False) -> np.ndarray | None:
         """``texts`` through the ONNX copy, or None (no copy, or it failed: then it is not used again)."""
-        encoder = self._encoder()
+        encoder = self._encoder(batch)
         if encoder is None:
             return None
         try:
-            # Sorted by length so that a batch pads little; rows go back to the callers' order.
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-            out = np.empty((len(texts), encoder.dim), dtype=np.float32)
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                out[rows] = encoder.encode([texts[i] for i in rows])
-            return out
+            # Sorted by token count so that a batch pads little; rows go back to the callers' order.
+            return encoder.encode_many(
+                texts,
+                max_rows=64 if batch else self.batch_size,
+                max_length=self.max_tokens if batch else None,
+            )
         except Exception as err:  # noqa: BLE001 - sentence-transformers answers instead
             log.debug("modelhub: ONNX embedding failed, using sentence-transformers: %s", err)
             self.backend = "torch"
