@@ -281,6 +281,8 @@ def test_cli_like_dedupe_status_and_reembed(plain_hub, folder):
     assert out.returncode == 0, out.stderr
     hits = json.loads(out.stdout)
     assert [h["metadata"].get("duplicate_count") for h in hits if h["path"] == "castle.png"] == [4]
+    status = [line for line in cli("status").stdout.splitlines() if line.startswith("images")]
+    assert len(status) == 1 and f"{GOOD} images; no CLIP vectors: CLIP weights" in status[0], status
     out = cli("reembed", "--kind", "image")
     assert out.returncode != 0 and "not on this machine" in out.stderr and "Traceback" not in out.stderr
     out = cli("search", "--like", str(folder / "nope.png"), "--kind", "image")
