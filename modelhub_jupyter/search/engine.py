@@ -14,7 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -229,7 +229,7 @@ class SearchEngine:
             words = relevance.query_words(text)
             for hit in hits:
                 found = evidence.get(hit.id) or relevance.Evidence()
-                found.matched = relevance.matched(words, tokenize(_keyword_text(self._doc(hit.id))))
+                found.matched = relevance.matched(words, _tokens(_keyword_text(self._doc(hit.id))))
                 hit.evidence = found.to_dict(len(words))
                 hit.relevance = relevance.scale(fused.get(hit.id, 0.0), best)
             # without the dense channel (keyword-only, or the model still loading) closeness in
@@ -288,7 +288,12 @@ class SearchEngine:
                 groups.setdefault(phrase, []).append(clause)
 
         def matches_any(extra: list[filters.Clause]) -> bool:
-            return any(self._matching(k, clauses + extra) for k in kinds)
+            for kind in kinds:
+                index = self._index(kind)
+                allowed = self._allowed(index, clauses + extra)
+                if index.docs and (allowed is None or allowed.any()):
+                    return True
+            return False
 
         kept: list[filters.Clause] = []
         kept_phrases: list[str] = []  # one per kept clause
@@ -507,6 +512,12 @@ def _collect_keys(node: object, prefix: str, out: set[str]) -> None:
         for item in node[:50]:
             if isinstance(item, dict):
                 _collect_keys(item, prefix, out)
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> frozenset[str]:
+    """The keyword tokens of a document's text (asked again for the same hits page after page)."""
+    return frozenset(tokenize(text))
 
 
 def _keyword_text(doc: DocRow) -> str:
