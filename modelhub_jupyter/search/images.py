@@ -410,7 +410,7 @@ class Images:
         problem = self.embedder.problem
         if problem:
             raise BadInputError(problem)
-        return self.update(progress=progress, regions=regions)
+        return self.update(progress=progress, regions=regions, background=False)  # an explicit command waits
 
     def _by_hash(self, images: list[ImageRow]) -> dict[str, str]:
         return {r.content_hash: r.file_path for r in images}
