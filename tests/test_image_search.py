@@ -79,6 +79,7 @@ def folder(tmp_path_factory) -> Path:
 def clip_hub(tmp_path_factory, folder, shared_embedder):
     hub = Hub(tmp_path_factory.mktemp("home-clip"), embedder=shared_embedder)
     hub.images.embedder = ImageEmbedder.from_config(TINY_CLIP, "tiny-test")
+    hub.images.background = False
     report = hub.index(folder, progress=False)
     yield hub, report
     hub.close()
@@ -88,6 +89,7 @@ def clip_hub(tmp_path_factory, folder, shared_embedder):
 def plain_hub(tmp_path_factory, folder, shared_embedder):
     hub = Hub(tmp_path_factory.mktemp("home-plain"), embedder=shared_embedder)
     hub.images.embedder = ImageEmbedder(cache_dir=str(tmp_path_factory.mktemp("no-weights")))
+    hub.images.background = False
     report = hub.index(folder, progress=False)
     yield hub, report
     hub.close()
@@ -392,6 +394,9 @@ def test_invokeai_dream_chunk_is_read(tmp_path):
 
 # ----------------------------------------------------------------------------- background encoding
 def test_background_encoding_lets_prompt_search_work_first(tmp_path_factory, folder, shared_embedder):
+    from modelhub_jupyter.search.images import _background_default
+
+    assert _background_default() is False  # no running kernel here (a CLI run would exit mid-encoding)
     hub = Hub(tmp_path_factory.mktemp("home-bg"), embedder=shared_embedder)
     try:
         hub.images.embedder = ImageEmbedder.from_config(TINY_CLIP, "tiny-test")

@@ -226,7 +226,12 @@ def _background_default() -> bool:
     raw = os.environ.get("MODELHUB_IMAGES_BACKGROUND", "").strip().lower()
     if raw:
         return raw not in ("0", "false", "no", "off")
-    return "ipykernel" in sys.modules  # a kernel lives on after the index call; a CLI run does not
+    # a running kernel lives on after the index call (a CLI run does not): on there
+    app = getattr(sys.modules.get("ipykernel.kernelapp"), "IPKernelApp", None)
+    try:
+        return bool(app is not None and app.initialized())
+    except Exception:  # noqa: BLE001 - an ipykernel without the classmethod: stay in the foreground
+        return False
 
 
 @dataclass
