@@ -322,7 +322,11 @@ def _dense_ready(hub: Any) -> bool:
         from ..embed import text
 
         folder = embedder.onnx_folder
-        if embedder.backend != "torch" and text._ENCODERS.get((folder, embedder.onnx_threads)) is not None:
+        # the ONNX copy opened for a query or for an index run's batches: a query session of an
+        # open copy starts in a moment (the index run of this kernel has just used it)
+        if embedder.backend != "torch" and any(
+            key[0] == folder and encoder is not None for key, encoder in list(text._ENCODERS.items())
+        ):
             return True
     except Exception:  # noqa: BLE001 - a test double or another embedder: treat as ready
         return not hasattr(embedder, "_model")
