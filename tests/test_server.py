@@ -32,6 +32,11 @@ GET_ROUTES = [
     "/modelhub/api/runs",
     "/modelhub/api/index",
     "/modelhub/metrics",
+    "/modelhub/api/notebooks/templates",
+    "/modelhub/api/ask?q=which+models+use+AdamW",
+    "/modelhub/api/models",
+    "/modelhub/api/models/x",
+    "/modelhub/api/compare?name=a&name=b",
 ]
 
 
@@ -84,8 +89,9 @@ def test_every_route_requires_authentication(server):
             status, headers, body = client.call(path, token=token)
             assert status in (401, 403), (path, token, status)
             assert b"Traceback" not in body and b"catalog" not in body
-    status, _, _ = client.call("/modelhub/api/index", token=None, method="POST", body=b"{}")
-    assert status in (401, 403)
+    for path in ("/modelhub/api/index", "/modelhub/api/notebooks"):
+        status, _, _ = client.call(path, token=None, method="POST", body=b'{"template": "model_analysis"}')
+        assert status in (401, 403), path
 
 
 def test_search_answers_the_cli_contract(server):
@@ -182,3 +188,77 @@ def test_an_index_run_from_the_server(server):
     assert job["state"] == "done", job
     report = job["reports"][0]
     assert report["files_seen"] > 0 and not report["errors"]
+
+
+def test_notebook_templates_and_writing_one_into_the_server_root(server):
+    import nbformat
+
+    client, hub, workspace = server
+    templates = {t["name"]: t for t in client.json("/modelhub/api/notebooks/templates")}
+    assert {"model_analysis", "compare_models", "train_model"} <= set(templates)
+    spec = {p["name"]: p for p in templates["model_analysis"]["parameters"]}
+    assert set(spec) == {"model"} and spec["model"]["required"] and spec["model"]["default"] == ""
+    train = {p["name"]: p for p in templates["train_model"]["parameters"]}
+    assert train["epochs"] == {**train["epochs"], "type": "int", "default": 20}
+
+    post = {"template": "model_analysis", "params": {"model": "transformer_v2"}}
+    written = [client.json("/modelhub/api/notebooks", status=201, method="POST", body=json.dumps(post).encode())
+               for _ in range(2)]  # fmt: skip
+    assert [w["path"] for w in written] == ["model_analysis.ipynb", "model_analysis-1.ipynb"]
+    target = workspace.parent / written[0]["path"]
+    try:
+        nb = nbformat.read(target, as_version=4)
+        nbformat.validate(nb)
+        assert nb.metadata["modelhub"]["status"] == "written"  # written, not executed
+        injected = "".join(c.source for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+        assert 'model = "transformer_v2"' in injected and "snapshot_json" in injected
+        assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    finally:
+        for w in written:
+            (workspace.parent / w["path"]).unlink(missing_ok=True)
+
+    def error(body: object, status: int, code: str) -> str:
+        reply = client.json(
+            "/modelhub/api/notebooks", status=status, method="POST", body=json.dumps(body).encode()
+        )
+        assert reply["error"] == code and "\n" not in reply["message"], reply
+        return reply["message"]
+
+    assert "model_analysis" in error({"template": "nope"}, 404, "not_found")
+    assert "required" in error({"template": "model_analysis", "params": {}}, 422, "bad_input")
+    assert "unknown parameter" in error(
+        {"template": "model_analysis", "params": {"rm": "-rf"}}, 422, "bad_input"
+    )
+    error({"template": "model_analysis", "params": {"model": "x"}, "folder": "../.."}, 404, "not_found")
+    error({"template": "model_analysis", "params": {"model": "x"}, "folder": "/etc"}, 422, "bad_input")
+    error({"template": "train_model", "params": {"epochs": "many"}}, 422, "bad_input")
+    assert not list(workspace.parent.glob("*.ipynb"))
+
+
+def test_ask_models_and_compare_routes(server):
+    client, hub, _ = server
+    question = "Which models use AdamW, and with what learning rate?"
+    answer = client.json("/modelhub/api/ask?" + urllib.parse.urlencode({"q": question}))
+    assert answer["mode"] == "catalog" and answer["citations"], answer
+    assert all(c["path"] and not Path(c["path"]).is_absolute() for c in answer["citations"])
+    assert "AdamW" in answer["answer"] or "adamw" in answer["answer"].lower()
+    assert client.json("/modelhub/api/ask?q=x&llm=openai:gpt-4o", status=400)["error"] == "bad_query"
+    assert client.json("/modelhub/api/ask?q=", status=400)["error"] == "bad_query"
+
+    models = client.json("/modelhub/api/models")
+    assert models == json.loads(json.dumps(hub.models.list(), default=str))
+    if models:
+        shown = client.json("/modelhub/api/models/" + urllib.parse.quote(models[0]["name"], safe=""))
+        assert shown["name"] == models[0]["name"] and "versions" in shown
+    assert client.json("/modelhub/api/models/no-such-model", status=404)["error"] == "not_found"
+
+    assert "transformer_v1" in client.json("/modelhub/api/compare")["suggestions"]
+    pair = [("name", "transformer_v1"), ("name", "transformer_v2")]
+    compared = client.json("/modelhub/api/compare?" + urllib.parse.urlencode(pair))
+    assert compared == json.loads(hub.compare(["transformer_v1", "transformer_v2"]).to_json())
+    assert compared["differing"]
+    page = client.json("/modelhub/api/compare?" + urllib.parse.urlencode([*pair, ("format", "html")]))
+    assert "<table" in page["html"] and "<script" not in page["html"] and len(page["labels"]) == 2
+    assert (
+        client.json("/modelhub/api/compare?name=no-such-model&name=other", status=404)["error"] == "not_found"
+    )

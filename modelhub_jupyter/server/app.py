@@ -7,6 +7,7 @@ from traitlets import Unicode
 
 from .handlers import HANDLERS
 from .state import ServerState
+from .views import VIEW_HANDLERS
 
 
 class ModelHubServer(ExtensionApp):
@@ -28,3 +29,4 @@ class ModelHubServer(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(HANDLERS)
+        self.handlers.extend(VIEW_HANDLERS)
