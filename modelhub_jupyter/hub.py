@@ -32,9 +32,10 @@ from .vocabulary import CHUNK_KEYS, SEARCH_KINDS
 
 if TYPE_CHECKING:
     from .answer.templates import Prompts
-    from .registry import Registry
     from .compare.models import Comparison
+    from .favorites import Favorites
     from .notebooks import NotebookRun
+    from .registry import Registry
     from .search.images import Images
 
 log = logging.getLogger(__name__)
@@ -586,6 +587,13 @@ class Hub:
         from .answer.templates import Prompts
 
         return Prompts(self)
+
+    @property
+    def favorites(self) -> Favorites:
+        """Starred searches and questions of the current user: list, add, remove, run."""
+        from .favorites import Favorites
+
+        return Favorites(self)
 
     @property
     def models(self) -> Registry:

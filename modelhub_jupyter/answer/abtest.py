@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -130,8 +131,10 @@ def run_ab(
     llm: Any = "none",
     from_catalog: bool = True,
     timeout: float = 120.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ABResult:
-    """Ask every question with ``a`` and with ``b`` (alternating which goes first), score, compare, store."""
+    """Ask every question with ``a`` and with ``b`` (alternating which goes first), score, compare, store;
+    ``progress(done, total)`` after each question."""
     from ..analytics import current_user
     from .ask import ask
     from .llm import chat_model, model_name
@@ -158,6 +161,8 @@ def run_ab(
             rows.append(
                 {"id": q.id, "question": q.question, "a": scores["a"].to_dict(), "b": scores["b"].to_dict()}
             )
+            if progress is not None:
+                progress(len(rows), len(questions))
     except KeyboardInterrupt:
         interrupted = True
     result = summarise(prompts.name, a.label, b.label, llm_name, rows, from_catalog)

@@ -9,11 +9,12 @@ activated. Answers report the version they were phrased with (``answer@3``).
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import html
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,6 +182,7 @@ class Prompts:
     def __init__(self, hub: Hub, name: str = prompt.NAME) -> None:
         self.hub = hub
         self.name = name
+        self._retrieved: dict[tuple[Any, ...], tuple[str, Any, list[dict[str, Any]]]] = {}
 
     @property
     def catalog(self) -> Catalog:
@@ -234,20 +236,67 @@ class Prompts:
     ) -> RenderedPrompt:
         """The messages ``version`` (default: the active one) gives the language model for ``question``,
         with the passages retrieval picks for it; nothing is asked."""
+        return self._render(self.show(version), question, kind, where)
+
+    def draft(self, system: str, user: str, *, parent: int | None = None) -> PromptTemplate:
+        """Unsaved template text as a template (``answer@draft``-like label ``answer@0``), for previews."""
+        return PromptTemplate(self.name, 0, str(system), str(user), note="draft", parent=parent)
+
+    def lint(self, system: str, user: str) -> builtins.list[str]:
+        """Warnings for a template that can be rendered but should not be saved as it is (it drops the
+        question or the passages); a syntax error or an unknown variable raises a one-line error."""
+        try:
+            prompt.check(system, user)
+        except BadInputError as err:
+            if "never uses" in str(err):
+                return [str(err)]
+            raise
+        return []
+
+    def preview(
+        self,
+        question: str,
+        system: str,
+        user: str,
+        *,
+        kind: str = "all",
+        where: Sequence[str] | None = None,
+    ) -> RenderedPrompt:
+        """:meth:`render` for unsaved text: the messages the draft would give for ``question``; a syntax
+        error raises a one-line error naming its line, a dropped question or context is a note."""
+        warnings = self.lint(system, user)
+        rendered = self._render(self.draft(system, user), question, kind, where)
+        rendered.version = f"{self.name} (unsaved draft)"
+        rendered.notes = [*warnings, *rendered.notes]
+        return rendered
+
+    def _render(
+        self, template: PromptTemplate, question: str, kind: str, where: Sequence[str] | None
+    ) -> RenderedPrompt:
         from .ask import prompt_inputs, retrieve
         from .intent import classify
 
-        template = self.show(version)
         question = (question or "").strip()
         if not question:
             raise BadInputError("empty question: give a sample question to render the prompt for")
-        self.hub.require_documents()
-        intent = classify(question)
-        base = retrieve(self.hub, question, intent, kind, [*where] if where else None)
-        shown, _ = prompt_inputs(base)
-        system, user = prompt.render(question, shown, [], template)
+        key = (question, kind, tuple(where or ()), self.catalog.generation())
+        cached = self._retrieved.get(key)
+        if cached is None:
+            self.hub.require_documents()
+            intent = classify(question)
+            base = retrieve(self.hub, question, intent, kind, [*where] if where else None)
+            shown, _ = prompt_inputs(base)
+            cached = (intent.name, base, shown)
+            self._retrieved = {key: cached}  # one question kept: live previews re-render the same one
+        intent_name, base, shown = cached
+        try:
+            system, user = prompt.render(question, shown, [], template)
+        except Exception as err:  # noqa: BLE001 - a template that fails on real passages: one line
+            raise BadInputError(
+                f"the template fails on this question: {type(err).__name__}: {' '.join(str(err).split())}"
+            ) from None
         notes = list(base.notes)
-        if intent.name == "metadata_lookup":
+        if intent_name == "metadata_lookup":
             notes.append(
                 "a metadata question: answered from the catalog, without a prompt, when it holds the values"
             )
@@ -255,6 +304,16 @@ class Prompts:
             notes.append("no passage answers this: the question would get no language model at all")
         return RenderedPrompt(
             template.label, question, system, user, [c.label for c in base.citations], notes
+        )
+
+    def diff_html(self, a: int | str, b: int | str, *, context: bool = True) -> str:
+        """A side-by-side HTML table (:class:`difflib.HtmlDiff`) from version ``a`` to ``b``; the
+        texts are escaped by difflib, changed lines carry the ``diff_add``/``diff_chg``/``diff_sub`` classes."""
+        old, new = self.show(a), self.show(b)
+        if _lines(old) == _lines(new):
+            return f"<p class='mh-diff-same'>{html.escape(old.label)} and {html.escape(new.label)} are the same</p>"
+        return difflib.HtmlDiff(tabsize=4, wrapcolumn=70).make_table(
+            _lines(old), _lines(new), old.label, new.label, context=context, numlines=2
         )
 
     def ask(
@@ -340,6 +399,7 @@ class Prompts:
         llm: Any = "none",
         from_catalog: bool = True,
         timeout: float = 120.0,
+        progress: Callable[[int, int], None] | None = None,
     ) -> ABResult:
         """Answer the same questions with versions ``a`` and ``b`` and compare them side by side.
 
@@ -347,14 +407,15 @@ class Prompts:
         YAML/JSON/text file, or a list of questions (strings, or dicts with ``question`` and, to be
         scored, ``answer`` and ``sources``). ``llm``: a chat model or a spec (``"none"``, ``"local"``,
         ...). ``from_catalog=False`` sends metadata questions through the prompt too (otherwise the
-        catalog answers them and the prompt plays no part). The run is stored (:meth:`runs`).
+        catalog answers them and the prompt plays no part). ``progress(done, total)`` is called after
+        each question. The run is stored (:meth:`runs`).
         """
         from .abtest import run_ab
         from .scoring import load_questions
 
         return run_ab(
             self, self.show(a), self.show(b), load_questions(questions),
-            llm=llm, from_catalog=from_catalog, timeout=timeout,
+            llm=llm, from_catalog=from_catalog, timeout=timeout, progress=progress,
         )  # fmt: skip
 
     def runs(self, limit: int = 20) -> ABRuns:

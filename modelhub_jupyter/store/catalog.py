@@ -185,6 +185,16 @@ def _v8_notebooks(db: sqlite3.Connection) -> None:
     )
 
 
+def _v9_favorites(db: sqlite3.Connection) -> None:
+    """Version 9: starred searches and questions, per user (``hub.favorites``)."""
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS favorites (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, action TEXT NOT NULL,
+            text TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}', note TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL, UNIQUE (user, action, text))"""
+    )
+
+
 #: Step ``i`` brings a catalog from ``user_version`` i to i + 1. Append; never edit a released step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_tables,
@@ -195,6 +205,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v6_registry,
     _v7_images,
     _v8_notebooks,
+    _v9_favorites,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -12,6 +12,7 @@ from .dashboard import Dashboard
 from .gallery import ImageGallery
 from .index_panel import IndexPanel
 from .models import ModelsPanel, ModelsTab
+from .prompt_studio import PromptStudio
 from .search import SearchPanel
 
-__all__ = ["AskPanel", "Dashboard", "ImageGallery", "IndexPanel", "ModelsPanel", "ModelsTab", "Panel", "SearchPanel"]
+__all__ = ["AskPanel", "Dashboard", "ImageGallery", "IndexPanel", "ModelsPanel", "ModelsTab", "Panel", "PromptStudio", "SearchPanel"]

@@ -60,7 +60,7 @@ class AskPanel(Panel):
     _esm = esm("ask.js")
     _css = css("search.css", "ask.css", extra=_data.pygments_css())
     panel = Unicode("ask").tag(sync=True)
-    events = frozenset({"ask", "rate", "open"})
+    events = frozenset({"ask", "rate", "open", "star"})
 
     question = Unicode("").tag(sync=True)
     running = Bool(False).tag(sync=True)
@@ -78,6 +78,7 @@ class AskPanel(Panel):
     notes = List(Unicode()).tag(sync=True)
     query_id = Int(None, allow_none=True).tag(sync=True)
     feedback = Unicode("").tag(sync=True)  # "", "up" or "down"
+    starred = Bool(False).tag(sync=True)  # the question shown is one of the user's favorites
 
     def __init__(
         self,
@@ -164,6 +165,19 @@ class AskPanel(Panel):
         if label and self.query_id is not None:
             self.hub.feedback(self.query_id, clicked=label)
 
+    def on_star(self, _content: dict[str, Any]) -> None:
+        """``{"event": "star"}``: star (or unstar) the question answered as a favorite."""
+        text = self.asked or self.question.strip()
+        if not text:
+            self._fail("Nothing to star: ask a question first")
+            return
+        favorites = self.hub.favorites
+        if favorites.is_favorite(text):
+            favorites.remove(text, "ask")
+        else:
+            favorites.add(text, "ask")
+        self.starred = favorites.is_favorite(text)
+
     # -- internals ------------------------------------------------------------------------
     def _work(self, question: str, run: int) -> None:
         words: list[str] = []
@@ -225,6 +239,10 @@ class AskPanel(Panel):
         self.seconds = round(answer.seconds, 2)
         self.query_id = answer.query_id
         self.feedback = ""
+        try:
+            self.starred = self.hub.favorites.is_favorite(answer.question)
+        except Exception:  # noqa: BLE001 - a hub without favorites: no star lit
+            self.starred = False
         self.answer = answer.answer
         self.streaming = False
         self.running = False

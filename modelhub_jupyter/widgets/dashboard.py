@@ -14,6 +14,7 @@ from .compare import CompareTab
 from .gallery import ImageGallery
 from .index_panel import IndexPanel
 from .models import ModelsTab
+from .prompt_studio import PromptStudio
 from .search import SearchPanel
 
 
@@ -53,11 +54,15 @@ class Dashboard(ipywidgets.Tab):
         self.index_panel = IndexPanel(hub, read_only=read_only, allowed_roots=roots)
         self.models = ModelsTab(hub, read_only=read_only)
         self.compare_tab = CompareTab(hub, read_only=read_only)
+        self.prompt_studio = PromptStudio(hub, read_only=read_only)
         super().__init__(
-            children=[self.search, self.ask_panel, self.gallery, self.index_panel, self.models, self.compare_tab],
+            children=[
+                self.search, self.ask_panel, self.gallery, self.index_panel, self.models, self.compare_tab,
+                self.prompt_studio,
+            ],
             **kwargs,
-        )
-        self.titles = ("Search", "Ask", "Images", "Index", "Models", "Compare")
+        )  # fmt: skip
+        self.titles = ("Search", "Ask", "Images", "Index", "Models", "Compare", "Prompts")
         self.add_class("mh-dashboard")
         self.index_panel.on_indexed(lambda _report: self._after_index())
         if not (self.index_panel.summary.get("documents")):
@@ -68,3 +73,4 @@ class Dashboard(ipywidgets.Tab):
         self.gallery.reload()
         self.ask_panel.refresh()
         self.compare_tab.refresh()
+        self.prompt_studio.refresh()

@@ -15,6 +15,14 @@ function render({ model, el }) {
   };
   question.addEventListener("keydown", (event) => { if (event.key === "Enter") go(); });
   const button = h("button", { class: "mh-ask-btn", onclick: go }, "Ask");
+  const star = h("button", {
+    class: "mh-star", title: "Star this question (favorites)", "aria-label": "star question",
+    onclick: () => model.send({ event: "star" }),
+  }, "☆");
+  const drawStar = () => {
+    star.textContent = model.get("starred") ? "★" : "☆";
+    star.setAttribute("aria-pressed", String(Boolean(model.get("starred"))));
+  };
 
   const answer = h("div", { class: "mh-answer", "aria-live": "polite" });
   const about = h("div", { class: "mh-answer-about mh-muted" });
@@ -31,7 +39,7 @@ function render({ model, el }) {
   const citations = h("ol", { class: "mh-citations", "aria-label": "citations" });
   const passages = h("details", { class: "mh-passages" });
 
-  body.append(h("div", { class: "mh-toolbar" }, question, button),
+  body.append(h("div", { class: "mh-toolbar" }, question, button, star),
     answer, about, rating, notes, citations, passages);
 
   // Open (or close) citation n: its cited lines unfold under it; Python stores the click.
@@ -150,6 +158,8 @@ function render({ model, el }) {
     model.on(`change:${name}`, drawAbout);
   }
   model.on("change:feedback", drawRating);
+  model.on("change:starred", drawStar);
+  drawStar();
   model.on("change:question", syncQuestion);
   drawCitations(); drawAnswer(); drawAbout(); drawRating(); drawNotes(); drawPassages(); drawRunning();
 }
