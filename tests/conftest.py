@@ -12,6 +12,16 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With pytest-xdist (``-n 2 --dist loadgroup``, the default in pyproject.toml) each test file
+    stays on one worker, so its module fixtures are built once, and every browser test runs on
+    the same worker: one JupyterLab and one Voilà server, one set of logs under test-artifacts/."""
+    for item in items:
+        file = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("e2e" if file.startswith("tests/e2e/") else file))
+
+
 @pytest.fixture(scope="session")
 def example_workspace(tmp_path_factory) -> Path:
     """The shipped example workspace, copied and committed with its git history."""
