@@ -14,6 +14,7 @@ import hashlib
 import io
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -153,6 +154,12 @@ class ImageEmbedder:
     @property
     def device(self) -> str:
         return _device(self._device)
+
+    @property
+    def device_shown(self) -> str:
+        """The device to report: the one set, the one torch picks once torch is loaded, else
+        ``auto`` (a status line must not import torch: seconds on a fresh process)."""
+        return self.device if self._device or "torch" in sys.modules else "auto"
 
     @property
     def weights(self) -> str:

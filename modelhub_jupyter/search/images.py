@@ -322,7 +322,7 @@ class Images:
             "weights": self.embedder.weights,
             "available": problem is None,
             "problem": problem,
-            "device": self.embedder.device,
+            "device": self.embedder.device_shown,
             "images": len(self._rows()[0]),
             "encoding": self._job.to_dict(),
             **(self.store.counts(self.embedder.name) if problem is None else self.store.counts("")),
