@@ -9,6 +9,8 @@ export interface IModelHubContext {
   settings: IModelHubSettings;
   /** Open a code hit's file in the editor at its lines. */
   openDocument(docId: string): Promise<void>;
+  /** Open a file (a path under the server's root) in the editor at `lines`. */
+  openPath(path: string, lines: number[] | null | undefined): Promise<void>;
   /** Put `hub.show("...")` for a hit into the active notebook (and the clipboard). */
   copyAsCode(hit: { root: string; path: string }): Promise<void>;
   /** Open the gallery in the main area, at an image. */

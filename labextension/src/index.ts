@@ -7,6 +7,7 @@ import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application'
 import { Clipboard, ICommandPalette, MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { ILauncher } from '@jupyterlab/launcher';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
@@ -14,7 +15,11 @@ import { Widget } from '@lumino/widgets';
 
 import { IModelHubContext, IModelHubSettings } from './context';
 import { GalleryView } from './gallery';
+import { AskView } from './ask';
+import { CompareView } from './compare';
 import { IndexView } from './indexview';
+import { ModelsView } from './models';
+import { ITemplate, listTemplates, writeNotebook } from './notebooks';
 import { ICounts, ModelHubAPIError, requestAPI } from './request';
 import { SearchView } from './search';
 
@@ -31,6 +36,10 @@ namespace CommandIDs {
   export const gallery = 'modelhub:gallery';
   export const index = 'modelhub:index';
   export const openDocument = 'modelhub:open-document';
+  export const ask = 'modelhub:ask';
+  export const models = 'modelhub:models';
+  export const compare = 'modelhub:compare';
+  export const notebook = 'modelhub:notebook';
 }
 
 /** Open `path` in the editor and select (and scroll to) lines `start`..`end` (1-based). */
@@ -105,14 +114,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'ModelHub: search sidebar, gallery and index views, status bar item.',
   autoStart: true,
   requires: [IDocumentManager],
-  optional: [ICommandPalette, IStatusBar, INotebookTracker, ISettingRegistry],
+  optional: [ICommandPalette, IStatusBar, INotebookTracker, ISettingRegistry, ILauncher],
   activate: (
     app: JupyterFrontEnd,
     docManager: IDocumentManager,
     palette: ICommandPalette | null,
     statusBar: IStatusBar | null,
     notebooks: INotebookTracker | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    launcher: ILauncher | null
   ) => {
     const settings: IModelHubSettings = { home: '', defaultKind: 'all', resultCount: 10 };
     const listeners: (() => void)[] = [];
@@ -123,6 +133,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const ctx: IModelHubContext = {
       settings,
       onSettingsChanged: callback => listeners.push(callback),
+      openPath: async (path: string, lines: number[] | null | undefined) => {
+        try {
+          await revealLines(app, docManager, path, lines);
+        } catch (error) {
+          Notification.error(error instanceof Error ? error.message : String(error), { autoClose: 6000 });
+        }
+      },
       openDocument: async (docId: string) => {
         await app.commands.execute(CommandIDs.openDocument, { id: docId });
       },
@@ -229,8 +246,110 @@ const plugin: JupyterFrontEndPlugin<void> = {
         void indexView.content.refresh();
       }
     });
+    // Ask, Models, Compare: one main-area view each, over their REST routes
+    const views = new Map<string, MainAreaWidget<any>>();
+    const openView = <T extends Widget>(id: string, label: string, make: () => T): MainAreaWidget<T> => {
+      let view = views.get(id) as MainAreaWidget<T> | undefined;
+      if (!view || view.isDisposed) {
+        view = new MainAreaWidget<T>({ content: make() });
+        view.id = id;
+        view.title.label = label;
+        view.title.icon = logoIcon;
+        view.title.closable = true;
+        views.set(id, view);
+        app.shell.add(view, 'main');
+      }
+      app.shell.activateById(view.id);
+      return view;
+    };
+    app.commands.addCommand(CommandIDs.ask, {
+      label: 'ModelHub: Ask',
+      caption: 'Ask about the indexed models; answers cite files and lines',
+      icon: logoIcon,
+      execute: args => {
+        const view = openView('modelhub-ask', 'ModelHub Ask', () => new AskView(ctx));
+        if (args.question) {
+          void view.content.ask(String(args.question));
+        }
+        view.content.input.focus();
+      }
+    });
+    app.commands.addCommand(CommandIDs.models, {
+      label: 'ModelHub: Models',
+      caption: 'The model registry: models, versions, stages',
+      icon: logoIcon,
+      execute: () => {
+        void openView('modelhub-models', 'ModelHub Models', () => new ModelsView(ctx)).content.refresh();
+      }
+    });
+    app.commands.addCommand(CommandIDs.compare, {
+      label: 'ModelHub: Compare',
+      caption: 'Compare 2 to 4 models side by side',
+      icon: logoIcon,
+      execute: args => {
+        const view = openView('modelhub-compare', 'ModelHub Compare', () => new CompareView(ctx));
+        void view.content.refresh();
+        if (Array.isArray(args.names) && args.names.length) {
+          void view.content.compare(args.names.map(String));
+        }
+      }
+    });
+
+    // the sidebar's way to the main-area views
+    const nav = document.createElement('div');
+    nav.className = 'mhl-nav';
+    for (const [command, label] of [
+      [CommandIDs.ask, 'Ask'],
+      [CommandIDs.models, 'Models'],
+      [CommandIDs.compare, 'Compare'],
+      [CommandIDs.gallery, 'Gallery'],
+      [CommandIDs.index, 'Index']
+    ]) {
+      const button = document.createElement('button');
+      button.className = 'mhl-button mhl-nav-' + label.toLowerCase();
+      button.textContent = label;
+      button.addEventListener('click', () => void app.commands.execute(command));
+      nav.appendChild(button);
+    }
+    sidebar.node.prepend(nav);
+
+    // -- launcher: "ModelHub notebooks", one tile per Papermill template ------------------------
+    const templates = new Map<string, ITemplate>();
+    app.commands.addCommand(CommandIDs.notebook, {
+      label: args => (args.template ? templates.get(String(args.template))?.title ?? String(args.template) : 'ModelHub: New Notebook from a Template'),
+      caption: args => `Write the ${String(args.template ?? '')} notebook (its parameters asked first) and open it`,
+      icon: logoIcon,
+      execute: async args => {
+        const template = templates.get(String(args.template ?? ''));
+        if (!template) {
+          Notification.error(`unknown notebook template ${String(args.template ?? '')}`, { autoClose: 6000 });
+          return;
+        }
+        const written = await writeNotebook(template, settings.home);
+        if (written) {
+          const widget = docManager.openOrReveal(written.path);
+          if (widget) {
+            app.shell.activateById(widget.id);
+          }
+        }
+      }
+    });
+    if (launcher) {
+      void app.restored
+        .then(() => listTemplates())
+        .then(
+          list => {
+            list.forEach((template, rank) => {
+              templates.set(template.name, template);
+              launcher.add({ command: CommandIDs.notebook, args: { template: template.name }, category: 'ModelHub notebooks', rank });
+            });
+          },
+          reason => console.warn('modelhub-jupyter: no notebook templates', reason)
+        );
+    }
+
     if (palette) {
-      for (const command of [CommandIDs.search, CommandIDs.gallery, CommandIDs.index]) {
+      for (const command of [CommandIDs.search, CommandIDs.gallery, CommandIDs.index, CommandIDs.ask, CommandIDs.models, CommandIDs.compare]) {
         palette.addItem({ command, category: 'ModelHub' });
       }
     }

@@ -108,3 +108,95 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
     )
     page.screenshot(path=str(artifacts / "labextension-gallery.png"))
     assert not problems, problems
+
+
+def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifacts, remember_page):
+    """The launcher's "ModelHub notebooks" section has a tile per template; model_analysis asks for
+    its model, is written into the server root and opens; the Ask view answers with a citation."""
+    from modelhub_jupyter.notebooks.templates import list_templates
+
+    names = [t["title"] for t in list_templates()]
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    remember_page(page)
+    problems = page_problems(page)
+    written = e2e_dir / "model_analysis.ipynb"
+    written.unlink(missing_ok=True)
+    try:
+        page.goto(f"{lab.url}/lab?reset")
+        page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
+        page.evaluate("() => window.jupyterapp.commands.execute('launcher:create')")
+        section = page.locator(".jp-Launcher-section", has=page.locator(".jp-Launcher-sectionTitle",
+                                                                        has_text="ModelHub notebooks"))  # fmt: skip
+        section.wait_for(timeout=60_000)
+        section.locator(".jp-LauncherCard").nth(len(names) - 1).wait_for()
+        assert sorted(section.locator(".jp-LauncherCard-label").all_inner_texts()) == sorted(names)
+        page.screenshot(path=str(artifacts / "labextension-launcher.png"))
+
+        # the tile asks for the template's parameters: Write without the required model says so
+        section.locator(".jp-LauncherCard", has_text="Model analysis").click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.locator('.mhl-params[data-template="model_analysis"]').wait_for(timeout=30_000)
+        dialog.locator("button.jp-mod-accept").click()
+        dialog.locator(".mhl-error", has_text="model is required").wait_for(timeout=30_000)
+        dialog.locator('input[data-param="model"]').fill("transformer_v2")
+        dialog.locator("button.jp-mod-accept").click()
+        tab = page.locator(
+            ".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel", has_text="model_analysis.ipynb"
+        )
+        tab.wait_for(timeout=60_000)
+        page.locator(
+            ".jp-NotebookPanel .jp-Cell .cm-content", has_text='model = "transformer_v2"'
+        ).first.wait_for(timeout=60_000)
+        assert written.is_file()
+        page.screenshot(path=str(artifacts / "labextension-notebook.png"))
+
+        # the Ask view (from the sidebar): a metadata question answered from the catalog, with citations
+        page.locator('.jp-SideBar.jp-mod-left [data-id="modelhub-sidebar"]').click()
+        page.locator("#modelhub-sidebar .mhl-nav-ask").click()
+        ask = page.locator("#modelhub-ask .mhl-ask")
+        question = ask.locator("input.mhl-question")
+        question.wait_for(timeout=30_000)
+        question.fill("Which models use AdamW, and with what learning rate?")
+        question.press("Enter")
+        page.wait_for_function(
+            "() => ['answered', 'error'].includes(document.querySelector('#modelhub-ask .mhl-ask')?.dataset.status)",
+            timeout=120_000,
+        )
+        assert ask.get_attribute("data-status") == "answered", ask.inner_text()
+        assert "catalog" in ask.locator(".mhl-answer-about").inner_text()
+        assert "adamw" in ask.locator(".mhl-answer").inner_text().lower()
+        citation = ask.locator(".mhl-citation-link").first
+        cited = citation.inner_text()
+        assert re.match(r"[^:]+\.\w+(:\d+(-\d+)?)?$", cited), cited
+        page.screenshot(path=str(artifacts / "labextension-ask.png"))
+        # a citation opens its file in the editor
+        citation.click()
+        opened = page.locator(".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel")
+        page.wait_for_function(
+            "name => document.querySelector('.lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel')"
+            "?.textContent === name",
+            arg=Path(cited.split(":")[0]).name,
+            timeout=60_000,
+        )
+        assert opened.inner_text() == Path(cited.split(":")[0]).name
+
+        # Compare (command palette): two suggested models side by side, differing rows highlighted
+        page.evaluate("() => window.jupyterapp.commands.execute('apputils:activate-command-palette')")
+        palette = page.locator(".lm-CommandPalette-input")
+        palette.fill("ModelHub: Compare")
+        palette.press("Enter")
+        compare = page.locator("#modelhub-compare .mhl-compare")
+        for name in ("transformer_v1", "transformer_v2"):
+            compare.locator(".mhl-suggestion", has_text=re.compile(rf"^{name}$")).click(timeout=60_000)
+        compare.locator("button.mhl-button", has_text="Compare").click()
+        compare.locator(".mhl-compare-table tr.mhl-diff").first.wait_for(timeout=60_000)
+        assert compare.get_attribute("data-compared") == "transformer_v1,transformer_v2"
+        page.screenshot(path=str(artifacts / "labextension-compare.png"))
+
+        # Models (palette): the registry's table, or the line saying none is registered
+        page.evaluate("() => window.jupyterapp.commands.execute('modelhub:models')")
+        page.locator("#modelhub-models .mhl-models-list > *").first.wait_for(timeout=60_000)
+        assert not page.locator("#modelhub-models .mhl-error").count()
+        assert not problems, problems
+    finally:
+        written.unlink(missing_ok=True)
