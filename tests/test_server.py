@@ -262,3 +262,25 @@ def test_ask_models_and_compare_routes(server):
     assert (
         client.json("/modelhub/api/compare?name=no-such-model&name=other", status=404)["error"] == "not_found"
     )
+
+
+def test_models_route_on_a_home_with_registered_versions(server, tmp_path):
+    from modelhub_jupyter import Hub
+    from tests.test_registry import hf_folder
+
+    client, _, _ = server
+    home = tmp_path / "home"
+    folder = hf_folder(tmp_path / "tiny-chat")
+    with Hub(home) as hub:
+        hub.models.register(folder, name="tiny", model_type="llm")
+        hub.models.register(folder, name="tiny", version="v2", parent="v1")
+    query = urllib.parse.urlencode({"home": str(home)})
+    (row,) = client.json(f"/modelhub/api/models?{query}")
+    assert row["name"] == "tiny" and row["type"] == "llm"
+    assert [v["version"] for v in row["versions"]] == ["v1", "v2"]
+    shown = client.json(f"/modelhub/api/models/tiny?{query}")
+    assert [v["version"] for v in shown["versions"]] == ["v1", "v2"] and shown["versions"][1][
+        "parent"
+    ] == "v1"
+    assert len(shown["versions"][0]["checkpoint_sha256"]) == 64
+    assert client.json(f"/modelhub/api/models?type=robot&{query}", status=422)["error"] == "bad_input"
