@@ -40,9 +40,11 @@ def test_edit_renders_live_save_diff_activate_and_roll_back(hub: Hub) -> None:
     assert studio.user == prompt.USER and studio.rendered["question"] == studio.question
     assert "gpt/train_gpt.py" in studio.rendered["user"]  # the passages retrieval really picks
     assert studio.rendered["passages"] and EDIT in studio.rendered["user"]
+    assert studio.rendered["version"] == "answer@1"
 
     studio.set_state({"user": prompt.USER.replace(EDIT, STUDIO)})  # typing in the editor
     assert studio.dirty and studio.render_error == ""
+    assert studio.rendered["version"] == "answer@1 with unsaved edits"
     assert STUDIO in studio.rendered["user"] and EDIT not in studio.rendered["user"]
 
     studio._handle_front({"event": "save", "note": "plain words", "author": "ada"})

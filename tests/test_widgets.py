@@ -268,7 +268,7 @@ def test_only_allowed_front_end_events_reach_python(hub, empty_hub, tmp_path):
     panel._handle_front({"event": ["reindex"]})
     assert panel._listeners == listeners and panel.status != "error" and not panel.running
     assert IndexPanel.events == {"reindex"} and SearchPanel.events == {"commit", "restore"}
-    assert ImageGallery.events == {"page"} and AskPanel.events == {"ask", "rate", "open"}
+    assert ImageGallery.events == {"page"} and AskPanel.events == {"ask", "rate", "open", "star"}
 
 
 def test_search_panel_kind_menu_comes_from_the_hub(hub):
@@ -298,9 +298,9 @@ def test_static_assets_are_offline():
 
 def test_dashboard_tabs(hub, empty_hub, monkeypatch):
     dash = Dashboard(hub)
-    assert dash.titles == ("Search", "Ask", "Images", "Index", "Models", "Compare")
+    assert dash.titles == ("Search", "Ask", "Images", "Index", "Models", "Compare", "Prompts")
     kinds = (SearchPanel, AskPanel, ImageGallery, IndexPanel)  # anywidget subclasses per instance: isinstance
-    assert len(dash.children) == 6
+    assert len(dash.children) == 7 and dash.children[6] is dash.prompt_studio
     assert all(isinstance(c, k) for c, k in zip(dash.children, kinds, strict=False))
     assert all(isinstance(c, Panel) for c in dash.children[:4]) and dash.index_panel.status == "idle"
     assert isinstance(dash.models.panel, Panel) and dash.children[4] is dash.models  # panel + benchmark chart

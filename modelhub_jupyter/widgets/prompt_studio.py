@@ -116,6 +116,8 @@ class PromptStudio(Panel):
             return
         self.render_error = ""
         self.warnings = [n for n in rendered.notes if "never uses" in n]
+        label = f"{self.prompts.name}@{self.selected}"
+        rendered.version = f"{label} with unsaved edits" if self.dirty else label
         self.rendered = rendered.to_dict()
 
     def ask(self, llm: str | None = None) -> threading.Thread:

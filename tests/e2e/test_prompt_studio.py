@@ -1,0 +1,110 @@
+"""The Prompts tab of the Voilà dashboard, in headless chromium: the user template edited in the
+Prompt Studio changes the live rendered prompt, saved as version 2 (listed), the diff shows the change,
+v2 activated (a second Hub sees it), a small A/B run shows its table and verdict. Screenshots stay in
+the test's tmp folder.
+
+The dashboard is served from its own copy of the indexed home (with MODELHUB_DASHBOARD_ROOTS set, so it
+is not read-only), so the saved and activated versions never touch the other browser tests' store.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from .conftest import CHROMIUM, NOTEBOOKS, jupyter_env, page_problems, start_voila
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (apt-get install chromium)"),
+]
+
+VIEWPORT = {"width": 1400, "height": 1200}
+OLD = "Answer the question from the sources"
+NEW = "Answer like a careful reviewer, only from the sources"
+
+
+def _active(home) -> int:
+    from modelhub_jupyter import Hub
+
+    with Hub(home) as hub:
+        return hub.prompts.active().version
+
+
+def test_prompt_studio_edit_preview_save_diff_activate_ab(browser, modelhub_home, tmp_path, remember_page):
+    from modelhub_jupyter import Hub
+
+    home = tmp_path / "home"
+    shutil.copytree(modelhub_home, home)
+    with Hub(home) as hub:
+        roots = [r["path"] for r in hub.status()["roots"]]
+    env = jupyter_env(tmp_path / "jupyter", home)
+    env["MODELHUB_DASHBOARD_ROOTS"] = ":".join(roots)  # a dashboard its viewers may change
+    server = start_voila(NOTEBOOKS / "dashboard.ipynb", env, tmp_path / "voila.log")
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    remember_page(page)
+    problems = page_problems(page)
+    try:
+        server.wait("/voila/static/none")
+        page.goto(server.url + "/", timeout=120_000)
+        studio = page.locator(".mh-panel.mh-prompt-studio")
+        studio.wait_for(state="attached", timeout=120_000)
+        page.locator(".lm-TabBar-tab").filter(has_text="Prompts").first.click()
+        studio.wait_for(state="visible", timeout=10_000)
+        rendered_user = studio.locator(".mh-rendered-user")
+        assert OLD in rendered_user.inner_text() and "gpt/train_gpt.py" in rendered_user.inner_text()
+        assert studio.locator("select.mh-version").input_value() == "1"
+        # the Jinja2 expressions are highlighted in the editor's overlay
+        assert studio.locator(".mh-editor-shade .mh-j-expr").first.is_visible()
+
+        # edit: the rendered prompt follows (debounced), nothing saved yet
+        editor = studio.locator('textarea[aria-label="user template"]')
+        editor.fill(editor.input_value().replace(OLD, NEW))
+        page.wait_for_function(  # the preview's <pre> elements are redrawn: wait on their container
+            "([el, text]) => el.textContent.includes(text)",
+            arg=[studio.locator(".mh-rendered").element_handle(), NEW],
+            timeout=30_000,
+        )
+        assert NEW in rendered_user.inner_text() and OLD not in rendered_user.inner_text()
+        assert "edited" in studio.locator(".mh-dirty").inner_text()
+        page.screenshot(path=str(tmp_path / "studio-edited.png"))
+
+        # save as version 2 with a note: listed, the diff shows the change
+        studio.locator("input.mh-note").fill("reviewer tone")
+        studio.locator("input.mh-author").fill("ada")
+        studio.locator("button.mh-save-btn").click()
+        row = studio.locator('.mh-history tr[data-version="2"]')
+        row.wait_for(state="attached", timeout=30_000)
+        assert "reviewer tone" in row.inner_text() and "ada" in row.inner_text()
+        assert "Saved answer@2" in studio.locator(".mh-status").inner_text()
+        diff = studio.locator(".mh-diff")
+        diff.locator(".diff_add, .diff_chg").first.wait_for(state="attached", timeout=30_000)
+        assert "reviewer" in diff.inner_text() and "answer@1" in diff.inner_text()
+        diff.scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / "studio-diff.png"))
+
+        # activate v2: marked active, and every other kernel on this store now phrases with it
+        studio.locator("button.mh-activate-btn").click()
+        studio.locator(".mh-history tr.mh-active-row[data-version='2']").wait_for(
+            state="attached", timeout=30_000
+        )
+        assert _active(home) == 2
+
+        # a small A/B run (no language model): its table and verdict appear, and it is listed
+        studio.locator("select.mh-ab-a").select_option("1")
+        studio.locator("select.mh-ab-b").select_option("2")
+        studio.locator("textarea.mh-ab-questions").fill("how is the learning rate warmed up")
+        studio.locator("button.mh-ab-btn").click()
+        table = studio.locator(".mh-ab-table")
+        table.wait_for(state="visible", timeout=60_000)
+        assert "answer@1" in table.inner_text() and "latency" in table.inner_text()
+        assert studio.locator(".mh-verdict").inner_text().strip()
+        assert studio.locator(".mh-ab-runs li").count() == 1
+        table.scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / "studio-ab.png"))
+        assert not problems, problems
+    finally:
+        context.close()
+        server.stop()
