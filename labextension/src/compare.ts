@@ -4,6 +4,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { IModelHubContext, h } from './context';
+import { IWrittenNotebook } from './notebooks';
 import { ModelHubAPIError, requestAPI } from './request';
 
 interface IComparison {
@@ -117,8 +118,25 @@ export class CompareView extends Widget {
       }
       parts.push(pre);
     }
-    this.result.replaceChildren(...parts);
+    const write = h('button', 'mhl-button mhl-write-notebook', 'Write notebook');
+    write.title = 'Write the compare_models notebook for these models into the server root and open it';
+    write.addEventListener('click', () => void this.writeNotebook(labels));
+    this.result.replaceChildren(h('div', 'mhl-row', ''), ...parts);
+    this.result.firstElementChild!.appendChild(write);
     this.node.dataset.compared = labels.join(',');
+  }
+
+  private async writeNotebook(names: string[]): Promise<void> {
+    try {
+      const written = await requestAPI<IWrittenNotebook>(
+        'notebooks',
+        { home: this.ctx.settings.home },
+        { method: 'POST', body: JSON.stringify({ template: 'compare_models', params: { models: names.join(',') } }) }
+      );
+      await this.ctx.openPath(written.path, null);
+    } catch (error) {
+      this.result.prepend(h('div', 'mhl-error', error instanceof ModelHubAPIError ? error.message : String(error)));
+    }
   }
 
   readonly input: HTMLInputElement;

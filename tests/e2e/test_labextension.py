@@ -121,6 +121,7 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
     problems = page_problems(page)
     written = e2e_dir / "model_analysis.ipynb"
     written.unlink(missing_ok=True)
+    (e2e_dir / "compare_models.ipynb").unlink(missing_ok=True)
     try:
         page.goto(f"{lab.url}/lab?reset")
         page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
@@ -192,6 +193,11 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
         compare.locator(".mhl-compare-table tr.mhl-diff").first.wait_for(timeout=60_000)
         assert compare.get_attribute("data-compared") == "transformer_v1,transformer_v2"
         page.screenshot(path=str(artifacts / "labextension-compare.png"))
+        compare.locator("button.mhl-write-notebook").click()
+        page.locator(
+            ".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel", has_text="compare_models.ipynb"
+        ).wait_for(timeout=60_000)
+        assert (e2e_dir / "compare_models.ipynb").is_file()
 
         # Models (palette): the registry's table, or the line saying none is registered
         page.evaluate("() => window.jupyterapp.commands.execute('modelhub:models')")
@@ -200,3 +206,4 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
         assert not problems, problems
     finally:
         written.unlink(missing_ok=True)
+        (e2e_dir / "compare_models.ipynb").unlink(missing_ok=True)
