@@ -54,6 +54,7 @@ def test_edit_renders_live_save_diff_activate_and_roll_back(hub: Hub) -> None:
         (1, True, "modelhub", "built-in"),
     ]
     assert (studio.selected, studio.dirty, studio.diff_a, studio.diff_b) == (2, False, 1, 2)
+    assert studio.rendered["version"] == "answer@2" and STUDIO in studio.rendered["user"]
     assert "diff_sub" in studio.diff_html or "diff_chg" in studio.diff_html
     assert "plain" in studio.diff_html and "answer@1" in studio.diff_html
     studio._handle_front({"event": "diff", "a": 2, "b": 2})

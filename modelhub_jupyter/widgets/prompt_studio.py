@@ -12,7 +12,7 @@ from typing import Any
 from traitlets import Bool, Dict, Int, List, Unicode, observe
 
 from ..errors import BadInputError
-from ._frame import NOTHING_INDEXED, Panel, css, default_hub, esm
+from ._frame import NOTHING_INDEXED, STATIC, Panel, css, default_hub, esm
 
 SAMPLE_QUESTION = "Which optimizer and learning rate does the GPT training script use?"
 LLMS = ("none", "local")  # the answer button: extractive (no model) or the local language model
@@ -30,7 +30,8 @@ class PromptStudio(Panel):
     ``render_error`` set (its line named) and the last good preview in place.
     """
 
-    _esm = esm("prompt_studio.js")
+    # CodeMirror 6 (the global MHCodeMirror), bundled offline by tools/codemirror/build.sh, then the panel
+    _esm = (STATIC / "codemirror.js").read_text(encoding="utf-8") + "\n" + esm("prompt_studio.js")
     _css = css("prompt_studio.css")
     panel = Unicode("prompt-studio").tag(sync=True)
     events = frozenset({"select", "answer", "save", "diff", "activate", "rollback", "ab", "star", "unstar"})
@@ -143,6 +144,7 @@ class PromptStudio(Panel):
         self.selected = saved.version
         self.dirty = False
         self.reload()
+        self.preview()  # now the preview of the saved version
         self.diff_a, self.diff_b = saved.parent or self.active, saved.version
         self.diff(self.diff_a, self.diff_b)
         self.status, self.message = "idle", f"Saved {saved.label}" + (" (active)" if saved.active else "")

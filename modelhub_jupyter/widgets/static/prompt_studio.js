@@ -1,35 +1,17 @@
-// PromptStudio: pick a version of the answer prompt, edit it (Jinja2 highlighted by an overlay), see
+// PromptStudio: pick a version of the answer prompt, edit it (CodeMirror, Jinja2 highlighted), see
 // the rendered prompt live (debounced), the answer it gives, save / diff / activate / roll back, A/B.
 
-// Jinja2 tags, expressions and comments as highlighted HTML (text escaped first).
-function mhJinjaHtml(text) {
-  const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  let out = "";
-  let last = 0;
-  for (const m of text.matchAll(/\{#[\s\S]*?(#\}|$)|\{%[\s\S]*?(%\}|$)|\{\{[\s\S]*?(\}\}|$)/g)) {
-    out += esc(text.slice(last, m.index));
-    const kind = m[0].startsWith("{#") ? "comment" : m[0].startsWith("{%") ? "tag" : "expr";
-    const inner = esc(m[0]).replace(/\b(for|endfor|if|elif|else|endif|in|not|and|or|set|loop)\b/g,
-      (w) => `<span class="mh-j-kw">${w}</span>`);
-    out += `<span class="mh-j-${kind}">${kind === "comment" ? esc(m[0]) : inner}</span>`;
-    last = m.index + m[0].length;
-  }
-  return out + esc(text.slice(last)) + "\n";
-}
-
-// A textarea over a <pre> that shows the same text highlighted.
+// A CodeMirror 6 editor (static/codemirror.js, bundled offline by tools/codemirror/build.sh: the
+// global MHCodeMirror) with Jinja2 highlighting; onInput() after every edit by the user.
 function mhEditor(label, onInput) {
-  const shade = h("pre", { class: "mh-editor-shade", "aria-hidden": "true" });
-  const area = h("textarea", { class: "mh-editor-text", spellcheck: "false", "aria-label": label, wrap: "off" });
-  const paint = () => {
-    shade.innerHTML = mhJinjaHtml(area.value);
-    shade.scrollTop = area.scrollTop;
-    shade.scrollLeft = area.scrollLeft;
+  const box = h("div", { class: "mh-editor" });
+  let setting = false;
+  const editor = MHCodeMirror.editor(box, "", () => { if (!setting) onInput(); }, label);
+  const set = (text) => {
+    setting = true;
+    try { editor.set(text || ""); } finally { setting = false; }
   };
-  area.addEventListener("input", () => { paint(); onInput(); });
-  area.addEventListener("scroll", () => { shade.scrollTop = area.scrollTop; shade.scrollLeft = area.scrollLeft; });
-  const box = h("div", { class: "mh-editor" }, shade, area);
-  return { box, area, set: (text) => { if (area.value !== text) { area.value = text; paint(); } } };
+  return { box, get: editor.get, set };
 }
 
 function render({ model, el }) {
@@ -45,7 +27,7 @@ function render({ model, el }) {
   const rollbackBtn = h("button", { class: "mh-rollback-btn", onclick: () => send("rollback") }, "Roll back");
 
   // -- editors --
-  const push = debounce(() => mhSet(model, { system: system.area.value, user: user.area.value }), 350);
+  const push = debounce(() => mhSet(model, { system: system.get(), user: user.get() }), 350);
   const system = mhEditor("system template", push);
   const user = mhEditor("user template", push);
   const editError = h("div", { class: "mh-render-error", role: "alert" });
