@@ -151,3 +151,14 @@ def test_dashboard_has_a_prompts_tab(hub: Hub) -> None:
     board = Dashboard(hub, read_only=False)
     assert "Prompts" in board.titles
     assert isinstance(board.children[board.titles.index("Prompts")], PromptStudio)
+
+
+def test_read_only_previews_but_stores_nothing(hub: Hub) -> None:
+    studio = PromptStudio(hub, read_only=True)
+    versions = len(hub.prompts.list())
+    studio.set_state({"user": prompt.USER.replace(EDIT, "Answer tersely from the sources")})
+    assert "tersely" in studio.rendered["user"] and studio.dirty  # the preview still works
+    for event in ({"event": "save", "note": "x"}, {"event": "rollback"}, {"event": "ab", "a": 1, "b": 1}):
+        studio._handle_front(event)
+        assert studio.status == "error" and "read-only" in studio.message, event
+    assert len(hub.prompts.list()) == versions and not studio.ab_running

@@ -204,6 +204,13 @@ function render({ model, el }) {
   model.on("change:favorites", drawFavorites);
   model.on("change:starred", drawFavorites);
   model.on("change:question", syncQuestion);
+  // A served read-only dashboard: edit and preview, nothing stored (Python refuses too).
+  const drawReadOnly = () => {
+    const ro = Boolean(model.get("read_only"));
+    for (const node of [note, author, saveBtn, activateBtn, rollbackBtn, abBtn, abQuestions]) node.hidden = ro;
+  };
+  model.on("change:read_only", drawReadOnly);
+  drawReadOnly();
   question.value = model.get("question");
   drawVersions(); drawText(); drawDirty(); drawError(); drawRendered(); drawAnswer(); drawDiff(); drawAb(); drawRuns(); drawFavorites();
 }
