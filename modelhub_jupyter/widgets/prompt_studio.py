@@ -121,8 +121,11 @@ class PromptStudio(Panel):
         rendered.version = f"{label} with unsaved edits" if self.dirty else label
         self.rendered = rendered.to_dict()
 
-    def ask(self, llm: str | None = None) -> threading.Thread:
+    def ask(self, llm: str | None = None) -> threading.Thread | None:
         """Answer ``question`` with the editor's text (``llm``: ``none`` = extractive, ``local``), on a thread."""
+        if self.answering:
+            self.message = "Still answering the last question…"
+            return None
         spec = llm if llm in LLMS else self.llm
         template = self.prompts.draft(self.system, self.user)
         self.prompts.check(self.system, self.user)
