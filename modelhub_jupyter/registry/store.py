@@ -162,15 +162,8 @@ class RegistryStore:
     # -- versions ---------------------------------------------------------------------------
     def versions(self, model: str | None = None, model_type: str | None = None) -> list[VersionRow]:
         sql = f"SELECT {_VERSION_COLS} FROM reg_versions"
-        clauses, args = [], []
-        if model:
-            clauses.append("model=?")
-            args.append(model)
-        if model_type:
-            clauses.append("model_type=?")
-            args.append(model_type)
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
+        where, args = _where(model=model, model_type=model_type)
+        sql += where
         return [_version(r) for r in self.db.execute(sql + " ORDER BY model, id", args)]
 
     def version(self, model: str, version: str) -> VersionRow | None:
@@ -250,15 +243,8 @@ class RegistryStore:
         self, model: str | None = None, model_type: str | None = None, limit: int = 200
     ) -> list[dict[str, Any]]:
         sql = "SELECT at, user, model, version, model_type, action, detail FROM reg_history"
-        clauses, args = [], []
-        if model:
-            clauses.append("model=?")
-            args.append(model)
-        if model_type:
-            clauses.append("model_type=?")
-            args.append(model_type)
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
+        where, args = _where(model=model, model_type=model_type)
+        sql += where
         rows = self.db.execute(sql + " ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
         keys = ("at", "user", "model", "version", "model_type", "action", "detail")
         return [{**dict(zip(keys, r, strict=True)), "detail": json.loads(r[6])} for r in rows]
@@ -278,15 +264,8 @@ class RegistryStore:
 
     def performance(self, model_type: str | None = None, run_id: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT run_id, model_type, model, version, metric, value, recorded, notes FROM reg_performance"
-        clauses, args = [], []
-        if model_type:
-            clauses.append("model_type=?")
-            args.append(model_type)
-        if run_id:
-            clauses.append("run_id=?")
-            args.append(run_id)
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
+        where, args = _where(model_type=model_type, run_id=run_id)
+        sql += where
         keys = ("run_id", "model_type", "model", "version", "metric", "value", "recorded", "notes")
         return [dict(zip(keys, r, strict=True)) for r in self.db.execute(sql + " ORDER BY id", args)]
 
@@ -394,3 +373,9 @@ class RegistryStore:
         )
         keys = ("run_id", "at", "root", "path", "outcome", "reason")
         return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def _where(**equals: Any) -> tuple[str, list[Any]]:
+    """`` WHERE a=? AND b=?`` over the ``equals`` that are given (not None/empty), and their values."""
+    given = {column: value for column, value in equals.items() if value}
+    return (" WHERE " + " AND ".join(f"{c}=?" for c in given) if given else ""), list(given.values())
