@@ -12,14 +12,18 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With pytest-xdist (``-n 2 --dist loadgroup``, the default in pyproject.toml) each test file
-    stays on one worker, so its module fixtures are built once, and every browser test runs on
-    the same worker: one JupyterLab and one Voilà server, one set of logs under test-artifacts/."""
-    for item in items:
-        file = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group("e2e" if file.startswith("tests/e2e/") else file))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """With pytest-xdist (``-n 2``, the default in pyproject.toml) each test file stays on one
+    worker, so its module fixtures are built once, and every browser test runs on the same worker:
+    one JupyterLab and one Voilà server, one set of logs under test-artifacts/."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return "tests/e2e" if file.startswith("tests/e2e/") else file
+
+    return ByFile(config, log)
 
 
 @pytest.fixture(scope="session")
