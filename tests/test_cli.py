@@ -68,8 +68,10 @@ def test_search_says_what_it_understood_from_plain_words(cli_home):
     hits = json.loads(run(*words, "--json", home=home).stdout)
     assert hits and all(h["metadata"]["framework"]["name"] == "jax" for h in hits)
     assert all(h["metadata"]["model_dimensions"]["num_layers"] >= 2 for h in hits)
+    # --literal ranks the same words without reading filters from them: other hits, no "understood"
     literal = json.loads(run(*words, "--json", "--literal", home=home).stdout)
-    assert {h["metadata"].get("framework", {}).get("name") for h in literal} != {"jax"}
+    assert [h["id"] for h in literal] != [h["id"] for h in hits]
+    assert not run(*words, "--literal", home=home).stdout.startswith("understood:")
 
 
 def test_show_json(cli_home, example_workspace):
