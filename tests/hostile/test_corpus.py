@@ -23,7 +23,7 @@ MEMORY_LIMIT_MB = 1536
 
 
 @pytest.fixture(scope="module")
-def corpus_run(tmp_path_factory):
+def corpus_run(tmp_path_factory, onnx_cache):
     base = tmp_path_factory.mktemp("hostile")
     corpus = build(base / "ws", base / "outside")
     home = base / "home"
@@ -32,6 +32,9 @@ def corpus_run(tmp_path_factory):
         child = subprocess.Popen(
             [sys.executable, "-m", "modelhub_jupyter.cli", "--home", str(home), "index", str(corpus.root), "--json"],
             stdout=stdout, stderr=stderr, text=True,
+            # the embedder's ONNX copy is already made (as after a first run): the limit is about
+            # parsing hostile files, not the one-time export from the torch weights
+            env={**os.environ, "MODELHUB_CACHE_DIR": str(onnx_cache[0])},
         )  # fmt: skip
         # wait4 gives this child's own peak (RUSAGE_CHILDREN would be the biggest of every child
         # the test process ever ran, e.g. a Jupyter server of an earlier test in the same worker).
