@@ -178,6 +178,15 @@ REGEX_CASES: list[tuple[Any, str, str, Callable[[int], str]]] = [
     (config_files, "_TOML_DEEP_KEY", "search", lambda n: ("a." * 60 + "a ") * (n // 122)),
     (config_files, "_TOML_DEEP_KEY", "search", lambda n: "a . " * (n // 4)),
     (config_files, "_TOML_DEEP_KEY", "search", lambda n: '"' * n),
+    (config_files, "_DATA_CLASS", "search", lambda n: "DataModul" * (n // 9)),
+    (config_files, "_DATA_CLASS", "sub", lambda n: "Data" * (n // 4) + "set"),
+    (python_arch, "_LM_CLASS", "search", lambda n: "ForCausal" * (n // 9)),
+    (python_arch, "_LM_CLASS", "search", lambda n: "AutoModelFo" + "r" * n),
+    (python_values, "_WEIGHTS_NAME", "fullmatch", lambda n: "a" + "-_" * (n // 2) + "!"),
+    (value_keys, "_FILE_SUFFIX", "search", lambda n: ".json" * (n // 5) + "x"),
+    (value_keys, "_FILE_SUFFIX", "search", lambda n: "." * n),
+    (value_keys, "_SIZE", "fullmatch", lambda n: "1" * n + ".5x"),
+    (value_keys, "_SIZE", "fullmatch", lambda n: "v1" + ".1" * (n // 2) + "q"),
 ]
 
 
