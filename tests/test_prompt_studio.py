@@ -26,6 +26,12 @@ def hub(tmp_path_factory, indexed):
     shutil.copytree(source.settings.home, home)
     copy = sqlite3.connect(home / source.settings.catalog_path.relative_to(source.settings.home))
     source.catalog.db.backup(copy)
+    # the session hub is shared with other test files (in this worker), which may have saved
+    # versions of their own: start from the shipped template alone, as a fresh store has it
+    with copy:
+        copy.execute("DELETE FROM prompt_templates WHERE version > 1")
+        copy.execute("UPDATE prompt_templates SET active = 1 WHERE version = 1")
+        copy.execute("DELETE FROM prompt_activations WHERE version > 1 OR action = 'rollback'")
     copy.close()
     with Hub(home, embedder=source.embedder) as own:
         assert own.has_documents()

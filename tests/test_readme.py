@@ -143,6 +143,9 @@ def test_magic_blocks(tour: dict[str, str]) -> None:
             cells += [line for line in body.splitlines() if line.strip()]
     done = _run([sys.executable, "-c", MAGIC_RUNNER, *cells], tour)
     assert done.returncode == 0, done.stderr[-3000:]
+    # the one note a fresh machine gives (no CLIP weights to download here) is expected, once
+    said = [line for line in done.stderr.splitlines() if "CLIP weights" not in line]
+    assert sum("CLIP weights" in line for line in done.stderr.splitlines()) <= 1, done.stderr[-3000:]
     for marker in ("modelhub:", "UsageError", "Traceback"):
-        assert marker not in done.stderr, done.stderr[-3000:]
+        assert not any(marker in line for line in said), done.stderr[-3000:]
     assert "Usage: %modelsearch" in done.stdout
