@@ -201,7 +201,9 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
 
         # Models (palette): the registry's table, or the line saying none is registered
         page.evaluate("() => window.jupyterapp.commands.execute('modelhub:models')")
-        page.locator("#modelhub-models .mhl-models-list > *").first.wait_for(timeout=60_000)
+        # attached, not visible: the compare notebook written just before may open (and take the
+        # front) after this command ran
+        page.locator("#modelhub-models .mhl-models-list > *").first.wait_for(state="attached", timeout=60_000)
         assert not page.locator("#modelhub-models .mhl-error").count()
         assert not problems, problems
     finally:
