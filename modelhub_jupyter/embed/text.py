@@ -10,6 +10,7 @@ AMX, where bfloat16 torch is faster), ``onnx`` (always the copy, made first if n
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import hashlib
@@ -173,6 +174,9 @@ def prewarm(model: str | None = None, backend: str | None = None) -> threading.T
         target=_shared_encoder, args=(folder, embedder.onnx_threads), name="modelhub-prewarm", daemon=True
     )
     thread.start()
+    # a process that exits while onnxruntime is still opening the session would abort in C++
+    # ("terminate called without an active exception"): let the open finish first
+    atexit.register(thread.join, 30)
     return thread
 
 
