@@ -306,34 +306,14 @@ class RegistryStore:
 
     # -- vector generations -----------------------------------------------------------------
     def generation(self, key: str) -> dict[str, Any] | None:
-        keys = (
-            "vector_key",
-            "model_type",
-            "status",
-            "done",
-            "total",
-            "catalog_generation",
-            "started",
-            "finished",
-            "error",
-        )
+        keys = GENERATION_KEYS
         row = self.db.execute(
             f"SELECT {', '.join(keys)} FROM reg_generations WHERE vector_key=?", (key,)
         ).fetchone()
         return dict(zip(keys, row, strict=True)) if row else None
 
     def generations(self) -> list[dict[str, Any]]:
-        keys = (
-            "vector_key",
-            "model_type",
-            "status",
-            "done",
-            "total",
-            "catalog_generation",
-            "started",
-            "finished",
-            "error",
-        )
+        keys = GENERATION_KEYS
         rows = self.db.execute(f"SELECT {', '.join(keys)} FROM reg_generations ORDER BY started")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
@@ -373,6 +353,12 @@ class RegistryStore:
         )
         keys = ("run_id", "at", "root", "path", "outcome", "reason")
         return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+#: The columns of a vector generation row, as ``generation()``/``generations()`` return them.
+GENERATION_KEYS = (
+    "vector_key", "model_type", "status", "done", "total", "catalog_generation", "started", "finished", "error",
+)  # fmt: skip
 
 
 def _where(**equals: Any) -> tuple[str, list[Any]]:

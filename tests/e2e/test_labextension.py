@@ -14,7 +14,7 @@ from .conftest import CHROMIUM, Server, page_problems, start_jupyterlab
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (apt-get install chromium)"),
     pytest.mark.skipif(
         not (Path(__file__).parents[2] / "modelhub_jupyter" / "labextension" / "package.json").exists()
         and shutil.which("npm") is None,
