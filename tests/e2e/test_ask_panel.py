@@ -42,6 +42,8 @@ def _wait_for_row(home, text: str, check, timeout: float = 60.0):
 
 
 def test_voila_ask_panel(browser, voila, modelhub_home, artifacts, remember_page):
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     remember_page(page)
@@ -87,7 +89,7 @@ def test_voila_ask_panel(browser, voila, modelhub_home, artifacts, remember_page
             arg=ask.element_handle(),
             timeout=30_000,
         )
-        assert "stored" in ask.locator(".mh-status").inner_text()
+        expect(ask.locator(".mh-status")).to_contain_text("stored", timeout=30_000)
         ask.scroll_into_view_if_needed()
         page.screenshot(path=str(artifacts / "voila-ask-rated.png"))
 

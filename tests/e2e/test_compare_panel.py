@@ -23,6 +23,8 @@ VIEWPORT = {"width": 1400, "height": 1100}
 
 
 def test_compare_tab_shows_two_models_and_generates_their_notebook(browser, voila, tmp_path, remember_page):
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     remember_page(page)
@@ -81,7 +83,9 @@ def test_compare_tab_shows_two_models_and_generates_their_notebook(browser, voil
         points.first.wait_for(state="attached", timeout=60_000)
         assert points.count() >= 2
         assert "Lineage (git dates)" in (timeline.locator(".gtitle").first.text_content() or "")
-        assert {"transformer_v1", "transformer_v2"} <= set(timeline.locator(".textpoint text").all_text_contents())
+        assert {"transformer_v1", "transformer_v2"} <= set(
+            timeline.locator(".textpoint text").all_text_contents()
+        )
         timeline.scroll_into_view_if_needed()
         page.screenshot(path=str(tmp_path / "compare-timeline.png"), full_page=True)
 
@@ -100,7 +104,7 @@ def test_compare_tab_shows_two_models_and_generates_their_notebook(browser, voil
         assert href.startswith("data:application/x-ipynb+json;base64,")
         downloaded = json.loads(base64.b64decode(href.split(",", 1)[1]))
         assert downloaded["metadata"]["modelhub"]["template"] == "compare_models"
-        assert f"Wrote {path}" in panel.locator(".mh-status").inner_text()
+        expect(panel.locator(".mh-status")).to_contain_text(f"Wrote {path}", timeout=30_000)
         page.screenshot(path=str(tmp_path / "compare-notebook.png"), full_page=True)
         assert not problems, problems
     finally:

@@ -50,6 +50,8 @@ def _active(home) -> str:
 
 
 def test_models_tab_activates_rolls_back_and_benchmarks(browser, models_home, tmp_path, remember_page):
+    from playwright.sync_api import expect
+
     home, v2, roots = models_home
     env = jupyter_env(tmp_path / "jupyter", home)
     env["MODELHUB_DASHBOARD_ROOTS"] = ":".join(roots)  # a dashboard its viewers may change
@@ -88,8 +90,8 @@ def test_models_tab_activates_rolls_back_and_benchmarks(browser, models_home, tm
         )
         page.screenshot(path=str(tmp_path / "models-rebuilding.png"))
         two.locator(".mh-active").wait_for(state="visible", timeout=600_000)
-        assert panel.locator(".mh-models-progress").is_hidden()
-        assert "minilm v2 active" in panel.locator(".mh-status").inner_text()
+        expect(panel.locator(".mh-models-progress")).to_be_hidden(timeout=30_000)
+        expect(panel.locator(".mh-status")).to_contain_text("minilm v2 active", timeout=30_000)
         assert _active(home) == "minilm:v2"  # what every other kernel on this store now uses
 
         # roll back: v1 again, at once (its vectors are still there)

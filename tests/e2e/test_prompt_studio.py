@@ -33,6 +33,8 @@ def _active(home) -> int:
 
 
 def test_prompt_studio_edit_preview_save_diff_activate_ab(browser, modelhub_home, tmp_path, remember_page):
+    from playwright.sync_api import expect
+
     from modelhub_jupyter import Hub
 
     home = tmp_path / "home"
@@ -81,7 +83,8 @@ def test_prompt_studio_edit_preview_save_diff_activate_ab(browser, modelhub_home
         row = studio.locator('.mh-history tr[data-version="2"]')
         row.wait_for(state="attached", timeout=30_000)
         assert "reviewer tone" in row.inner_text() and "ada" in row.inner_text()
-        assert "Saved answer@2" in studio.locator(".mh-status").inner_text()
+        # the status line is a separate message from the history rows: wait for it too
+        expect(studio.locator(".mh-status")).to_contain_text("Saved answer@2", timeout=30_000)
         diff = studio.locator(".mh-diff")
         diff.locator(".diff_add, .diff_chg").first.wait_for(state="attached", timeout=30_000)
         assert "reviewer" in diff.inner_text() and "answer@1" in diff.inner_text()
@@ -104,7 +107,7 @@ def test_prompt_studio_edit_preview_save_diff_activate_ab(browser, modelhub_home
         table.wait_for(state="visible", timeout=60_000)
         assert "answer@1" in table.inner_text() and "latency" in table.inner_text()
         assert studio.locator(".mh-verdict").inner_text().strip()
-        assert studio.locator(".mh-ab-runs li").count() == 1
+        expect(studio.locator(".mh-ab-runs li")).to_have_count(1, timeout=30_000)
         table.scroll_into_view_if_needed()
         page.screenshot(path=str(tmp_path / "studio-ab.png"))
         assert not problems, problems
