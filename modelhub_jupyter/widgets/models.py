@@ -195,17 +195,23 @@ class ModelsPanel(Panel):
 
 
 class ModelsTab(ipywidgets.VBox):
-    """The dashboard's Models tab: the :class:`ModelsPanel` and, under it, its benchmark chart."""
+    """The dashboard's Models tab: the :class:`ModelsPanel` and, under it, its benchmark chart.
+
+    The chart appears with the first benchmark: plotly (about 2 s to import, and plotly.js in
+    the page) is not loaded for a dashboard nobody benchmarks in.
+    """
 
     def __init__(self, hub: Any = None, *, read_only: bool = False, **kwargs: Any) -> None:
         self.panel = ModelsPanel(hub, read_only=read_only)
-        super().__init__(children=[self.panel, self.panel.chart], **kwargs)
+        super().__init__(children=[self.panel], **kwargs)
         self.add_class("mh-models-tab")
         self.panel.observe(lambda _change: self._show_chart(), names="bench")
+        self._show_chart()
 
     def _show_chart(self) -> None:
         """A finished benchmark: its chart replaces the previous one (a new widget, not edited traces)."""
-        self.children = (self.panel, self.panel.chart)
+        if self.panel.bench.get("change"):
+            self.children = (self.panel, self.panel.chart)
 
     def refresh(self) -> None:
         self.panel.refresh()
