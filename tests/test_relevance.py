@@ -170,6 +170,21 @@ def test_the_search_panel_card_names_root_and_relevance(two_roots):
     assert {c["strength"] for c in weak.results} == {"weak"}
 
 
+def test_the_gallery_tiles_name_root_and_relevance(two_roots):
+    from modelhub_jupyter.widgets import ImageGallery
+
+    hub, first, second = two_roots
+    browsed = ImageGallery(hub)  # two folders named my-models are indexed: each tile says which; no relevance
+    assert browsed.items and {t["root_path"] for t in browsed.items} == {str(first)}  # the copy has no images
+    assert all(t["show_root"] and t["root"] == f"{first.parent.name}/my-models" for t in browsed.items)
+    assert {t["relevance_label"] for t in browsed.items} == {""}
+    found = ImageGallery(hub, query="castle at sunset")
+    assert found.items and all(
+        re.fullmatch(r"\d{1,3}% (strong|good|weak)", t["relevance_label"]) for t in found.items
+    )
+    assert found.items[0]["why"]
+
+
 # -- item 6: tables people read ----------------------------------------------------------------
 def test_values_read_like_the_widgets():
     assert display(124_000_000, "model_dimensions.total_parameters") == "124M"

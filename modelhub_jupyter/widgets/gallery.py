@@ -70,7 +70,8 @@ class ImageGallery(Panel):
         super().__init__()
         self.hub = default_hub(hub)
         self._hits: dict[str, Any] = {}  # every hit seen, by id (detail/compare across pages)
-        self._query_hits: tuple[tuple[Any, ...], list[Any]] | None = None
+        self._query_hits: tuple[tuple[Any, ...], list[Any], bool] | None = None
+        self._many_roots = False  # the shown hits can come from more than one indexed folder
         self._given = list(results) if results is not None else None
         self._like_bytes = b""  # the dropped/pasted image (see ``like_drop``)
         self._quiet = True
@@ -182,12 +183,14 @@ class ImageGallery(Panel):
     def _page_hits(self) -> tuple[list[Any], int]:
         start, size = self.page * self.page_size, self.page_size
         if self._given is not None:
+            self._many_roots = len({h.root for h in self._given}) > 1
             return self._given[start : start + size], len(self._given)
         where = self._clauses()
         dropped = self._dropped()
         if not self.query.strip() and not self.like_id and not dropped:
             self.like_name = ""
             res = self.hub.browse("image", where=where, offset=start, limit=size)
+            self._many_roots = res.many_roots
             return list(res.hits), int(res.total if res.total is not None else len(res.hits))
         key = (self.query.strip(), tuple(where), self.like_id, dropped, self.dedupe, self.regions)
         if self._query_hits is None or self._query_hits[0] != key:
@@ -196,8 +199,8 @@ class ImageGallery(Panel):
                 limit=MAX_QUERY_HITS, record=False,
                 **self._image_options(),
             )  # fmt: skip
-            self._query_hits = (key, list(res.hits))
-        hits = self._query_hits[1]
+            self._query_hits = (key, list(res.hits), res.many_roots)
+        hits, self._many_roots = self._query_hits[1], self._query_hits[2]
         return hits[start : start + size], len(hits)
 
     def _image_options(self) -> dict[str, Any]:
@@ -245,6 +248,8 @@ class ImageGallery(Panel):
             "count": int(md.get("duplicate_count") or 1),
             "box": list((md.get("region") or {}).get("box") or []),
             "safety": self._safety(md),
+            **_data.relevance_fields(hit),
+            "show_root": self._many_roots,
             "overlay": {
                 "prompt": str(md.get("prompt") or "")[:300],
                 "steps": _data.display(md.get("num_inference_steps")),

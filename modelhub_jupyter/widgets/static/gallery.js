@@ -164,6 +164,9 @@ function render({ model, el }) {
       : safety.status === "unassessed"
         ? h("span", { class: "mh-safety-none", title: `safety: unassessed — ${safety.reason || ""}` }, "unassessed")
         : null;
+    const relevance = item.relevance_label  // searches only: browsing has no relevance
+      ? h("span", { class: `mh-tile-relevance mh-${item.strength || "weak"}`, title: item.why || "" }, item.relevance_label)
+      : null;
     return h("div", {
       class: `mh-tile${item.placeholder ? " mh-placeholder" : ""}`, role: "listitem", tabindex: 0,
       dataset: { id: item.id, count: item.count || 1 }, title: item.path,
@@ -172,7 +175,9 @@ function render({ model, el }) {
         mhSet(model, { detail_id: item.id });
       },
       onkeydown: (event) => { if (event.key === "Enter") mhSet(model, { detail_id: item.id }); },
-    }, picture, box, checkbox, count, more, warning, h("div", { class: "mh-tile-name" }, item.name),
+    }, picture, box, checkbox, count, more, warning, relevance,
+    h("div", { class: "mh-tile-name" },
+      item.show_root ? h("span", { class: "mh-root", title: item.root_path }, item.root) : null, item.name),
     overlay(item.overlay || {}));
   };
   const revealed = new Set();
