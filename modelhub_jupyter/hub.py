@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import quality as _quality
 from . import schemas
 from .analytics import current_user, summarise
 from .compare.images import ImageComparison, compare_images
@@ -238,6 +239,7 @@ class Hub:
                 "search", query, kind, started, len(results.hits),
                 top=results.hits[0].path if results.hits else "", filters=results.filters, surface=surface,
             )  # fmt: skip
+            _quality.note_confidence(self, results.query_id, _quality.search_confidence(results))
         return results
 
     def _record(
@@ -313,6 +315,10 @@ class Hub:
         """
         from .answer import ask
 
+        if llm is None:  # the registry's active llm, unless $MODELHUB_LLM names one
+            from .registry.switch import active_llm
+
+            llm = active_llm(self)
         started = time.perf_counter()
         answer = ask(self, question, kind=kind, where=where, llm=llm, on_token=on_token, timeout=timeout)
         answer.query_id = self._record(
@@ -320,6 +326,7 @@ class Hub:
             cited=list(dict.fromkeys(c.path for c in answer.citations)), filters=answer.understood,
             surface=surface,
         )  # fmt: skip
+        _quality.note_confidence(self, answer.query_id, _quality.answer_confidence(answer))
         return answer
 
     def understand(self, query: str) -> Understood:
@@ -579,6 +586,9 @@ class Hub:
             from .search.images import Images
 
             self._images = Images(self.catalog, self._search_engine)
+            from .registry.switch import follow_images
+
+            follow_images(self, self._images)  # the registry's active image model, if one is
         return self._images
 
     @property
@@ -607,7 +617,15 @@ class Hub:
         metadata and metrics with % change, structural and code diffs, lineage, generated images."""
         from .compare.models import compare_models
 
-        return compare_models(self, list(names))
+        comparison = compare_models(self, list(names))
+        _quality.record_comparison(self, comparison)  # the dimensions people compare (Quality view)
+        return comparison
+
+    @property
+    def quality(self) -> _quality.Quality:
+        """Quality analytics over the query log: problem queries (and their YAML export), latency by
+        intent, most opened results, comparison dimensions; ``hub.quality.resources()``."""
+        return _quality.Quality(self)
 
     def notebook(self, template: str, **params: Any) -> NotebookRun:
         """Write (and with ``execute=True`` run) a notebook from a template; see :func:`.notebooks.render`."""

@@ -48,6 +48,7 @@ class Activation:
     seconds: float = 0.0
     error: str | None = None
     previous: str | None = None
+    note: str | None = None
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     def wait(self, timeout: float | None = None) -> Activation:
@@ -72,7 +73,8 @@ class Activation:
             rebuilt = f", vectors rebuilt ({self.total} texts)" if self.rebuilt else ""
             state = f"active in {self.seconds:.2f} s{rebuilt}"
         before = f"; before: {self.previous}" if self.previous else ""
-        return f"{what} {state}{before}"
+        note = f"; {self.note}" if self.note else ""
+        return f"{what} {state}{before}{note}"
 
     def __str__(self) -> str:
         return self.text()
@@ -176,17 +178,25 @@ def activate_version(
     """Make ``v`` the active version of its type (building its generation first when needed)."""
     if v.stage in ("deprecated", "archived"):
         raise BadInputError(f"{v.model} {v.version} is {v.stage}; move it to staging or production first")
+    from .switch import build_image_generation, check_runnable, image_key, image_ready
+
+    note = check_runnable(v)  # a version that cannot run as its type is refused, the registry unchanged
     follow(hub)
     current = store.active(v.model_type)
-    job = Activation(v.model_type, v.model, v.version, v.vector_key,
-                     previous=f"{current.model}:{current.version}" if current else None)  # fmt: skip
+    image = v.model_type == "image_embedding"
+    job = Activation(v.model_type, v.model, v.version, image_key(v) if image else v.vector_key,
+                     previous=f"{current.model}:{current.version}" if current else None, note=note)  # fmt: skip
     started = time.perf_counter()
     needs_build = (
         v.model_type == "text_embedding"
         and v.vector_key is not None
         and not generation_ready(hub, store, v.vector_key)
-    )
-    if needs_build and v.vector_key in (hub.embedder.name, current.vector_key if current else None):
+    ) or (image and not image_ready(hub, store, v))
+    if (
+        needs_build
+        and not image
+        and v.vector_key in (hub.embedder.name, current.vector_key if current else None)
+    ):
         # compatible: the vectors the hub serves now (its index runs keep them current)
         assert v.vector_key is not None
         missing, total = missing_texts(hub, v.vector_key)
@@ -212,7 +222,7 @@ def activate_version(
 
     def run() -> None:
         try:
-            build_generation(hub, v, store, report, progress)
+            (build_image_generation if image else build_generation)(hub, v, store, report, progress)
             finish()
         except Exception as err:  # noqa: BLE001 - recorded on the job and the generation row
             job.status, job.error = "failed", one_line(err)
@@ -226,26 +236,29 @@ def activate_version(
 
 
 def follow(hub: Hub) -> None:
-    """Swap ``hub``'s text embedder for the registry's active one when the stamp moved (cheap per call)."""
+    """Swap ``hub``'s text embedder (and its image model, once ``hub.images`` is open) for the registry's
+    active ones when the stamp moved (cheap per call). The llm is read per question (``switch.active_llm``)."""
     from .store import STAMP_KEY
+    from .switch import follow_images
 
     stamp = hub.catalog.get_meta(STAMP_KEY)
     if stamp is None or stamp == getattr(hub, "_registry_stamp", None):
         return
+    # a model whose vectors another process is still building is asked for again on the next call
+    done = hub._images is None or follow_images(hub, hub._images)
     store = RegistryStore(hub.catalog)
     v = store.active("text_embedding")
-    if v is None or v.vector_key is None:
+    if v is not None and v.vector_key is not None:
+        if hub.embedder.name != v.vector_key:
+            gen = store.generation(v.vector_key)
+            if gen is None or gen["status"] != "ready":
+                return  # never serve a half-built generation
+            embedder = embedder_for(v)
+            with hub._lock:
+                hub.embedder = embedder
+                hub._vectors = None
+                hub._engine = None
+        else:
+            hub.embedder.batch_size = int(v.inference_config.get("batch_size", hub.embedder.batch_size))
+    if done:
         hub._registry_stamp = stamp  # type: ignore[attr-defined]
-        return
-    if hub.embedder.name != v.vector_key:
-        gen = store.generation(v.vector_key)
-        if gen is None or gen["status"] != "ready":
-            return  # never serve a half-built generation (another process is still building it)
-        embedder = embedder_for(v)
-        with hub._lock:
-            hub.embedder = embedder
-            hub._vectors = None
-            hub._engine = None
-    else:
-        hub.embedder.batch_size = int(v.inference_config.get("batch_size", hub.embedder.batch_size))
-    hub._registry_stamp = stamp  # type: ignore[attr-defined]

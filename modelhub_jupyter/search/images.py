@@ -410,6 +410,17 @@ class Images:
         if thread is not None and thread is not threading.current_thread():
             thread.join(30)
 
+    def use_embedder(self, embedder: ImageEmbedder) -> None:
+        """Embed and search with ``embedder`` from now on (the registry's active image model). Vectors
+        are keyed by its name, so the cached matrices follow; a pass running now finishes with the
+        model it started with, then the images the new one lacks are queued."""
+        with self._lock:
+            self.embedder = embedder
+            self._cache.clear()
+        with self._job.lock:
+            if self._job.state == "running":
+                self._job.again = True
+
     def reembed(self, *, progress: bool = True, regions: bool = True) -> dict[str, int]:
         """Add the vectors the current CLIP model lacks (after weights arrive or the model changes)."""
         problem = self.embedder.problem
@@ -442,7 +453,8 @@ class Images:
     def _embed_missing(
         self, images: list[ImageRow], progress: bool, report: IndexReport | None, regions: bool
     ) -> dict[str, int]:
-        model = self.embedder.name
+        embedder = self.embedder  # one model for the whole pass (the registry may switch it)
+        model = embedder.name
         by_hash = self._by_hash(images)
         whole = [c for c in by_hash if c not in self.store.embedded(model)]
         boxes = tile_boxes(self.grids) if regions else []
@@ -463,7 +475,7 @@ class Images:
             if self._stop.is_set():
                 break
             part = whole[start : start + step]
-            vectors = self.embedder.embed_images(
+            vectors = embedder.embed_images(
                 [by_hash[c] for c in part], progress=progress, on_error=note(part)
             )
             rows = [
@@ -494,7 +506,7 @@ class Images:
                     keys.append((c, t))
             if not crops:
                 continue
-            vectors = self.embedder.embed_images(crops, progress=progress)
+            vectors = embedder.embed_images(crops, progress=progress)
             with self.catalog.transaction():
                 self.store.put_vectors(
                     model, [(c, t, boxes[t], v) for (c, t), v in zip(keys, vectors, strict=True)]
@@ -504,16 +516,17 @@ class Images:
 
     def _score_missing(self, images: list[ImageRow]) -> int:
         """Zero-shot safety scores and prompt agreement (``clip_score``) for embedded images."""
-        model = self.embedder.name
+        embedder = self.embedder  # one model for the whole pass (the registry may switch it)
+        model = embedder.name
         hashes, _, matrix = self.store.vectors(model)
         have = self.store.scores(model)
         todo = [i for i, c in enumerate(hashes) if c not in have]
         if not todo:
             return 0
         rows: list[tuple[str, str, float]] = []
-        scale = min(self.embedder.logit_scale(), 100.0)
+        scale = min(embedder.logit_scale(), 100.0)
         for key, (concept, neutral) in CONCEPTS.items():
-            texts = self.embedder.embed(concept + neutral)
+            texts = embedder.embed(concept + neutral)
             logits = scale * (matrix[todo] @ texts.T)
             logits -= logits.max(axis=1, keepdims=True)
             probs = np.exp(logits)
@@ -526,7 +539,7 @@ class Images:
         prompts = self._prompts(images)
         with_prompt = [i for i in todo if prompts.get(hashes[i])]
         if with_prompt:
-            texts = self.embedder.embed([prompts[hashes[i]] for i in with_prompt])
+            texts = embedder.embed([prompts[hashes[i]] for i in with_prompt])
             cos = np.einsum("ij,ij->i", matrix[with_prompt], texts)
             rows += [
                 (hashes[i], "clip_score", round(float(100 * max(c, 0.0)), 2))
