@@ -73,4 +73,6 @@ def stats_lines(stats: dict[str, Any]) -> list[str]:
         )
     fb = stats["feedback"]
     lines.append(f"  feedback: {fb['up']} up, {fb['down']} down; results opened: {stats['clicked']}")
+    if stats.get("problems_yaml"):
+        lines.append(f"  problem queries: {stats['problems']} written to {stats['problems_yaml']}")
     return lines

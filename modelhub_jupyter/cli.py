@@ -217,6 +217,12 @@ def _models_human() -> dict[str, Callable[[Any], None]]:
     return MODELS_HUMAN
 
 
+def _favorites_render(result: Any) -> None:
+    from .favorites_commands import render
+
+    render(result)
+
+
 HUMAN: dict[str, Callable[[Any], None]] = {
     "index": _print_report,
     "show": _print_view,
@@ -231,6 +237,7 @@ HUMAN: dict[str, Callable[[Any], None]] = {
     **_models_human(),
     "prompts": lambda result: click.echo(result.text() if hasattr(result, "text") else _to_json(result)),
     "compare": lambda result: click.echo(result.text()),
+    "favorites": lambda result: _favorites_render(result),
     "notebook": lambda result: click.echo(result.text() if hasattr(result, "text") else _to_json(result)),
 }
 

@@ -237,14 +237,26 @@ Which models use AdamW, and with what learning rate?
 %modelask --llm none how is the learning rate warmed up"""
 
 
-def stats(env: Env, days: float | None = None) -> dict[str, Any]:
-    """What was searched and asked: counts, latency p50/p95, intents, queries that found nothing."""
-    return env.hub.stats(days)
+def stats(env: Env, days: float | None = None, problems_yaml: str | None = None) -> dict[str, Any]:
+    """What was searched and asked: counts, latency p50/p95, intents, queries that found nothing.
+
+    --problems-yaml FILE writes the problem queries (no results, low confidence, thumbs down) in
+    the retrieval gold set's format, with proposed labels to review."""
+    out = env.hub.stats(days)
+    if problems_yaml:
+        path = env.hub.quality.write_problems_yaml(problems_yaml, days)
+        out["problems"] = len(env.hub.quality.problems(days))
+        out["problems_yaml"] = str(path)
+    return out
 
 
 DAYS = click.option(
     "--days", type=click.FloatRange(0, min_open=True), default=None, help="Only the last N days."
 )
+PROBLEMS_YAML = click.option(
+    "--problems-yaml", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+    help="Also write the problem queries as a gold-set YAML file (labels proposed, to review).",
+)  # fmt: skip
 
 
 def audit(env: Env) -> list[dict[str, Any]]:
@@ -436,10 +448,20 @@ CELL_TIMEOUT = click.option(
     "--timeout", type=click.IntRange(1), default=None, metavar="S", help="Seconds a cell may run (default 600)."
 )
 GRID = click.option("--grid", multiple=True, metavar="KEY=V1,V2", help="Run one notebook per value (repeatable).")
+NB_PDF = click.option("--pdf", "to_pdf", is_flag=True, help="Also export it to PDF (nbconvert webpdf, system Chromium).")
+DRIVE = click.option("--drive", is_flag=True, help="Upload it to Google Drive, to open in Colab.")
+DRIVE_CREDENTIALS = click.option(
+    "--drive-credentials", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+    help="Service-account or authorized-user JSON (default: $MODELHUB_GDRIVE_CREDENTIALS).",
+)  # fmt: skip
+DRIVE_FOLDER = click.option(
+    "--drive-folder", default=None, metavar="ID", help="Drive folder id (default: $MODELHUB_GDRIVE_FOLDER)."
+)
 NOTEBOOK_EXAMPLES = """\b
 %modelhub notebook list
 %modelhub notebook model_analysis -p model=transformer_v2 --out analysis.ipynb --execute
-%modelhub notebook verify analysis.ipynb"""
+%modelhub notebook verify analysis.ipynb
+%modelhub notebook model_analysis -p model=transformer_v2 --execute --pdf --drive"""
 
 
 def notebook(
@@ -453,6 +475,10 @@ def notebook(
     to_html: bool = False,
     timeout: int | None = None,
     grid: tuple[str, ...] = (),
+    to_pdf: bool = False,
+    drive: bool = False,
+    drive_credentials: str | None = None,
+    drive_folder: str | None = None,
 ) -> Any:
     """Generate a notebook from TEMPLATE (list: the templates; verify FILE: re-run it and report
     what differs from its manifest)."""
@@ -468,7 +494,8 @@ def notebook(
         raise click.UsageError(f"unexpected argument(s): {' '.join(args)}")
     params = notebooks.parse_params(param)
     options: dict[str, Any] = {"out": out, "execute": execute, "colab": colab, "html": to_html, "timeout": timeout,
-               "progress": env.progress}  # fmt: skip
+               "progress": env.progress, "pdf": to_pdf, "drive": drive, "drive_credentials": drive_credentials,
+               "drive_folder": drive_folder}  # fmt: skip
     if grid:
         return notebooks.run_grid(env.hub, template, notebooks.parse_grid(grid), params, **options)
     return env.hub.notebook(template, **options, **params)
@@ -479,6 +506,13 @@ def _registry_commands() -> tuple[Command, ...]:
     from .registry.commands import COMMANDS as MODEL_COMMANDS
 
     return MODEL_COMMANDS
+
+
+def _favorites_commands() -> tuple[Command, ...]:
+    """``favorites`` (issue 16), defined in :mod:`.favorites_commands`."""
+    from .favorites_commands import COMMANDS as FAVORITE_COMMANDS
+
+    return FAVORITE_COMMANDS
 
 
 COMMANDS: dict[str, Command] = {
@@ -495,7 +529,7 @@ COMMANDS: dict[str, Command] = {
         ),
         Command("ask", ask, (QUESTION, KIND, WHERE, LLM, STREAM), examples=ASK_EXAMPLES, cell="question"),
         Command("status", status),
-        Command("stats", stats, (DAYS,)),
+        Command("stats", stats, (DAYS, PROBLEMS_YAML)),
         Command("audit", audit),
         Command(
             "prompts",
@@ -520,11 +554,13 @@ COMMANDS: dict[str, Command] = {
         Command("export", schemas_export, (DIRECTORY,), group="schemas"),
         Command("demo", demo, (DEST,)),
         *_registry_commands(),
+        *_favorites_commands(),
         Command("compare", compare, (MODELS, HTML_OUT, AS_MD, AS_CSV), examples=COMPARE_EXAMPLES),
         Command(
             "notebook",
             notebook,
-            (TEMPLATE, TEMPLATE_ARGS, PARAM, NB_OUT, EXECUTE, COLAB, NB_HTML, CELL_TIMEOUT, GRID),
+            (TEMPLATE, TEMPLATE_ARGS, PARAM, NB_OUT, EXECUTE, COLAB, NB_HTML, CELL_TIMEOUT, GRID, NB_PDF, DRIVE,
+             DRIVE_CREDENTIALS, DRIVE_FOLDER),  # fmt: skip
             examples=NOTEBOOK_EXAMPLES,
         ),
     )

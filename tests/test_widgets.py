@@ -298,9 +298,10 @@ def test_static_assets_are_offline():
 
 def test_dashboard_tabs(hub, empty_hub, monkeypatch):
     dash = Dashboard(hub)
-    assert dash.titles == ("Search", "Ask", "Images", "Index", "Models", "Compare", "Prompts")
+    assert dash.titles == ("Search", "Ask", "Images", "Index", "Models", "Compare", "Prompts", "Quality")
     kinds = (SearchPanel, AskPanel, ImageGallery, IndexPanel)  # anywidget subclasses per instance: isinstance
-    assert len(dash.children) == 7 and dash.children[6] is dash.prompt_studio
+    assert len(dash.children) == 8 and dash.children[6] is dash.prompt_studio
+    assert dash.children[7] is dash.quality and dash.quality.children == (dash.quality.panel,)  # chart: when shown
     assert all(isinstance(c, k) for c, k in zip(dash.children, kinds, strict=False))
     assert all(isinstance(c, Panel) for c in dash.children[:4]) and dash.index_panel.status == "idle"
     assert isinstance(dash.models.panel, Panel) and dash.children[4] is dash.models  # panel + benchmark chart

@@ -195,6 +195,18 @@ def _v9_favorites(db: sqlite3.Connection) -> None:
     )
 
 
+def _v10_quality(db: sqlite3.Connection) -> None:
+    """Version 10: how sure each stored query's best result was (``queries.confidence``, 0-1) and
+    usage events (results opened, comparison dimensions) for the Quality view (:mod:`..quality`)."""
+    db.execute("ALTER TABLE queries ADD COLUMN confidence REAL")
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS usage_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, user TEXT NOT NULL,
+            event TEXT NOT NULL, target TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS usage_events_at ON usage_events (event, at)")
+
+
 #: Step ``i`` brings a catalog from ``user_version`` i to i + 1. Append; never edit a released step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_tables,
@@ -206,6 +218,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v7_images,
     _v8_notebooks,
     _v9_favorites,
+    _v10_quality,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

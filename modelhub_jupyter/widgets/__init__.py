@@ -13,6 +13,7 @@ from .gallery import ImageGallery
 from .index_panel import IndexPanel
 from .models import ModelsPanel, ModelsTab
 from .prompt_studio import PromptStudio
+from .quality import QualityPanel, QualityTab
 from .search import SearchPanel
 
-__all__ = ["AskPanel", "Dashboard", "ImageGallery", "IndexPanel", "ModelsPanel", "ModelsTab", "Panel", "PromptStudio", "SearchPanel"]
+__all__ = ["AskPanel", "Dashboard", "ImageGallery", "IndexPanel", "ModelsPanel", "ModelsTab", "Panel", "PromptStudio", "QualityPanel", "QualityTab", "SearchPanel"]

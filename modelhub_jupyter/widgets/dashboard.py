@@ -15,6 +15,7 @@ from .gallery import ImageGallery
 from .index_panel import IndexPanel
 from .models import ModelsTab
 from .prompt_studio import PromptStudio
+from .quality import QualityTab
 from .search import SearchPanel
 
 
@@ -55,18 +56,25 @@ class Dashboard(ipywidgets.Tab):
         self.models = ModelsTab(hub, read_only=read_only)
         self.compare_tab = CompareTab(hub, read_only=read_only)
         self.prompt_studio = PromptStudio(hub, read_only=read_only)
+        self.quality = QualityTab(hub)  # its plotly chart is made when the tab is first shown
         super().__init__(
             children=[
                 self.search, self.ask_panel, self.gallery, self.index_panel, self.models, self.compare_tab,
-                self.prompt_studio,
+                self.prompt_studio, self.quality,
             ],
             **kwargs,
         )  # fmt: skip
-        self.titles = ("Search", "Ask", "Images", "Index", "Models", "Compare", "Prompts")
+        self.titles = ("Search", "Ask", "Images", "Index", "Models", "Compare", "Prompts", "Quality")
         self.add_class("mh-dashboard")
         self.index_panel.on_indexed(lambda _report: self._after_index())
+        self.observe(self._shown, names="selected_index")
         if not (self.index_panel.summary.get("documents")):
             self.selected_index = self.children.index(self.index_panel)  # nothing indexed: fix that there
+
+    def _shown(self, change: dict[str, Any]) -> None:
+        """The Quality tab opened: read the log again and draw its chart (plotly loads only now)."""
+        if change["new"] is not None and self.children[change["new"]] is self.quality:
+            self.quality.refresh()
 
     def _after_index(self) -> None:
         self.search.refresh()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from traitlets import Dict, Int, List, Unicode, observe
+from traitlets import Bool, Dict, Int, List, Unicode, observe
 
 from ..protocols import HubLike
 from . import _data
@@ -26,7 +26,7 @@ class SearchPanel(Panel):
     _esm = esm("search.js")
     _css = css("search.css", extra=_data.pygments_css())
     panel = Unicode("search").tag(sync=True)
-    events = frozenset({"commit", "restore"})
+    events = frozenset({"commit", "restore", "star", "run_favorite", "unstar"})
 
     query = Unicode("").tag(sync=True)
     kind = Unicode("all").tag(sync=True)
@@ -41,6 +41,8 @@ class SearchPanel(Panel):
     understood = List(Dict()).tag(sync=True)  # filters read from the query: {"clause", "phrase"}
     ignored = List(Unicode()).tag(sync=True)  # understood clauses the user removed (until the words change)
     notes = List(Unicode()).tag(sync=True)
+    favorites = List(Dict()).tag(sync=True)  # the user's starred searches: {id, text, kind, where, label}
+    starred = Bool(False).tag(sync=True)  # the search shown (words, kind, chips) is one of them
 
     def __init__(
         self,
@@ -62,6 +64,7 @@ class SearchPanel(Panel):
         self.query, self.kind, self.where, self.limit = query, kind, list(where), limit
         self._quiet = False
         self._guard(self._load_terms)
+        self._guard(self._load_favorites)
         if results is not None:
             self.results = [self._card(h, results) for h in results]
             self._explain(results)
@@ -168,9 +171,52 @@ class SearchPanel(Panel):
         self._thread = threading.Thread(target=work, name="modelhub-search")
         self._thread.start()
 
+    def star(self) -> None:
+        """Star the current search (its words, kind and filter chips) for this user; starring a
+        search that is starred already unstars it, and the same words with other settings update it."""
+        query = " ".join(self.query.split())
+        if not query:
+            self._fail("Nothing to star: type a search first")
+            return
+        favorites = _favorites_of(self.hub)
+        if favorites is None:
+            self._fail("This hub keeps no favorites")
+            return
+        if self.starred:
+            favorites.remove(query, "search")
+        else:
+            favorites.add(query, "search", kind=self.kind, where=list(self.where))
+        self._load_favorites()
+
+    def run_favorite(self, favorite_id: int) -> None:
+        """Set a starred search (words, kind, chips) in the panel and run it (stored like Enter)."""
+        fav = next((f for f in self.favorites if f["id"] == int(favorite_id)), None)
+        if fav is None:
+            self._fail(f"no starred search #{favorite_id}: it was removed")
+            self._load_favorites()
+            return
+        self.restore({"query": fav["text"], "kind": fav["kind"], "where": fav["where"]})
+
+    def on_star(self, _content: dict[str, Any]) -> None:
+        """``{"event": "star"}``: the star button."""
+        self.star()
+
+    def on_run_favorite(self, content: dict[str, Any]) -> None:
+        """``{"event": "run_favorite", "id": n}``: a starred search clicked in the Starred list."""
+        self.run_favorite(int(content.get("id", -1)))
+
+    def on_unstar(self, content: dict[str, Any]) -> None:
+        """``{"event": "unstar", "id": n}``: the ✕ of a starred search."""
+        favorites = _favorites_of(self.hub)
+        if favorites is not None:
+            favorites.remove(int(content.get("id", -1)), "search")
+        self._load_favorites()
+
     # -- observers ------------------------------------------------------------------------
     @observe("query", "kind", "where", "limit", "ignored")
     def _changed(self, change: dict[str, Any]) -> None:
+        if change["name"] in ("query", "kind", "where"):
+            self._light_star()
         if getattr(self, "_quiet", True):
             return
         if change["name"] == "query":
@@ -265,6 +311,35 @@ class SearchPanel(Panel):
         self.history_items = items
         self.history = [_label(i) for i in items]
 
+    def _load_favorites(self) -> None:
+        """The user's starred searches into ``favorites`` (and whether the search shown is one)."""
+        favorites = _favorites_of(self.hub)
+        items = favorites.list("search") if favorites is not None else []
+        self.favorites = [
+            {
+                "id": f.id,
+                "text": f.text,
+                "kind": str(f.options.get("kind") or "all"),
+                "where": [str(w) for w in f.options.get("where") or ()],
+                "label": _label(
+                    {
+                        "query": f.text,
+                        "kind": f.options.get("kind") or "all",
+                        "where": f.options.get("where") or (),
+                    }
+                ),
+            }  # fmt: skip
+            for f in items
+        ]
+        self._light_star()
+
+    def _light_star(self) -> None:
+        query = " ".join(self.query.split())
+        where = list(self.where)
+        self.starred = any(
+            f["text"] == query and f["kind"] == self.kind and f["where"] == where for f in self.favorites
+        )
+
     def _load_terms(self) -> None:
         vocab = self.hub.vocabulary()
         self.filter_terms = sorted({f"{key}={value}" for key, values in vocab.items() for value, _ in values})
@@ -306,6 +381,11 @@ def _label(item: dict[str, Any]) -> str:
     extra += list(item.get("where") or ())
     extra += [f"not {c}" for c in item.get("ignored") or ()]
     return item["query"] + (f"  ({', '.join(extra)})" if extra else "")
+
+
+def _favorites_of(hub: Any) -> Any:
+    """``hub.favorites`` (the engine's ``Favorites``), or None for a hub without them (a test double)."""
+    return getattr(hub, "favorites", None)
 
 
 _READY: set[int] = set()  # embedders a panel has seen loaded

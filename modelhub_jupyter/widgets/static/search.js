@@ -35,18 +35,31 @@ function render({ model, el }) {
     }
   });
 
+  // ☆/★: star the whole search (words, kind, filter chips) as one of this user's favorites.
+  const star = h("button", {
+    class: "mh-star", title: "Star this search (favorites)", "aria-label": "star search",
+    onclick: () => { mhSet(model, { query: query.value }); model.send({ event: "star" }); },
+  }, "☆");
+  const drawStar = () => {
+    star.textContent = model.get("starred") ? "★" : "☆";
+    star.setAttribute("aria-pressed", String(Boolean(model.get("starred"))));
+  };
+
   const chips = h("div", { class: "mh-chips" });
   const understood = h("div", { class: "mh-chips mh-understood", "aria-label": "filters read from your words" });
   const notes = h("div", { class: "mh-notes mh-muted" });
   const suggest = h("ul", { class: "mh-suggest", "aria-label": "suggestions" });
+  const starredBox = h("details", { class: "mh-history-box mh-starred-box" }, h("summary", {}, "Starred"));
+  const starredList = h("ul", { class: "mh-history mh-favorites", "aria-label": "starred searches" });
+  starredBox.append(starredList);
   const historyBox = h("details", { class: "mh-history-box" }, h("summary", {}, "History"));
   const history = h("ul", { class: "mh-history" });
   historyBox.append(history);
   const results = h("div", { class: "mh-results" });
 
   body.append(
-    h("div", { class: "mh-toolbar" }, query, kind, whereInput, terms),
-    chips, understood, notes, suggest, historyBox, results,
+    h("div", { class: "mh-toolbar" }, query, kind, whereInput, star, terms),
+    chips, understood, notes, suggest, starredBox, historyBox, results,
   );
 
   const drawTerms = () => terms.replaceChildren(
@@ -112,6 +125,22 @@ function render({ model, el }) {
     }, label)));
   };
 
+  // Starred searches: a click sets its words, kind and chips and runs it; ✕ unstars it.
+  const drawFavorites = () => {
+    const items = model.get("favorites") || [];
+    starredBox.hidden = items.length === 0;
+    starredList.replaceChildren(...items.map((f) => h("li", { class: "mh-favorite", dataset: { id: f.id } },
+      h("span", {
+        class: "mh-favorite-text", tabindex: 0, title: "search again with these settings",
+        onclick: () => { query.value = f.text; model.send({ event: "run_favorite", id: f.id }); },
+        onkeydown: (event) => { if (event.key === "Enter") event.target.click(); },
+      }, `★ ${f.label}`),
+      h("button", {
+        class: "mh-unstar", title: "remove from favorites", "aria-label": `unstar ${f.text}`,
+        onclick: () => model.send({ event: "unstar", id: f.id }),
+      }, "✕"))));
+  };
+
   // Relevance: a bar, "92% strong", the evidence and the raw fused score on hover.
   const relevance = (r) => {
     if (r.relevance === null || r.relevance === undefined) {
@@ -155,10 +184,13 @@ function render({ model, el }) {
   model.on("change:notes", drawNotes);
   model.on("change:suggestions", drawSuggest);
   model.on("change:history", drawHistory);
+  model.on("change:favorites", drawFavorites);
+  model.on("change:starred", drawStar);
   model.on("change:results", drawResults);
   model.on("change:query", syncInputs);
   model.on("change:kind", syncInputs);
   drawTerms(); drawChips(); drawUnderstood(); drawNotes(); drawSuggest(); drawHistory(); drawResults();
+  drawFavorites(); drawStar();
 }
 
 export default { render };
