@@ -46,6 +46,8 @@ class NotebookRun:
     html: str | None = None
     manifest: str | None = None
     colab_url: str | None = None
+    pdf: str | None = None
+    drive: dict[str, Any] | None = None  # {id, name, colab_url, web_link} after a Drive upload
     error: str | None = None
     differences: list[str] = field(default_factory=list)  # verify only
 
@@ -54,7 +56,10 @@ class NotebookRun:
 
     def text(self) -> str:
         lines = [f"{self.status}: {self.path}" + (f"  ({self.seconds:.1f} s)" if self.executed else "")]
-        for label, value in (("html", self.html), ("manifest", self.manifest), ("colab", self.colab_url)):
+        drive = self.drive["colab_url"] if self.drive else None
+        shown = (("html", self.html), ("pdf", self.pdf), ("manifest", self.manifest), ("colab", self.colab_url),
+                 ("drive", drive))  # fmt: skip
+        for label, value in shown:
             if value:
                 lines.append(f"  {label}: {value}")
         lines += [f"  differs: {d}" for d in self.differences]
@@ -121,6 +126,10 @@ def render(
     progress: bool = True,
     kernel_name: str | None = None,
     user: str | None = None,
+    pdf: bool = False,
+    drive: bool = False,
+    drive_credentials: Any = None,
+    drive_folder: str | None = None,
     **params: Any,
 ) -> NotebookRun:
     """Write ``template`` with ``params`` to ``out`` (default ``./<template>.ipynb``); run it with ``execute``.
@@ -128,6 +137,10 @@ def render(
     The documents the notebook needs are read from ``hub`` and travel inside it (``snapshot_json``),
     so it runs where there is no store (Colab). A cell that raises: the partial notebook is kept,
     marked failed in its metadata, and :class:`NotebookFailedError` names the cell.
+
+    ``pdf`` also exports it through nbconvert's webpdf (:func:`.pdf.export_pdf`); ``drive`` uploads
+    it to Google Drive for Colab (:func:`.drive.upload`; credentials from ``drive_credentials`` or
+    ``$MODELHUB_GDRIVE_CREDENTIALS``, checked before anything runs).
     """
     import nbformat
     from papermill.iorw import load_notebook_node
@@ -144,6 +157,10 @@ def render(
     if target.suffix != ".ipynb":
         raise BadInputError(f"{target}: a notebook's name ends in .ipynb", path=str(target))
     _writable(target)
+    if drive:  # a missing or broken credentials file is said before anything runs
+        from .drive import load_credentials
+
+        drive_credentials = load_credentials(drive_credentials)
     nb = load_notebook_node(str(path))  # papermill's reader: every cell gets its tags list
     nb = parameterize_notebook(nb, typed, report_mode=False)
     inputs = {"template": manifests.sha256_bytes(path.read_bytes())}
@@ -162,6 +179,14 @@ def render(
                          kernel_name=kernel_name, user=user, html=html)  # fmt: skip
     elif html:
         run.html = str(export_html(target))
+    if pdf:
+        from .pdf import export_pdf
+
+        run.pdf = str(export_pdf(target))
+    if drive:
+        from .drive import upload
+
+        run.drive = upload(target, credentials=drive_credentials, folder=drive_folder).to_dict()
     return run
 
 
