@@ -284,3 +284,100 @@ def test_models_route_on_a_home_with_registered_versions(server, tmp_path):
     ] == "v1"
     assert len(shown["versions"][0]["checkpoint_sha256"]) == 64
     assert client.json(f"/modelhub/api/models?type=robot&{query}", status=422)["error"] == "bad_input"
+
+
+# -- the widget host: the real panels over a websocket ----------------------------------------------
+def hosted(
+    url: str,
+    panel: str,
+    *,
+    token: str | None = TOKEN,
+    home: str | None = None,
+    send: tuple[dict, ...] = (),
+    until=None,
+    timeout: float = 90,
+):
+    """Open ``panel``'s websocket, send ``send`` and read until ``until(state)``:
+    (the open message, the state then, every message after open)."""
+    import asyncio
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async def go():
+        ws_url = url.replace("http", "ws", 1) + f"/modelhub/api/widgets/{panel}"
+        if home:
+            ws_url += "?" + urllib.parse.urlencode({"home": home})
+        headers = {"Authorization": f"token {token}"} if token else {}
+        conn = await websocket_connect(HTTPRequest(ws_url, headers=headers))
+        try:
+            opened = json.loads(await asyncio.wait_for(conn.read_message(), timeout))
+            state, messages = dict(opened.get("state") or {}), []
+            for message in send:
+                await conn.write_message(json.dumps(message))
+            while until is not None and not until(state):
+                raw = await asyncio.wait_for(conn.read_message(), timeout)
+                assert raw is not None, ("closed", messages[-3:])
+                messages.append(json.loads(raw))
+                if messages[-1]["type"] == "update":
+                    state.update(messages[-1]["state"])
+            return opened, state, messages
+        finally:
+            conn.close()
+
+    return asyncio.run(go())
+
+
+def test_the_widget_host_serves_the_panels_own_module_and_state(server):
+    client, hub, _ = server
+    panels = client.json("/modelhub/api/widgets")["panels"]
+    assert {"search", "gallery", "index", "ask", "models", "compare", "prompts"} <= set(panels)
+    code, _, body = client.call("/modelhub/api/widgets/search/module")  # its text may say "Traceback"
+    assert code == 200
+    module = json.loads(body)
+    from modelhub_jupyter.widgets import SearchPanel
+
+    assert module["esm"] == SearchPanel._esm and "function render" in module["esm"]
+    assert module["css"] == SearchPanel._css and ".mh-panel" in module["css"]
+    assert client.json("/modelhub/api/widgets/spaceship/module", status=404)["error"] == "not_found"
+    for path in ("/modelhub/api/widgets", "/modelhub/api/widgets/search/module"):
+        assert client.call(path, token=None)[0] in (401, 403)
+
+    query = "causal self attention"
+    opened, state, messages = hosted(
+        client.url, "search",
+        send=(
+            # private and protected traits are not the browser's to set: ignored
+            {"type": "update", "state": {"panel": "evil", "_esm": "alert(1)", "status": "idle"}},
+            {"type": "update", "state": {"query": query, "kind": "code"}},
+            {"type": "custom", "content": {"event": "commit", "query": query}},
+        ),
+        until=lambda s: s.get("results") and any(h.startswith(query) for h in s.get("history") or []),
+    )  # fmt: skip
+    assert opened["type"] == "open" and opened["panel"] == "search" and opened["read_only"] is False
+    assert opened["state"]["panel"] == "search" and "_esm" not in opened["state"]
+    assert all(m["type"] in ("update", "custom") for m in messages), messages
+    assert all("panel" not in m.get("state", {}) and "_esm" not in m.get("state", {}) for m in messages)
+    expected = hub.search(query, kind="code", limit=10, record=False)
+    assert [r["id"] for r in state["results"]][:3] == [h.id for h in expected][:3]
+    assert state["results"][0]["code_html"]  # the panel's own card data, highlighted in Python
+
+
+def test_the_widget_host_refuses_without_auth_and_names_unknown_panels(server):
+    from tornado.httpclient import HTTPClientError
+    from tornado.websocket import WebSocketError
+
+    client, _, _ = server
+    for token, panel, codes in ((None, "search", (401, 403)), ("wrong", "search", (401, 403)),
+                                (TOKEN, "spaceship", (404,))):  # fmt: skip
+        with pytest.raises((HTTPClientError, WebSocketError)) as caught:
+            hosted(client.url, panel, token=token)
+        assert getattr(caught.value, "code", None) in codes, (token, panel, caught.value)
+    # a bad message is dropped, the panel goes on: the Prompt Studio answers after junk
+    opened, state, _ = hosted(
+        client.url, "prompts",
+        send=({"type": "custom", "content": {"event": "__init__"}}, {"type": "update", "state": "x"},
+              {"type": "update", "state": {"question": "Which models use AdamW?"}}),
+        until=lambda s: "Which models use AdamW?" in json.dumps(s.get("rendered")),
+    )  # fmt: skip
+    assert opened["panel"] == "prompts" and "{{" in opened["state"]["user"]

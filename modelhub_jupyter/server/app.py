@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Unicode
+from traitlets import Enum, Unicode
 
 from .handlers import HANDLERS
 from .state import ServerState
 from .views import VIEW_HANDLERS
+from .widget_host import WIDGET_HANDLERS
 
 
 class ModelHubServer(ExtensionApp):
@@ -24,9 +25,18 @@ class ModelHubServer(ExtensionApp):
         config=True
     )
 
+    viewer = Enum(
+        ["auto", "user", "owner"],
+        default_value="auto",
+        help="Whose access-control view each request gets: 'user' the Jupyter user's (username and "
+        "groups), 'owner' everything (the store owner's), 'auto' 'user' unless the server runs "
+        "jupyter_server's own single-user token/password identity.",
+    ).tag(config=True)
+
     def initialize_settings(self) -> None:
-        self.settings["modelhub"] = ServerState(self.home or None)
+        self.settings["modelhub"] = ServerState(self.home or None, viewer_mode=self.viewer)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(HANDLERS)
         self.handlers.extend(VIEW_HANDLERS)
+        self.handlers.extend(WIDGET_HANDLERS)

@@ -56,7 +56,7 @@ class ModelHubHandler(ExtensionHandlerMixin, APIHandler):
         return await IOLoop.current().run_in_executor(None, func, *args)
 
     def hub(self) -> Any:
-        return self.state.hub(self.get_argument("home", None))
+        return self.state.hub(self.get_argument("home", None), self.state.viewer_of(self))
 
     def finish(self, *args: Any, **kwargs: Any) -> Any:
         content_type = self._headers.get("Content-Type")
@@ -154,7 +154,8 @@ class CountsHandler(ModelHubHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        self.reply(await self.call(self.state.counts, self.get_argument("home", None)))
+        viewer = self.state.viewer_of(self)
+        self.reply(await self.call(self.state.counts, self.get_argument("home", None), viewer))
 
 
 class SearchHandler(ModelHubHandler):

@@ -10,9 +10,23 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInputError, NotFoundError, StoreBusyError, one_line
+from ..search.access import Viewer
 from .metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+
+def _single_user_providers() -> tuple[type, ...]:
+    from jupyter_server.auth.identity import (
+        IdentityProvider,
+        LegacyIdentityProvider,
+        PasswordIdentityProvider,
+    )
+
+    return (IdentityProvider, PasswordIdentityProvider, LegacyIdentityProvider)
+
+
+_SINGLE_USER_PROVIDERS = _single_user_providers()
 
 
 @dataclass
@@ -39,32 +53,57 @@ class ServerState:
     """Shared by every handler of one server: hubs come from :func:`~modelhub_jupyter.hub.open_hub`
     (one per home, thread-safe), so a search and an index run share the loaded embedder."""
 
-    def __init__(self, home: str | None = None) -> None:
+    def __init__(self, home: str | None = None, viewer_mode: str = "auto") -> None:
         self.home = home or None
+        self.viewer_mode = viewer_mode
         self.job = IndexJob()
         self._job_lock = threading.Lock()
         self.metrics = Metrics(self._status)
 
-    def hub(self, home: str | None = None) -> Any:
-        """The hub for ``home`` (default: the configured home). A client may name another home only
-        when it already holds a store: a request never creates folders where a client says."""
+    def viewer_of(self, handler: Any) -> Viewer | None:
+        """Who a request's Jupyter user is to the access-control policies (None: the store's owner).
+
+        ``viewer_mode`` "user": the Jupyter user's ``username`` (and ``groups``, where the identity
+        provider gives them) — several people on one server each see only what they may; "owner":
+        everyone sees everything; "auto": "user" unless the server runs jupyter_server's own
+        single-user token/password identity (then its one user is the person who owns the store).
+        """
+        user = handler.current_user
+        if self.viewer_mode == "owner" or user is None:
+            return None
+        if self.viewer_mode == "auto" and type(handler.identity_provider) in _SINGLE_USER_PROVIDERS:
+            return None
+        name = getattr(user, "username", None) or str(user)
+        groups = getattr(user, "groups", None) or ()
+        return Viewer.of(str(name), [str(g) for g in groups] if not isinstance(groups, str) else [groups])
+
+    def hub(self, home: str | None = None, viewer: Viewer | None = None) -> Any:
+        """The hub for ``home`` (default: the configured home) as ``viewer`` sees it (None: the
+        store's owner). A client may name another home only when it already holds a store: a request
+        never creates folders where a client says."""
         from ..config import Settings
         from ..hub import open_hub
 
+        who: dict[str, Any] = {"user": viewer.user, "groups": viewer.groups} if viewer is not None else {}
         if home:
             settings = Settings(home=Path(home))
             if not settings.catalog_path.is_file():
                 raise NotFoundError(f"{home}: not a modelhub home (no catalog.sqlite there)")
-            return open_hub(settings.home)
-        return open_hub(self.home)
+            return open_hub(settings.home, **who)
+        return open_hub(self.home, **who)
 
-    def counts(self, home: str | None = None) -> dict[str, Any]:
+    def counts(self, home: str | None = None, viewer: Viewer | None = None) -> dict[str, Any]:
         """Documents by kind, files and files not indexed, from the catalog alone: what the status
-        bar and a Prometheus scrape need, without the full ``Hub.status()`` (models, image encoder)."""
-        catalog = self.hub(home).catalog
+        bar and a Prometheus scrape need, without the full ``Hub.status()`` (models, image encoder).
+        A restricted ``viewer`` counts only the documents they may see."""
+        hub = self.hub(home, viewer)
+        catalog = hub.catalog
         files = catalog.file_counts()
+        documents = (
+            hub._search_engine().document_counts() if viewer is not None else catalog.document_counts()
+        )
         return {
-            "documents": catalog.document_counts(),
+            "documents": documents,
             "files": sum(files.values()),
             "errors": files.get("error", 0),
             "index_job": self.job.to_dict(),
