@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .hub import Hub
 
+_PROC: Any = None  # this process's psutil.Process
 MAX_FILES = 200_000  # a store folder with more files is reported as at least its partial size
 
 
@@ -60,7 +61,10 @@ def process() -> dict[str, Any]:
         out["rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         out["cpu_count"] = os.cpu_count() or 1
         return out
-    proc = psutil.Process()
+    global _PROC
+    if _PROC is None or _PROC.pid != os.getpid():  # one object: cpu_percent is the use since its last call
+        _PROC = psutil.Process()
+    proc = _PROC
     with proc.oneshot():
         mem = proc.memory_info()
         out.update(
@@ -160,6 +164,32 @@ def stores(hub: Any) -> dict[str, dict[str, Any]]:
         "path": str(settings.home),
     }
     return sizes
+
+
+def snapshot_for_home(home: str | Path | None = None) -> dict[str, Any]:
+    """:func:`snapshot` without a hub: the process, the text encoders loaded in it and the stores of
+    ``home`` (default ``$MODELHUB_HOME``)."""
+    from types import SimpleNamespace
+
+    from .config import Settings
+
+    settings = Settings() if home is None else Settings(home=Path(home))
+    loaded = 0
+    try:
+        from .embed import text as text_module
+
+        loaded = sum(1 for enc in list(text_module._ENCODERS.values()) if enc is not None)
+    except Exception:  # noqa: BLE001 - no embedder module state: none loaded
+        loaded = 0
+    models_loaded = [{"role": "text embedder", "name": f"onnx encoder {i + 1}", "loaded": True, "backend": "onnx"}
+                     for i in range(loaded)]  # fmt: skip
+    return {
+        "at": time.time(),
+        "process": process(),
+        "models": models_loaded,
+        "stores": stores(SimpleNamespace(settings=settings)),
+        "gpu": gpu(),
+    }
 
 
 def snapshot(hub: Hub | Any) -> dict[str, Any]:

@@ -269,3 +269,24 @@ def test_empty_log_says_so(tmp_path, indexed) -> None:
         panel = QualityPanel(fresh)
         assert panel.status == "empty" and "No queries recorded yet" in panel.message
         assert fresh.quality.problems() == [] and "queries: []" in fresh.quality.problems_yaml()
+
+
+def test_resource_gauges_in_the_prometheus_metrics(hub: Hub) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from modelhub_jupyter.server.metrics import Metrics
+
+    class State:  # what the server extension's state gives Metrics: a bound status method with hub()
+        def hub(self) -> Hub:
+            return hub
+
+        def status(self) -> dict:
+            return {"documents": {}, "files": 0, "errors": 0}
+
+    families = {f.name: f for f in text_string_to_metric_families(Metrics(State().status).render().decode())}
+    stores = {s.labels["store"]: s.value for s in families["modelhub_store_bytes"].samples}
+    assert set(stores) == {"catalog", "chroma", "thumbnails", "home"} and stores["catalog"] > 0
+    assert families["modelhub_process_resident_memory_bytes"].samples[0].value > 10_000_000
+    loaded = {s.labels["role"]: s.value for s in families["modelhub_model_loaded"].samples}
+    assert loaded["text embedder"] == 1.0
+    assert "modelhub_gpu_memory_used_bytes" in families  # declared; no samples without a loaded CUDA torch

@@ -45,10 +45,73 @@ class _HubCollector(Collector):
         yield errors
 
 
+class _ResourceCollector(Collector):
+    """Resource monitor gauges (:mod:`modelhub_jupyter.resources`), read at each scrape: CPU and RSS
+    of the server process, models loaded, store sizes on disk, GPU memory when torch is loaded."""
+
+    def __init__(self, snapshot: Callable[[], dict[str, Any] | None]) -> None:
+        self._snapshot = snapshot
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            snap = self._snapshot() or {}
+        except Exception as err:  # noqa: BLE001 - a scrape never fails on a resource reading
+            log.debug("modelhub metrics: no resources: %s", err)
+            snap = {}
+        proc = snap.get("process") or {}
+        cpu = GaugeMetricFamily(
+            "modelhub_process_cpu_percent", "CPU use of the server process (% of one core)."
+        )
+        rss = GaugeMetricFamily(
+            "modelhub_process_resident_memory_bytes", "Resident memory of the server process."
+        )
+        store = GaugeMetricFamily("modelhub_store_bytes", "Bytes on disk, by store.", labels=["store"])
+        store_files = GaugeMetricFamily("modelhub_store_files", "Files on disk, by store.", labels=["store"])
+        loaded = GaugeMetricFamily(
+            "modelhub_model_loaded", "Models held in memory (1: loaded).", labels=["role", "name"]
+        )
+        gpu_used = GaugeMetricFamily(
+            "modelhub_gpu_memory_used_bytes", "GPU memory in use.", labels=["gpu", "name"]
+        )
+        gpu_total = GaugeMetricFamily(
+            "modelhub_gpu_memory_total_bytes", "GPU memory.", labels=["gpu", "name"]
+        )
+        if "cpu_percent" in proc:
+            cpu.add_metric([], float(proc["cpu_percent"]))
+        if "rss_bytes" in proc:
+            rss.add_metric([], float(proc["rss_bytes"]))
+        for name, size in sorted((snap.get("stores") or {}).items()):
+            store.add_metric([name], float(size["bytes"]))
+            store_files.add_metric([name], float(size["files"]))
+        for model in snap.get("models") or []:
+            loaded.add_metric([str(model["role"]), str(model["name"])], 1.0 if model["loaded"] else 0.0)
+        for g in snap.get("gpu") or []:
+            gpu_used.add_metric([str(g["index"]), str(g["name"])], float(g["memory_used_bytes"]))
+            gpu_total.add_metric([str(g["index"]), str(g["name"])], float(g["memory_total_bytes"]))
+        yield from (cpu, rss, store, store_files, loaded, gpu_used, gpu_total)
+
+
+def _resources_of(status: Callable[[], Any]) -> Callable[[], dict[str, Any] | None]:
+    """The resource snapshot of the hub behind ``status`` (the server state's ``hub()``), else of
+    ``$MODELHUB_HOME`` with the process's loaded encoders."""
+    hub_of = getattr(getattr(status, "__self__", None), "hub", None)
+
+    def read() -> dict[str, Any] | None:
+        from ..resources import snapshot, snapshot_for_home
+
+        return snapshot(hub_of()) if callable(hub_of) else snapshot_for_home()
+
+    return read
+
+
 class Metrics:
     """The server extension's metrics; ``render()`` gives the Prometheus text exposition."""
 
-    def __init__(self, status: Callable[[], dict[str, Any] | None]) -> None:
+    def __init__(
+        self,
+        status: Callable[[], dict[str, Any] | None],
+        resources: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "modelhub_http_requests",
@@ -74,6 +137,7 @@ class Metrics:
             registry=self.registry,
         )  # fmt: skip
         self.registry.register(_HubCollector(status))
+        self.registry.register(_ResourceCollector(resources or _resources_of(status)))
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()
