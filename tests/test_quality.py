@@ -290,3 +290,25 @@ def test_resource_gauges_in_the_prometheus_metrics(hub: Hub) -> None:
     loaded = {s.labels["role"]: s.value for s in families["modelhub_model_loaded"].samples}
     assert loaded["text embedder"] == 1.0
     assert "modelhub_gpu_memory_used_bytes" in families  # declared; no samples without a loaded CUDA torch
+
+
+def test_favorites_magic(hub: Hub) -> None:
+    """``%modelhub favorites`` is the same Command: add, list (a table in the notebook), run, remove."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.extension_manager.load_extension("modelhub_jupyter")
+    magics = ip.magics_manager.registry["ModelHubMagics"]
+    before = (magics.home, magics.user, list(magics.groups))
+    magics.hub = hub
+    try:
+        added = ip.run_line_magic("modelhub", "favorites add diffusion noise schedule -k code")
+        fav = next(f for f in added.items if f.text == "diffusion noise schedule")
+        assert fav.options == {"kind": "code"} and "<table>" in added._repr_html_()
+        listed = ip.run_line_magic("modelhub", "favorites --only search")
+        assert [f.id for f in listed.items] == [fav.id]
+        results = ip.run_line_magic("modelhub", f"favorites run {fav.id}")
+        assert results.hits and {h.kind for h in results.hits} == {"code"}
+        assert ip.run_line_magic("modelhub", f"favorites remove {fav.id}").items == []
+    finally:
+        magics.home, magics.user, magics.groups = before
