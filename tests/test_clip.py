@@ -174,3 +174,61 @@ def test_random_weights_are_the_same_model_whatever_the_rng_state():
     other = ImageEmbedder.from_config(TINY_CLIP, "tiny-test", seed=1)
     assert other.name == "open_clip:tiny-test:random-weights-s1"
     assert not np.allclose(other.embed(["a castle"])[0], here)
+
+
+# --------------------------------------------------------------------------- the fast input path
+def test_batched_inputs_are_open_clips_own_preprocessing(tiny):
+    """The Pillow + numpy path (shorter side resized, centre crop, one normalisation per batch)
+    gives open_clip's tensors: exactly for ordinary sizes, and within rounding for an image over
+    6x the input size (a box reduce before the bicubic pass)."""
+    import torch
+
+    tiny._load()
+    assert tiny._fast is not None and tiny._fast.size == 64
+    for size in [(96, 80), (80, 300), (64, 64), (40, 30), (700, 500)]:
+        img = picture(11, size)
+        ours = tiny._batch([tiny._fast.array(img)])[0]
+        theirs = tiny._preprocess(img)
+        assert ours.shape == theirs.shape == (3, 64, 64)
+        tolerance = 0.0 if min(size) < 6 * 64 else 0.05
+        assert float(torch.abs(ours - theirs).max()) <= tolerance, size
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_that_keeps_the_picture(tiny, tmp_path):
+    path = tmp_path / "big.jpg"
+    picture(12, (1600, 1200)).save(path, quality=95)
+    small = load_image(path, min_side=200)
+    assert 200 <= min(small.size) < 1200 and small.size[0] * 3 == small.size[1] * 4  # DCT scaling
+    full = load_image(path)
+    assert full.size == (1600, 1200)
+    tiny._load()
+    a = tiny._batch([tiny._fast.array(small)])[0]
+    b = tiny._batch([tiny._fast.array(full)])[0]
+    assert float((a - b).abs().mean()) < 0.02  # normalised units: about 1/255 of a pixel on average
+
+
+def test_regions_embed_each_box_of_each_image_decoded_once(tiny, tmp_path):
+    img = picture(13, (120, 90))
+    boxes = [(0.0, 0.0, 0.6, 0.6), (0.4, 0.4, 1.0, 1.0)]
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    errors: list[int] = []
+    rows = tiny.embed_regions([img, bad, picture(14)], boxes, on_error=lambda i, _why: errors.append(i))
+    assert rows.shape == (3, 2, 32) and errors == [1] and not rows[1].any()
+    crops = [img.crop((0, 0, 72, 54)), img.crop((48, 36, 120, 90))]
+    np.testing.assert_allclose(rows[0], tiny.embed_images(crops), atol=1e-5)
+    assert not np.allclose(rows[0, 0], rows[2, 0])
+    assert tiny.embed_regions([img], []).shape == (1, 0, 32)
+
+
+def test_many_images_come_back_in_order_through_the_prep_threads(tiny, monkeypatch):
+    """More images than the look-ahead, with one worker and with several: row i is image i."""
+    images = [picture(20 + i, (70 + i, 64)) for i in range(7)]
+    one_by_one = np.stack([tiny.embed_images([im])[0] for im in images])
+    for workers in ("1", "3"):
+        monkeypatch.setenv("MODELHUB_CLIP_PREP_WORKERS", workers)
+        tiny.batch_size = 2
+        try:
+            np.testing.assert_allclose(tiny.embed_images(images), one_by_one, atol=1e-5)
+        finally:
+            tiny.batch_size = 16

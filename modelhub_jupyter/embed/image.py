@@ -16,7 +16,8 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,18 @@ DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
 _KNOWN = {(DEFAULT_ARCH, DEFAULT_PRETRAINED): {"hf_hub": "laion/CLIP-ViT-B-32-laion2B-s34B-b79K/"}}
 QUERY_CACHE = 256  # text queries whose vectors are kept (the text tower takes ~100 ms a query)
 ImageInput = str | Path | bytes | Image.Image
+_OPENAI_NORM = {  # open_clip's defaults (OPENAI_DATASET_MEAN/STD), here without importing it
+    "mean": (0.48145466, 0.4578275, 0.40821073),
+    "std": (0.26862954, 0.26130258, 0.27577711),
+}
 LOAD_PIXEL_LIMIT = 89_478_485  # as ingest.images: larger declared sizes are refused before decoding
 
 
-def load_image(image: ImageInput) -> Image.Image:
+def load_image(image: ImageInput, *, min_side: int = 0) -> Image.Image:
     """An RGB, EXIF-upright copy of ``image`` (a path, encoded bytes or a PIL image; first frame).
 
+    ``min_side``: the pixels are only needed down to that shorter side, so a JPEG is decoded at a
+    reduced DCT scale (``Image.draft``: 1/2 to 1/8) that keeps at least that much.
     Raises ``ValueError`` with a one-line reason for anything that is not a readable image.
     """
     from PIL import ImageOps
@@ -53,6 +60,9 @@ def load_image(image: ImageInput) -> Image.Image:
             if img.width * img.height > LOAD_PIXEL_LIMIT:
                 raise ValueError(f"{name}: image too large: {img.width}x{img.height} pixels")
             img.seek(0)
+            if min_side and img.format == "JPEG" and min(img.size) >= 2 * min_side:
+                scale = min_side / min(img.size)
+                img.draft("RGB", (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
             img.load()
         except ValueError:
             raise
@@ -124,6 +134,7 @@ class ImageEmbedder:
         self._model: Any = None
         self._preprocess: Any = None
         self._tokenizer: Any = None
+        self._fast: _FastPrep | None = None  # open_clip's preprocessing as Pillow + numpy (None: theirs)
         self._problem: str | None = None
         self._checked = False
         self._lock = threading.RLock()
@@ -238,6 +249,7 @@ class ImageEmbedder:
                     model = open_clip.CLIP(**cfg)
                 size = cfg.get("vision_cfg", {}).get("image_size", 224)
                 preprocess = open_clip.image_transform(size, is_train=False)
+                prep_cfg: dict[str, Any] = {"size": size, **_OPENAI_NORM}
                 context = cfg.get("text_cfg", {}).get("context_length", 77)
                 tokenizer = open_clip.tokenizer.SimpleTokenizer(context_length=context)
             else:
@@ -245,7 +257,9 @@ class ImageEmbedder:
                     self.arch, pretrained=str(self.checkpoint), device="cpu"
                 )
                 tokenizer = open_clip.get_tokenizer(self.arch)
+                prep_cfg = {**_OPENAI_NORM, **open_clip.get_model_preprocess_cfg(model)}
             model.eval()
+            self._fast = _FastPrep.for_config(prep_cfg)
             model.to(torch.device(self.device))
             self._preprocess, self._tokenizer = preprocess, tokenizer
             self._model = model
@@ -293,33 +307,110 @@ class ImageEmbedder:
         progress: bool = False,
         on_error: Callable[[int, str], None] | None = None,
     ) -> np.ndarray:
-        """One row per image (zeros for an image that cannot be read: ``on_error(i, reason)`` is told)."""
+        """One row per image (zeros for an image that cannot be read: ``on_error(i, reason)`` is told).
+
+        Decoding and resizing run on a small thread pool (Pillow lets go of the GIL) a batch ahead
+        of the vision tower, which sees whole batches."""
+        return self._encode(images, None, progress, on_error)[:, 0]
+
+    def embed_regions(
+        self,
+        images: Sequence[ImageInput],
+        boxes: Sequence[tuple[float, float, float, float]],
+        *,
+        progress: bool = False,
+        on_error: Callable[[int, str], None] | None = None,
+    ) -> np.ndarray:
+        """``(images, boxes, dim)``: a vector for each box (fractions ``x0, y0, x1, y1`` of the
+        upright image) of each image, each image decoded once (zeros for one that cannot be read)."""
+        if not boxes:
+            return np.zeros((len(images), 0, self.dim), dtype=np.float32)
+        return self._encode(images, list(boxes), progress, on_error)
+
+    def _encode(
+        self,
+        images: Sequence[ImageInput],
+        boxes: list[tuple[float, float, float, float]] | None,
+        progress: bool,
+        on_error: Callable[[int, str], None] | None,
+    ) -> np.ndarray:
         import torch
         from tqdm.auto import tqdm
 
         model = self._load()
-        out = np.zeros((len(images), self.dim), dtype=np.float32)
-        bar = tqdm(
-            total=len(images), desc="CLIP", unit="img", disable=not progress or not images, leave=False
-        )
+        per = len(boxes) if boxes else 1
+        out = np.zeros((len(images), per, self.dim), dtype=np.float32)
+        if not images:
+            return out
+        bar = tqdm(total=len(images), desc="CLIP", unit="img", disable=not progress, leave=False)
+        pending: list[Any] = []  # prepared inputs (arrays or tensors) waiting for a batch
+        rows: list[tuple[int, int]] = []  # (image, box) of each pending input
+
+        def flush() -> None:
+            if not pending:
+                return
+            with self._lock, torch.inference_mode():
+                batch = self._batch(pending).to(self.device)
+                vectors = _normalise(model.encode_image(batch))
+            for (i, b), vec in zip(rows, vectors, strict=True):
+                out[i, b] = vec
+            pending.clear()
+            rows.clear()
+
         try:
-            for start in range(0, len(images), self.batch_size):
-                rows, tensors = [], []
-                for i in range(start, min(start + self.batch_size, len(images))):
-                    try:
-                        tensors.append(self._preprocess(load_image(images[i])))
-                        rows.append(i)
-                    except Exception as err:  # noqa: BLE001 - one image's problem, the rest go on
-                        if on_error is not None:
-                            on_error(i, str(err).splitlines()[0] if str(err) else type(err).__name__)
-                if tensors:
-                    with self._lock, torch.inference_mode():
-                        batch = torch.stack(tensors).to(self.device)
-                        out[rows] = _normalise(model.encode_image(batch))
-                bar.update(min(self.batch_size, len(images) - start))
+            for i, prepared in self._prepared(images, boxes):
+                if isinstance(prepared, str):
+                    if on_error is not None:
+                        on_error(i, prepared)
+                else:
+                    pending.extend(prepared)
+                    rows.extend((i, b) for b in range(len(prepared)))
+                    if len(pending) >= self.batch_size:
+                        flush()
+                bar.update(1)
+            flush()
         finally:
             bar.close()
         return out
+
+    def _prepared(
+        self, images: Sequence[ImageInput], boxes: list[tuple[float, float, float, float]] | None
+    ) -> Iterator[tuple[int, list[Any] | str]]:
+        """``(index, inputs)`` in order, or ``(index, reason)`` for an image that cannot be read;
+        made on :data:`PREP_WORKERS` threads, at most two batches ahead of the caller."""
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        ahead = max(2 * self.batch_size // (len(boxes) if boxes else 1), 2)
+        with ThreadPoolExecutor(max_workers=prep_workers(), thread_name_prefix="modelhub-clip-prep") as pool:
+            queue: deque[Future[list[Any]]] = deque()
+            submitted = 0
+            for i in range(len(images)):
+                while submitted < len(images) and submitted - i < ahead:
+                    queue.append(pool.submit(self._prepare, images[submitted], boxes))
+                    submitted += 1
+                try:
+                    yield i, queue.popleft().result()
+                except Exception as err:  # noqa: BLE001 - one image's problem, the rest go on
+                    yield i, str(err).splitlines()[0] if str(err) else type(err).__name__
+
+    def _prepare(self, image: ImageInput, boxes: list[tuple[float, float, float, float]] | None) -> list[Any]:
+        """The model's inputs for one image (one per box): ``uint8`` arrays on the fast path, else
+        open_clip's own preprocessing (tensors)."""
+        fast = self._fast
+        img = load_image(image, min_side=3 * fast.size if fast else 0)
+        crops = [img] if not boxes else [_crop(img, box) for box in boxes]
+        if fast is None:
+            return [self._preprocess(c) for c in crops]
+        return [fast.array(c) for c in crops]
+
+    def _batch(self, inputs: list[Any]) -> Any:
+        """One float tensor ``(n, 3, size, size)`` from prepared inputs (normalised here, in one go)."""
+        import torch
+
+        if self._fast is None:
+            return torch.stack(inputs)
+        batch = torch.from_numpy(np.stack(inputs)).permute(0, 3, 1, 2).float().div_(255.0)
+        return batch.sub_(self._fast.mean).div_(self._fast.std)
 
     def logit_scale(self) -> float:
         """The model's learned temperature (100 for trained CLIPs)."""
@@ -353,3 +444,70 @@ def _normalise(tensor: Any) -> np.ndarray:
     vectors = tensor.float().cpu().numpy().astype(np.float32)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return vectors
+
+
+def prep_workers() -> int:
+    """Threads that decode and resize images for the vision tower (``MODELHUB_CLIP_PREP_WORKERS``;
+    default: the CPU count, at most 4; the tower's own threads fill the cores between batches)."""
+    raw = os.environ.get("MODELHUB_CLIP_PREP_WORKERS", "")
+    if raw.strip().isdigit() and int(raw) > 0:
+        return int(raw)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _crop(img: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
+    w, h = img.size
+    return img.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
+
+
+class _FastPrep:
+    """open_clip's inference preprocessing for the common case (shortest side resized to a square
+    ``size``, bicubic or bilinear, centre crop, mean/std) as Pillow + numpy: the same pixels as
+    torchvision's ``Resize``/``CenterCrop``/``ToTensor``/``Normalize``, with the normalisation done
+    once per batch instead of once per image."""
+
+    def __init__(self, size: int, mean: Sequence[float], std: Sequence[float], interpolation: str) -> None:
+        import torch
+
+        self.size = size
+        self.mean = torch.tensor(list(mean), dtype=torch.float32).view(1, 3, 1, 1)
+        self.std = torch.tensor(list(std), dtype=torch.float32).view(1, 3, 1, 1)
+        self.resample = Image.Resampling.BILINEAR if interpolation == "bilinear" else Image.Resampling.BICUBIC
+
+    @classmethod
+    def for_config(cls, cfg: dict[str, Any]) -> _FastPrep | None:
+        """The fast path for open_clip's preprocess config ``cfg``, or None when it is another case."""
+        size = cfg.get("size", 224)
+        if isinstance(size, list | tuple):
+            if len(size) != 2 or size[0] != size[1]:
+                return None
+            size = size[0]
+        mean, std = cfg.get("mean"), cfg.get("std")
+        if (
+            cfg.get("resize_mode", "shortest") != "shortest"
+            or cfg.get("interpolation", "bicubic") not in ("bicubic", "bilinear")
+            or not mean
+            or not std
+            or len(mean) != 3
+            or len(std) != 3
+        ):
+            return None
+        return cls(int(size), mean, std, str(cfg.get("interpolation", "bicubic")))
+
+    def array(self, img: Image.Image) -> np.ndarray:
+        """``(size, size, 3)`` uint8: torchvision's ``Resize(size)`` (shorter side to ``size``, the
+        longer ``int(size * long / short)``) then ``CenterCrop(size)``. ``reducing_gap=3`` only
+        acts on images over 6x the size (a box reduce first: the same picture, far less work)."""
+        size = self.size
+        w, h = img.size
+        if min(w, h) != size:
+            if w <= h:
+                new = (size, int(size * h / w))
+            else:
+                new = (int(size * w / h), size)
+            img = img.resize(new, self.resample, reducing_gap=3.0)
+            w, h = new
+        if (w, h) != (size, size):
+            top, left = int(round((h - size) / 2.0)), int(round((w - size) / 2.0))
+            img = img.crop((left, top, left + size, top + size))
+        return np.asarray(img, dtype=np.uint8)

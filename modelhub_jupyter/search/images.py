@@ -98,6 +98,19 @@ def image_hashes(image: ImageInput) -> tuple[str, str]:
     return str(imagehash.phash(img)), str(imagehash.dhash(img))
 
 
+def _collect(into: set[int]) -> Callable[[int, str], None]:
+    """An ``on_error`` that keeps the indices of the images that could not be read."""
+    return lambda i, _why: into.add(i)
+
+
+def _hashes_or_error(path: str) -> tuple[str, str, str | None]:
+    """``(phash, dhash, None)``, or ``("", "", reason)`` for an image that cannot be read."""
+    try:
+        return (*image_hashes(path), None)
+    except Exception as err:  # noqa: BLE001 - one image's problem; the others go on
+        return "", "", (str(err).splitlines()[0] if str(err) else type(err).__name__)
+
+
 def hamming(a: str, b: str) -> int:
     """Bits that differ between two hex hashes."""
     return (int(a, 16) ^ int(b, 16)).bit_count()
@@ -351,16 +364,23 @@ class Images:
         return self._update(progress, report, regions)
 
     def _update(self, progress: bool, report: Any, regions: bool) -> dict[str, int]:
+        """Whole-image vectors first (text -> image search works from the first batch), then their
+        scores, then the perceptual hashes, then the region tiles (four more tower passes an image)."""
         images = self.store.images()
-        added = {"hashed": self._hash_missing(images, report), "embedded": 0, "tiles": 0, "scored": 0}
+        added = {"hashed": 0, "embedded": 0, "tiles": 0, "scored": 0}
         problem = self.embedder.problem
         if problem:
+            added["hashed"] = self._hash_missing(images, report)
             if report is not None and images:
                 report.add_warning("(images)", problem)
             return added
-        added.update(self._embed_missing(images, progress, report, regions))
+        failed: set[str] = set()
+        added["embedded"] = self._embed_missing(images, progress, report, failed)
         self._job.step("scoring", 0, 1)
         added["scored"] = self._score_missing(images)
+        added["hashed"] = self._hash_missing(images, report)
+        if regions:
+            added["tiles"] = self._tile_missing(images, progress, failed)
         self._cache.clear()
         return added
 
@@ -432,34 +452,35 @@ class Images:
         return {r.content_hash: r.file_path for r in images}
 
     def _hash_missing(self, images: list[ImageRow], report: IndexReport | None) -> int:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ..embed.image import prep_workers
+
         done = self.store.hashed()
-        todo = {c: p for c, p in self._by_hash(images).items() if c not in done}
-        for n, (content_hash, path) in enumerate(todo.items()):
-            self._job.step("hashing", n, len(todo))
-            if self._stop.is_set():
-                break
-            try:
-                phash, dhash = image_hashes(path)
-                error = None
-            except Exception as err:  # noqa: BLE001 - one image's problem; the others go on
-                phash = dhash = ""
-                error = str(err).splitlines()[0] if str(err) else type(err).__name__
-                if report is not None:
-                    report.add_warning(Path(path).name, f"no perceptual hash: {error}")
-            with self.catalog.transaction():
-                self.store.put_hash(content_hash, phash, dhash, error)
+        todo = list({c: p for c, p in self._by_hash(images).items() if c not in done}.items())
+        step = 32
+        with ThreadPoolExecutor(prep_workers(), thread_name_prefix="modelhub-phash") as pool:
+            for start in range(0, len(todo), step):
+                self._job.step("hashing", start, len(todo))
+                if self._stop.is_set():
+                    break
+                part = todo[start : start + step]
+                found = list(pool.map(_hashes_or_error, [p for _, p in part]))
+                with self.catalog.transaction():
+                    for (content_hash, path), (phash, dhash, error) in zip(part, found, strict=True):
+                        if error and report is not None:
+                            report.add_warning(Path(path).name, f"no perceptual hash: {error}")
+                        self.store.put_hash(content_hash, phash, dhash, error)
         return len(todo)
 
     def _embed_missing(
-        self, images: list[ImageRow], progress: bool, report: IndexReport | None, regions: bool
-    ) -> dict[str, int]:
-        embedder = self.embedder  # one model for the whole pass (the registry may switch it)
-        model = embedder.name
+        self, images: list[ImageRow], progress: bool, report: IndexReport | None, failed: set[str]
+    ) -> int:
+        """Whole-image vectors the current model lacks, written a batch at a time (``failed``
+        gets the content hashes of images that could not be read)."""
+        model = self.embedder.name
         by_hash = self._by_hash(images)
         whole = [c for c in by_hash if c not in self.store.embedded(model)]
-        boxes = tile_boxes(self.grids) if regions else []
-        tiled = [c for c in by_hash if c not in self.store.embedded(model, tiles=True)] if boxes else []
-        failed: set[str] = set()
 
         def note(hashes: list[str]) -> Callable[[int, str], None]:
             def on_error(i: int, reason: str) -> None:
@@ -475,7 +496,7 @@ class Images:
             if self._stop.is_set():
                 break
             part = whole[start : start + step]
-            vectors = embedder.embed_images(
+            vectors = self.embedder.embed_images(
                 [by_hash[c] for c in part], progress=progress, on_error=note(part)
             )
             rows = [
@@ -485,34 +506,39 @@ class Images:
             ]
             with self.catalog.transaction():
                 self.store.put_vectors(model, rows)
-        tiles_added = 0
-        for start in range(0, len(tiled), step // max(len(boxes), 1) or 1):
+        return len(whole) - len(failed & set(whole))
+
+    def _tile_missing(self, images: list[ImageRow], progress: bool, failed: set[str]) -> int:
+        """Region tiles (:attr:`grids`) the current model lacks; each image decoded once for all its
+        tiles. Images the whole-image pass could not read are skipped (it reported them)."""
+        model = self.embedder.name
+        boxes = tile_boxes(self.grids)
+        if not boxes:
+            return 0
+        by_hash = self._by_hash(images)
+        have = self.store.embedded(model, tiles=True)
+        tiled = [c for c in by_hash if c not in have and c not in failed]
+        step = max(64 // len(boxes), 1)
+        added = 0
+        for start in range(0, len(tiled), step):
             self._job.step("tiles", start, len(tiled))
             if self._stop.is_set():
                 break
-            part = [c for c in tiled[start : start + (step // max(len(boxes), 1) or 1)] if c not in failed]
-            crops: list[Any] = []
-            keys: list[tuple[str, int]] = []
-            for c in part:
-                try:
-                    img = load_image(by_hash[c])
-                except Exception:  # noqa: BLE001 - reported by the whole-image pass
-                    continue
-                for t, box in enumerate(boxes):
-                    w, h = img.size
-                    crops.append(
-                        img.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
-                    )
-                    keys.append((c, t))
-            if not crops:
-                continue
-            vectors = embedder.embed_images(crops, progress=progress)
+            part = tiled[start : start + step]
+            unread: set[int] = set()
+            vectors = self.embedder.embed_regions(
+                [by_hash[c] for c in part], boxes, progress=progress, on_error=_collect(unread)
+            )
+            rows = [
+                (c, t, boxes[t], vectors[i, t])
+                for i, c in enumerate(part)
+                if i not in unread
+                for t in range(len(boxes))
+            ]
             with self.catalog.transaction():
-                self.store.put_vectors(
-                    model, [(c, t, boxes[t], v) for (c, t), v in zip(keys, vectors, strict=True)]
-                )
-            tiles_added += len(crops)
-        return {"embedded": len(whole) - len(failed), "tiles": tiles_added}
+                self.store.put_vectors(model, rows)
+            added += len(rows)
+        return added
 
     def _score_missing(self, images: list[ImageRow]) -> int:
         """Zero-shot safety scores and prompt agreement (``clip_score``) for embedded images."""
