@@ -1,7 +1,8 @@
 /**
- * ModelHub in JupyterLab: a left-area search sidebar, main-area Search / Gallery / Index views,
- * palette commands, a status bar item and settings. Everything reads the server extension's
- * REST routes, so it works without a kernel.
+ * ModelHub in JupyterLab: a left-area search sidebar, main-area views, palette commands, a status
+ * bar item and settings. The sidebar reads the server extension's REST routes; the main-area views
+ * (Search, Gallery, Index, Ask, Models, Compare, Prompt Studio, Quality) are the notebook panels
+ * themselves, run by the server extension's widget host (`host.ts`). No kernel is needed.
  */
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Clipboard, ICommandPalette, MainAreaWidget, Notification } from '@jupyterlab/apputils';
@@ -14,11 +15,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { IModelHubContext, IModelHubSettings } from './context';
-import { GalleryView } from './gallery';
-import { AskView } from './ask';
-import { CompareView } from './compare';
-import { IndexView } from './indexview';
-import { ModelsView } from './models';
+import { HostedPanelView } from './host';
 import { ITemplate, listTemplates, writeNotebook } from './notebooks';
 import { ICounts, ModelHubAPIError, requestAPI } from './request';
 import { SearchView } from './search';
@@ -40,6 +37,8 @@ namespace CommandIDs {
   export const models = 'modelhub:models';
   export const compare = 'modelhub:compare';
   export const notebook = 'modelhub:notebook';
+  export const prompts = 'modelhub:prompts';
+  export const quality = 'modelhub:quality';
 }
 
 /** Open `path` in the editor and select (and scroll to) lines `start`..`end` (1-based). */
@@ -126,9 +125,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const settings: IModelHubSettings = { home: '', defaultKind: 'all', resultCount: 10 };
     const listeners: (() => void)[] = [];
-    let gallery: MainAreaWidget<GalleryView> | null = null;
-    let indexView: MainAreaWidget<IndexView> | null = null;
-    let searchMain: MainAreaWidget<SearchView> | null = null;
 
     const ctx: IModelHubContext = {
       settings,
@@ -192,66 +188,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       }
     });
-    app.commands.addCommand(CommandIDs.search, {
-      label: 'ModelHub: Search',
-      caption: 'Search models, code and images in the main area',
-      icon: logoIcon,
-      execute: args => {
-        if (!searchMain || searchMain.isDisposed) {
-          searchMain = new MainAreaWidget({ content: new SearchView(ctx, true) });
-          searchMain.id = 'modelhub-search';
-          searchMain.title.label = 'ModelHub Search';
-          searchMain.title.icon = logoIcon;
-          searchMain.title.closable = true;
-          app.shell.add(searchMain, 'main');
-        }
-        app.shell.activateById(searchMain.id);
-        if (args.query) {
-          void searchMain.content.search(String(args.query));
-        }
-        searchMain.content.input.focus();
-      }
-    });
-    app.commands.addCommand(CommandIDs.gallery, {
-      label: 'ModelHub: Gallery',
-      caption: 'The indexed images',
-      icon: logoIcon,
-      execute: args => {
-        if (!gallery || gallery.isDisposed) {
-          gallery = new MainAreaWidget({ content: new GalleryView(ctx) });
-          gallery.id = 'modelhub-gallery';
-          gallery.title.label = 'ModelHub Gallery';
-          gallery.title.icon = logoIcon;
-          gallery.title.closable = true;
-          app.shell.add(gallery, 'main');
-        }
-        app.shell.activateById(gallery.id);
-        void gallery.content.show(args.id ? String(args.id) : undefined);
-      }
-    });
-    app.commands.addCommand(CommandIDs.index, {
-      label: 'ModelHub: Index',
-      caption: 'What is indexed, index runs, files not indexed',
-      icon: logoIcon,
-      execute: () => {
-        if (!indexView || indexView.isDisposed) {
-          indexView = new MainAreaWidget({ content: new IndexView(ctx) });
-          indexView.id = 'modelhub-index';
-          indexView.title.label = 'ModelHub Index';
-          indexView.title.icon = logoIcon;
-          indexView.title.closable = true;
-          app.shell.add(indexView, 'main');
-        }
-        app.shell.activateById(indexView.id);
-        void indexView.content.refresh();
-      }
-    });
-    // Ask, Models, Compare: one main-area view each, over their REST routes
-    const views = new Map<string, MainAreaWidget<any>>();
-    const openView = <T extends Widget>(id: string, label: string, make: () => T): MainAreaWidget<T> => {
-      let view = views.get(id) as MainAreaWidget<T> | undefined;
+    // The main-area views: one hosted panel each (the same panel a notebook shows)
+    const views = new Map<string, MainAreaWidget<HostedPanelView>>();
+    const openView = (panel: string, label: string): MainAreaWidget<HostedPanelView> => {
+      const id = `modelhub-${panel}`;
+      let view = views.get(id);
       if (!view || view.isDisposed) {
-        view = new MainAreaWidget<T>({ content: make() });
+        view = new MainAreaWidget<HostedPanelView>({ content: new HostedPanelView(panel, ctx) });
         view.id = id;
         view.title.label = label;
         view.title.icon = logoIcon;
@@ -262,48 +205,49 @@ const plugin: JupyterFrontEndPlugin<void> = {
       app.shell.activateById(view.id);
       return view;
     };
-    app.commands.addCommand(CommandIDs.ask, {
-      label: 'ModelHub: Ask',
-      caption: 'Ask about the indexed models; answers cite files and lines',
-      icon: logoIcon,
-      execute: args => {
-        const view = openView('modelhub-ask', 'ModelHub Ask', () => new AskView(ctx));
-        if (args.question) {
-          void view.content.ask(String(args.question));
+    const hosted: [string, string, string, string][] = [
+      [CommandIDs.search, 'search', 'ModelHub Search', 'Search models, code and images in the main area'],
+      [CommandIDs.gallery, 'gallery', 'ModelHub Gallery', 'The indexed images'],
+      [CommandIDs.index, 'index', 'ModelHub Index', 'What is indexed, index runs, files not indexed'],
+      [CommandIDs.ask, 'ask', 'ModelHub Ask', 'Ask about the indexed models; answers cite files and lines'],
+      [CommandIDs.models, 'models', 'ModelHub Models', 'The model registry: models, versions, stages'],
+      [CommandIDs.compare, 'compare', 'ModelHub Compare', 'Compare 2 to 4 models side by side'],
+      [CommandIDs.prompts, 'prompts', 'ModelHub Prompt Studio', 'Edit, preview, version and A/B the answer prompts'],
+      [CommandIDs.quality, 'quality', 'ModelHub Quality', 'Query latency, throughput and problem queries']
+    ];
+    for (const [command, panel, label, caption] of hosted) {
+      app.commands.addCommand(command, {
+        label: label.replace('ModelHub ', 'ModelHub: '),
+        caption,
+        icon: logoIcon,
+        execute: args => {
+          const view = openView(panel, label);
+          const state: Record<string, any> = {};
+          if (panel === 'search' && args.query) {
+            state.query = String(args.query);
+          } else if (panel === 'gallery' && args.id) {
+            state.detail_id = String(args.id);
+          } else if (panel === 'ask' && args.question) {
+            state.question = String(args.question);
+          }
+          if (Object.keys(state).length) {
+            void view.content.setState(state);
+          }
+          return view;
         }
-        view.content.input.focus();
-      }
-    });
-    app.commands.addCommand(CommandIDs.models, {
-      label: 'ModelHub: Models',
-      caption: 'The model registry: models, versions, stages',
-      icon: logoIcon,
-      execute: () => {
-        void openView('modelhub-models', 'ModelHub Models', () => new ModelsView(ctx)).content.refresh();
-      }
-    });
-    app.commands.addCommand(CommandIDs.compare, {
-      label: 'ModelHub: Compare',
-      caption: 'Compare 2 to 4 models side by side',
-      icon: logoIcon,
-      execute: args => {
-        const view = openView('modelhub-compare', 'ModelHub Compare', () => new CompareView(ctx));
-        void view.content.refresh();
-        if (Array.isArray(args.names) && args.names.length) {
-          void view.content.compare(args.names.map(String));
-        }
-      }
-    });
-
+      });
+    }
     // the sidebar's way to the main-area views
     const nav = document.createElement('div');
     nav.className = 'mhl-nav';
     for (const [command, label] of [
+      [CommandIDs.search, 'Search'],
       [CommandIDs.ask, 'Ask'],
       [CommandIDs.models, 'Models'],
       [CommandIDs.compare, 'Compare'],
       [CommandIDs.gallery, 'Gallery'],
-      [CommandIDs.index, 'Index']
+      [CommandIDs.index, 'Index'],
+      [CommandIDs.prompts, 'Prompts']
     ]) {
       const button = document.createElement('button');
       button.className = 'mhl-button mhl-nav-' + label.toLowerCase();
@@ -349,9 +293,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     if (palette) {
-      for (const command of [CommandIDs.search, CommandIDs.gallery, CommandIDs.index, CommandIDs.ask, CommandIDs.models, CommandIDs.compare]) {
+      for (const [command] of hosted.filter(([, panel]) => panel !== 'quality')) {
         palette.addItem({ command, category: 'ModelHub' });
       }
+      // the Quality view where this installation has its panel
+      void app.restored
+        .then(() => requestAPI<{ panels: string[] }>('widgets'))
+        .then(
+          ({ panels }) => {
+            if (panels.includes('quality')) {
+              palette.addItem({ command: CommandIDs.quality, category: 'ModelHub' });
+            }
+          },
+          reason => console.warn('modelhub-jupyter: no hosted panels', reason)
+        );
     }
 
     // -- status bar ---------------------------------------------------------------------------

@@ -14,12 +14,13 @@ is being built, that call returns a :class:`HostComm` whose messages go to the p
 Messages (JSON text frames). Server → browser: ``{"type": "open", "panel", "state", "read_only"}``
 once, then ``{"type": "update", "state": {...}}``, ``{"type": "custom", "content": ...}`` and
 ``{"type": "error", "message": one line}``. Browser → server: ``{"type": "update", "state": {...}}``
-and ``{"type": "custom", "content": {...}}``. A browser may not set the private traits nor those
+and ``{"type": "custom", "content": {...}, "buffers": [base64, ...]}``. A browser may not set the private traits nor those
 that decide what the panel may do (``read_only``, ``allowed_roots``).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -44,7 +45,7 @@ from .handlers import AUTH_RESOURCE, ModelHubHandler
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE = 1024 * 1024  # bytes: a state patch or custom message from a browser
+MAX_MESSAGE = 10 * 1024 * 1024  # bytes (tornado's own limit): a state patch, a dropped image in base64
 #: Traits a browser may never set on a hosted panel (besides every ``_private`` one).
 PROTECTED = frozenset({"panel", "read_only", "allowed_roots", "layout", "tabbable", "tooltip", "status"})
 _HIDDEN_STATE = frozenset({"layout", "tabbable", "tooltip"})
@@ -197,7 +198,11 @@ class HostedPanel:
                 panel.comm.handle_msg({"content": {"data": data}, "buffers": []})
         elif kind == "custom":
             custom = {"method": "custom", "content": message.get("content")}
-            panel.comm.handle_msg({"content": {"data": custom}, "buffers": []})
+            raw = message.get("buffers")
+            buffers = (
+                [base64.b64decode(b) for b in raw if isinstance(b, str)] if isinstance(raw, list) else []
+            )
+            panel.comm.handle_msg({"content": {"data": custom}, "buffers": buffers})
 
     def close(self) -> None:
         def shut() -> None:

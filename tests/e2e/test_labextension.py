@@ -209,3 +209,52 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
     finally:
         written.unlink(missing_ok=True)
         (e2e_dir / "compare_models.ipynb").unlink(missing_ok=True)
+
+
+def test_hosted_search_and_prompt_studio_views(lab, browser, artifacts, remember_page):
+    """The main-area Search and Prompt Studio views are the notebook panels themselves (their own ES
+    module, run by the server's widget host): a search fills the panel's cards, its path opens the
+    editor at the cited lines; the Studio's live preview follows a new sample question."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    remember_page(page)
+    problems = page_problems(page)
+    page.goto(f"{lab.url}/lab?reset")
+    page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
+
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('modelhub:search', {query: 'causal self attention'})"
+    )
+    view = page.locator('#modelhub-search .mhl-host[data-state="ready"] .mh-panel.mh-search')
+    expect(view).to_be_visible(timeout=90_000)
+    view.locator("select.mh-kind").select_option("code")
+    cards = view.locator(".mh-result.mh-kind-code")
+    expect(cards.first).to_be_visible(timeout=90_000)
+    expect(view.locator(".mh-query")).to_have_value("causal self attention")
+    assert cards.first.locator("pre.mh-code").inner_text().strip()  # the panel's highlighted code
+    page.screenshot(path=str(artifacts / "labextension-hosted-search.png"))
+    location = cards.first.locator(".mh-result-path").inner_text()
+    path, start, end = re.fullmatch(r"(.+):(\d+)-(\d+)", location).groups()
+    cards.first.locator(".mh-result-path").click()
+    expect(page.locator(f'[data-modelhub-lines="{start}-{end}"] .jp-FileEditor')).to_be_visible(
+        timeout=60_000
+    )
+    expect(page.locator(".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel")).to_have_text(
+        Path(path).name
+    )
+
+    # Prompt Studio (palette): CodeMirror editor, versions, live preview of the sample question
+    page.keyboard.press("Control+Shift+c")
+    palette = page.locator(".lm-CommandPalette-input")
+    palette.fill("ModelHub: Prompt Studio")
+    palette.press("Enter")
+    studio = page.locator('#modelhub-prompts .mhl-host[data-state="ready"] .mh-panel.mh-prompt-studio')
+    expect(studio).to_be_visible(timeout=90_000)
+    expect(studio.locator(".cm-editor").first).to_be_visible()
+    expect(studio.locator("select.mh-version")).to_have_value("1")
+    question = "Which optimizer does the GPT training script use?"
+    studio.locator("input.mh-sample").fill(question)
+    expect(studio.locator(".mh-rendered-user")).to_contain_text(question, timeout=60_000)
+    page.screenshot(path=str(artifacts / "labextension-hosted-prompt-studio.png"))
+    assert not problems, problems
