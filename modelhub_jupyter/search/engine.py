@@ -9,12 +9,14 @@ fast and a fresh process need not import Chroma) is exact cosine over the cached
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,9 +27,11 @@ from ..errors import FilterError, NotFoundError, QueryError
 from ..results import Hit, SearchResults
 from ..store import Catalog, DocRow, VectorStore
 from ..vocabulary import FILTER_ALIASES, KINDS, SUGGEST_KEYS
-from . import filters, rankers, relevance
+from . import filters, keyword_cache, rankers, relevance
 from .access import Viewer
 from .columns import Columns
+from .diversify import diversify
+from .expand import expand, inside_term, spelled_out
 from .keyword import KeywordIndex, tokenize, top_k
 from .suggest import Suggestion, suggest
 from .understand import Understood, understand
@@ -38,6 +42,17 @@ Mask = npt.NDArray[np.bool_]
 CHANNEL_DEPTH = 100
 CHANNELS = ("dense", "keyword")  # the rankings fusion combines; search(channels=...) can pick one
 SNIPPET_CHARS = 1200  # chunks stay within ~900 characters: show them whole
+# Each of these measured on both gold sets (benchmarks/bench_retrieval.py, bench_realworld.py); the
+# switches let a benchmark show what each one adds.
+#: weight of the glossary's expansion words in the keyword channel (:mod:`.expand`; 0: off)
+EXPANSION_WEIGHT = 0.5
+MAX_PHRASE_SUBSETS = 6  # understood phrases up to which every subset is tried (2^6 mask checks)
+SPELL_OUT = (
+    True  # documents' abbreviated names spelled out in the keyword channel (:func:`.expand.spelled_out`)
+)
+FILL_MISSING = True  # a candidate one channel missed gets its real score there, not 0 (see _unranked)
+GLOSSARY_TERMS_WIN = True  # a filter word inside a longer ML term is not read as a filter
+DIVERSIFY = True  # further pieces of one function scaled down (:mod:`.diversify`)
 EXACT_DENSE_MAX = 20_000  # documents of a kind up to which dense search is exact over the catalog's vectors
 
 
@@ -53,6 +68,11 @@ class _KindIndex:
     @cached_property
     def by_id(self) -> dict[str, DocRow]:
         return {d.id: d for d in self.docs}
+
+    @cached_property
+    def rows(self) -> dict[str, int]:
+        """Each document's row in ``docs`` (and ``matrix``)."""
+        return {d.id: i for i, d in enumerate(self.docs)}
 
 
 class SearchEngine:
@@ -75,6 +95,7 @@ class SearchEngine:
         self._open_vectors = vectors  # opened on the first dense query: browsing needs only the catalog
         self.embedder = embedder
         self._kinds: dict[str, _KindIndex] = {}
+        self._keyword_dir = catalog.path.parent / "cache" / "keyword"  # BM25 indexes of large kinds
         self._vocabulary: tuple[int, dict[str, list[tuple[str, int]]]] | None = None
         self._keys: tuple[int, frozenset[str]] | None = None
         self._root_names: tuple[int, dict[str, str]] | None = None
@@ -141,7 +162,9 @@ class SearchEngine:
             if cached is None or cached.generation != generation:
                 every = self.catalog.documents(kind=kind)
                 docs = [d for d in every if self.can_view(d.metadata)]
-                keyword = KeywordIndex([d.id for d in docs], [_keyword_text(d) for d in docs])
+                keyword = keyword_cache.load_or_build(
+                    [d.id for d in docs], [_keyword_text(d) for d in docs], self._keyword_dir
+                )
                 cached = _KindIndex(generation, docs, keyword, partial=len(docs) < len(every))
                 self._kinds[kind] = cached
             return cached
@@ -204,12 +227,20 @@ class SearchEngine:
         if understand and query:
             reading = self.understand(query)
             text = reading.text or query  # nothing left: rank by the whole query, filtered
+            if GLOSSARY_TERMS_WIN:  # a word that is part of a longer ML term is not read as a filter
+                pairs = list(zip(reading.phrases, reading.clauses, strict=True))
+                within = [p for p, c in pairs if inside_term(p, query, c.value)]
+                if within:
+                    ignore = frozenset(ignore) | {str(c) for p, c in pairs if p in within}
+                    text = " ".join([reading.text, *dict.fromkeys(within)]).strip() or query
             understood, phrases, notes = self._applicable(reading, clauses, kinds, frozenset(ignore))
         applied = clauses + understood
+        extra = expand(query) if text and EXPANSION_WEIGHT > 0 else []
         qvec = self.embedder.embed([text])[0] if text and "dense" in channels else None
         evidence: dict[str, relevance.Evidence] = {}
         if text:
-            scored, evidence = self._fused(kinds, text, qvec, applied, channels)
+            scored, evidence = self._fused(kinds, text, qvec, applied, channels, extra)
+            scored = diversify(scored) if DIVERSIFY else scored
         else:  # filters alone: every match, in path order
             scored = [(1.0, d) for k in kinds for d in self._matching(k, applied)[: limit * 5]]
         scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
@@ -295,20 +326,43 @@ class SearchEngine:
                     return True
             return False
 
-        kept: list[filters.Clause] = []
-        kept_phrases: list[str] = []  # one per kept clause
+        names = list(groups)
+        chosen = self._most_phrases(names, groups, matches_any)
+        kept = [clause for name in chosen for clause in groups[name]]
+        kept_phrases = [name for name in chosen for _ in groups[name]]  # one per kept clause
         notes: list[str] = []
-        for phrase, group in groups.items():
-            if matches_any(kept + group):
-                kept += group
-                kept_phrases += [phrase] * len(group)
+        for phrase in names:
+            if phrase in chosen:
                 continue
-            before = ", ".join(map(repr, dict.fromkeys(kept_phrases)))
-            together = f" together with {before}" if matches_any(group) else ""
+            group = groups[phrase]
+            before = ", ".join(map(repr, chosen))
+            together = f" together with {before}" if chosen and matches_any(group) else ""
             notes.append(
                 f"nothing matches {phrase!r} ({', '.join(map(str, group))}){together}; ranked without it"
             )
         return kept, kept_phrases, notes
+
+    @staticmethod
+    def _most_phrases(
+        names: list[str],
+        groups: dict[str, list[filters.Clause]],
+        matches_any: Callable[[list[filters.Clause]], bool],
+    ) -> list[str]:
+        """The largest set of understood phrases whose filters together still match something
+        (ties: the one keeping earlier phrases): "CNN on CIFAR-10 with SGD", where no CNN file
+        names CIFAR-10, keeps CIFAR-10 and SGD rather than CNN alone. Past
+        :data:`MAX_PHRASE_SUBSETS` phrases, greedily in the query's order."""
+        if len(names) <= MAX_PHRASE_SUBSETS:
+            for size in range(len(names), 0, -1):
+                for subset in itertools.combinations(names, size):
+                    if matches_any([c for name in subset for c in groups[name]]):
+                        return list(subset)
+            return []
+        chosen: list[str] = []
+        for name in names:
+            if matches_any([c for n in [*chosen, name] for c in groups[n]]):
+                chosen.append(name)
+        return chosen
 
     def understand(self, query: str) -> Understood:
         """``query`` read as filters on the catalog's vocabulary plus the words left to rank by."""
@@ -425,6 +479,7 @@ class SearchEngine:
         qvec: Vector | None,
         clauses: list[filters.Clause],
         channels: Collection[str],
+        extra: list[str] | None = None,
     ) -> tuple[list[tuple[float, DocRow]], dict[str, relevance.Evidence]]:
         """One dense and one keyword ranking spanning all ``kinds``, fused by score.
 
@@ -453,7 +508,11 @@ class SearchEngine:
                 found += (ranked := self._dense(kind, index, qvec, allowed))
                 dense += ranked
             if "keyword" in channels:
-                found += (ranked := index.keyword.search(query, CHANNEL_DEPTH, allowed))
+                found += (
+                    ranked := index.keyword.search(
+                        query, CHANNEL_DEPTH, allowed, extra or (), EXPANSION_WEIGHT
+                    )
+                )
                 keyword += ranked
             by_id.update((i, index.by_id[i]) for i, _ in found if i in index.by_id)
         fused: dict[str, float] = {}
@@ -464,12 +523,49 @@ class SearchEngine:
         ):
             ranking.sort(key=lambda pair: -pair[1])
             best = ranking[0][1] if ranking else 0.0
+            credited = set()
             for rank, (doc_id, value) in enumerate(ranking[:CHANNEL_DEPTH], start=1):
                 if doc_id in by_id:
                     share = max(value, 0.0) / best if best > 0 else 0.0
                     fused[doc_id] = fused.get(doc_id, 0.0) + weight * share
                     evidence.setdefault(doc_id, relevance.Evidence()).add(name, rank, value)
+                    credited.add(doc_id)
+            if FILL_MISSING and best > 0 and len(channels) > 1:
+                for doc_id, value in self._unranked(name, by_id, credited, query, qvec, extra or ()):
+                    fused[doc_id] = fused.get(doc_id, 0.0) + weight * max(value, 0.0) / best
         return [(score, by_id[i]) for i, score in fused.items()], evidence
+
+    def _unranked(
+        self,
+        channel: str,
+        by_id: dict[str, DocRow],
+        credited: set[str],
+        query: str,
+        qvec: Vector | None,
+        extra: Sequence[str],
+    ) -> list[tuple[str, float]]:
+        """The ``channel`` scores of the candidates another channel found but this one did not
+        rank in its top :data:`CHANNEL_DEPTH`: a chunk first by words and 120th by meaning has a
+        cosine, not none (counting it as 0 buried ``apply_rope`` for "apply rotary position
+        embedding"). Dense scores come from the vectors already in memory (none: left out)."""
+        out = []
+        for doc_id, doc in by_id.items():
+            if doc_id in credited:
+                continue
+            index = self._kinds.get(doc.kind)
+            row = index.rows.get(doc_id) if index is not None else None
+            if index is None or row is None:
+                continue
+            if channel == "dense":
+                matrix = index.matrix
+                if qvec is None or matrix is None or matrix.shape[1] != qvec.shape[0]:
+                    continue
+                out.append((doc_id, float(matrix[row] @ qvec)))
+            else:
+                scores = index.keyword.scores(query, extra, EXPANSION_WEIGHT)
+                if scores is not None:
+                    out.append((doc_id, float(scores[row])))
+        return out
 
     def _dense(
         self, kind: str, index: _KindIndex, qvec: Vector | None, allowed: Mask | None
@@ -523,6 +619,8 @@ def _tokens(text: str) -> frozenset[str]:
 def _keyword_text(doc: DocRow) -> str:
     md = doc.metadata
     extra = [md.get("filepath", ""), md.get("symbol") or "", md.get("model_id") or ""]
+    if SPELL_OUT:  # the names' glossary abbreviations spelled out (apply_rope: rotary position embedding)
+        extra += spelled_out(f"{md.get('symbol') or ''} {Path(str(md.get('filepath') or '')).stem}")
     return " ".join([doc.content or "", *extra])
 
 

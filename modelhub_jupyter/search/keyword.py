@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +38,7 @@ class KeywordIndex:
         import bm25s
 
         self.ids = ids
+        self._last: tuple[tuple[str, tuple[str, ...], float], np.ndarray] | None = None  # one query's scores
         self._empty = not ids
         if self._empty:
             return
@@ -43,17 +46,48 @@ class KeywordIndex:
         self.retriever = bm25s.BM25()
         self.retriever.index(corpus, show_progress=False)
 
-    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """Top ``k`` (id, score) with score > 0; ``allowed`` is a boolean mask over ``ids``."""
-        if self._empty:
+    @classmethod
+    def from_retriever(cls, ids: list[str], retriever: Any) -> KeywordIndex:
+        """An index over ``ids`` around a bm25s retriever built (or loaded) elsewhere."""
+        index = cls([], [])
+        index.ids, index._empty, index.retriever = ids, not ids, retriever
+        return index
+
+    def search(
+        self,
+        query: str,
+        k: int,
+        allowed: np.ndarray | None = None,
+        extra: Sequence[str] = (),
+        extra_weight: float = 0.5,
+    ) -> list[tuple[str, float]]:
+        """Top ``k`` (id, score) with score > 0; ``allowed`` is a boolean mask over ``ids``.
+
+        ``extra`` words (a glossary expansion of the query) add ``extra_weight`` times their own
+        BM25 score."""
+        scores = self.scores(query, extra, extra_weight)
+        if scores is None:
             return []
-        tokens = tokenize(query)
-        if not tokens:
-            return []
-        scores = self.retriever.get_scores(tokens)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         return [(self.ids[i], float(scores[i])) for i in top_k(scores, k) if scores[i] > 0]
+
+    def scores(self, query: str, extra: Sequence[str] = (), extra_weight: float = 0.5) -> np.ndarray | None:
+        """Every document's BM25 score for ``query`` (aligned with ``ids``); None when nothing to score."""
+        if self._empty:
+            return None
+        tokens = tokenize(query)
+        if not tokens:
+            return None
+        key = (query, tuple(extra), extra_weight)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        scores: np.ndarray = self.retriever.get_scores(tokens)
+        more = [t for t in dict.fromkeys(tokenize(" ".join(extra))) if t not in tokens]
+        if more and extra_weight > 0:
+            scores = scores + extra_weight * self.retriever.get_scores(more)
+        self._last = (key, scores)
+        return scores
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
