@@ -480,14 +480,21 @@ class Hub:
         return self._search_engine().vocabulary(per_key)
 
     def thumbnail(self, doc_id: str) -> bytes | None:
-        """The cached thumbnail (WebP bytes) of an image document, or None."""
+        """The thumbnail (WebP bytes) of an image document, made now if this is its first showing; or None."""
         for doc in self.catalog.documents(doc_id=doc_id):
             if not self._search_engine().can_view(doc.metadata):
                 self._search_engine().denied("thumbnail", doc_id)
                 return None
-            path = doc.metadata.get("thumbnail_path")
+            path, image = doc.metadata.get("thumbnail_path"), doc.metadata.get("image_path")
             if path and Path(path).is_file():
                 return Path(path).read_bytes()
+            if path and image:
+                from .ingest import thumbnails
+
+                try:
+                    return thumbnails.ensure(image, path, self.settings.thumbnails_dir).read_bytes()
+                except Exception as err:  # noqa: BLE001 - no thumbnail is a placeholder, not an error
+                    log.debug("modelhub: no thumbnail for %s: %s", doc_id, err)
         return None
 
     def errors(self, limit: int = 1000) -> list[dict[str, str]]:
@@ -586,6 +593,7 @@ class Hub:
             from .search.images import Images
 
             self._images = Images(self.catalog, self._search_engine)
+            self._images.thumbnails = self.settings.thumbnails_dir  # made in its background pass
             from .registry.switch import follow_images
 
             follow_images(self, self._images)  # the registry's active image model, if one is

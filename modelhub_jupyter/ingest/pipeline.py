@@ -259,14 +259,8 @@ def _storable(value: Any) -> Any:
 
 
 def _thumbnail(file: ScannedFile, thumbnails: Path, outcome: FileOutcome) -> dict[str, str]:
-    from .images import make_thumbnail
+    """Where the image's thumbnail will be: made when first shown or by the background image
+    pass (``ingest.thumbnails``), never here, so indexing does not wait for pixels."""
+    from .thumbnails import planned_path
 
-    key = hashlib.sha1(f"{file.path}:{file.size}:{file.mtime_ns}".encode()).hexdigest()
-    dest = thumbnails / key[:2] / f"{key}.webp"
-    if dest.exists():
-        return {"thumbnail_path": str(dest)}
-    try:
-        return {"thumbnail_path": str(make_thumbnail(file.path, dest))}
-    except ParseError as err:
-        outcome.warnings.append(f"no thumbnail: {err}")
-        return {}
+    return {"thumbnail_path": str(planned_path(thumbnails, file.path, file.size, file.mtime_ns))}

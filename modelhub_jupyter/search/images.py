@@ -153,6 +153,14 @@ class ImageStore:
         ).fetchall()
         return [ImageRow(*r) for r in rows]
 
+    def thumbnail_pairs(self) -> list[tuple[str, str]]:
+        """``(image path, planned thumbnail path)`` of every image document that has both."""
+        rows = self.db.execute(
+            "SELECT json_extract(metadata, '$.image_path'), json_extract(metadata, '$.thumbnail_path') "
+            "FROM documents WHERE kind = 'image' ORDER BY file_path"
+        )
+        return [(i, t) for i, t in rows if isinstance(i, str) and isinstance(t, str) and i and t]
+
     def hashes(self) -> dict[str, tuple[str, str]]:
         rows = self.db.execute("SELECT content_hash, phash, dhash FROM image_hashes WHERE error IS NULL")
         return {c: (p, d) for c, p, d in rows}
@@ -312,6 +320,8 @@ class Images:
         self.background: bool = _background_default()
         self._text_vectors: dict[tuple[str, str], np.ndarray] = {}  # the prompt channel's query vectors
         self.direct_prompt = True  # False: the prompt channel through engine.search (the previous way)
+        #: the hub's thumbnails folder: the background pass makes the thumbnails not shown yet there
+        self.thumbnails: Path | None = None
 
     @property
     def engine(self) -> SearchEngine:
@@ -363,13 +373,16 @@ class Images:
             return self._start(regions, report)
         return self._update(progress, report, regions)
 
-    def _update(self, progress: bool, report: Any, regions: bool) -> dict[str, int]:
+    def _update(self, progress: bool, report: Any, regions: bool, thumbnails: bool = False) -> dict[str, int]:
         """Whole-image vectors first (text -> image search works from the first batch), then their
-        scores, then the perceptual hashes, then the region tiles (four more tower passes an image)."""
+        scores, then (``thumbnails``: the background pass) the thumbnails not shown yet, then the
+        perceptual hashes, then the region tiles (four more tower passes an image)."""
         images = self.store.images()
         added = {"hashed": 0, "embedded": 0, "tiles": 0, "scored": 0}
         problem = self.embedder.problem
         if problem:
+            if thumbnails:
+                added["thumbnails"] = self._thumbnails_missing(report)
             added["hashed"] = self._hash_missing(images, report)
             if report is not None and images:
                 report.add_warning("(images)", problem)
@@ -378,6 +391,8 @@ class Images:
         added["embedded"] = self._embed_missing(images, progress, report, failed)
         self._job.step("scoring", 0, 1)
         added["scored"] = self._score_missing(images)
+        if thumbnails:
+            added["thumbnails"] = self._thumbnails_missing(report)
         added["hashed"] = self._hash_missing(images, report)
         if regions:
             added["tiles"] = self._tile_missing(images, progress, failed)
@@ -402,7 +417,7 @@ class Images:
     def _run(self, job: EncodeJob) -> None:
         try:
             while True:
-                job.added = self._update(False, job, job.regions)
+                job.added = self._update(False, job, job.regions, thumbnails=self.thumbnails is not None)
                 with job.lock:
                     if not job.again or self._stop.is_set():
                         job.state = "stopped" if self._stop.is_set() else "done"
@@ -450,6 +465,25 @@ class Images:
 
     def _by_hash(self, images: list[ImageRow]) -> dict[str, str]:
         return {r.content_hash: r.file_path for r in images}
+
+    def _thumbnails_missing(self, report: Any) -> int:
+        """The thumbnails no page has asked for yet, on all cores (the background pass only)."""
+        from ..ingest.thumbnails import make_missing
+
+        if self.thumbnails is None:
+            return 0
+
+        def on_error(image: str, reason: str) -> None:
+            if report is not None:
+                report.add_warning(Path(image).name, f"no thumbnail: {reason}")
+
+        return make_missing(
+            self.store.thumbnail_pairs(),
+            self.thumbnails,
+            stop=self._stop,
+            on_step=lambda done, total: self._job.step("thumbnails", done, total),
+            on_error=on_error,
+        )
 
     def _hash_missing(self, images: list[ImageRow], report: IndexReport | None) -> int:
         from concurrent.futures import ThreadPoolExecutor
