@@ -269,6 +269,7 @@ def _citation(citation: Citation, hit: Hit | None) -> dict[str, Any]:
         "n": citation.n,
         "label": citation.label,
         "path": citation.path,
+        "root": citation.root,  # with path: where JupyterLab's host opens the file (label: its lines)
         "key": citation.key,
         "value": _data.display(citation.value) if citation.key else "",
         "lines": [],

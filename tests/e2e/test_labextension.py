@@ -1,6 +1,8 @@
 """The JupyterLab extension as installed by pip (prebuilt, enabled by shared-data; nothing loaded by
 hand): the ModelHub sidebar is there, a search shows cards, clicking a code hit opens the file in
-the editor at the cited lines, the status bar shows the document count, the gallery opens at an image."""
+the editor at the cited lines, the status bar shows the document count. The main-area views are the
+notebook panels run by the server's widget host: the gallery, Ask (a citation opens its file),
+Compare (its notebook opens), Models, Search and the Prompt Studio."""
 
 from __future__ import annotations
 
@@ -96,15 +98,15 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
     inserted.first.wait_for(timeout=30_000)
     assert f'{path}")' in inserted.first.inner_text()
 
-    # the gallery (command palette command) opens at an image
+    # the gallery (command palette command): the hosted ImageGallery panel, thumbnails loaded
     page.keyboard.press("Control+Shift+c")
     palette = page.locator(".lm-CommandPalette-input")
     palette.fill("ModelHub: Gallery")
     palette.press("Enter")
-    figures = page.locator("#modelhub-gallery .mhl-gallery figure")
-    figures.first.wait_for(timeout=60_000)
+    tiles = page.locator('#modelhub-gallery .mhl-host[data-state="ready"] .mh-gallery .mh-tile')
+    tiles.first.wait_for(timeout=60_000)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#modelhub-gallery figure img')].some(i => i.naturalWidth > 0)"
+        "() => [...document.querySelectorAll('#modelhub-gallery .mh-tile img')].some(i => i.naturalWidth > 0)"
     )
     page.screenshot(path=str(artifacts / "labextension-gallery.png"))
     assert not problems, problems
@@ -113,6 +115,8 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
 def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifacts, remember_page):
     """The launcher's "ModelHub notebooks" section has a tile per template; model_analysis asks for
     its model, is written into the server root and opens; the Ask view answers with a citation."""
+    from playwright.sync_api import expect
+
     from modelhub_jupyter.notebooks.templates import list_templates
 
     names = [t["title"] for t in list_templates()]
@@ -121,7 +125,6 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
     problems = page_problems(page)
     written = e2e_dir / "model_analysis.ipynb"
     written.unlink(missing_ok=True)
-    (e2e_dir / "compare_models.ipynb").unlink(missing_ok=True)
     try:
         page.goto(f"{lab.url}/lab?reset")
         page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
@@ -151,64 +154,59 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
         assert written.is_file()
         page.screenshot(path=str(artifacts / "labextension-notebook.png"))
 
-        # the Ask view (from the sidebar): a metadata question answered from the catalog, with citations
+        # the Ask view (from the sidebar): the hosted AskPanel answers a metadata question from the
+        # catalog, with citations; a citation opens its file in the editor
         page.locator('.jp-SideBar.jp-mod-left [data-id="modelhub-sidebar"]').click()
         page.locator("#modelhub-sidebar .mhl-nav-ask").click()
-        ask = page.locator("#modelhub-ask .mhl-ask")
-        question = ask.locator("input.mhl-question")
-        question.wait_for(timeout=30_000)
+        ask = page.locator('#modelhub-ask .mhl-host[data-state="ready"] .mh-panel.mh-ask')
+        question = ask.locator("input.mh-question")
+        question.wait_for(timeout=60_000)
         question.fill("Which models use AdamW, and with what learning rate?")
         question.press("Enter")
-        page.wait_for_function(
-            "() => ['answered', 'error'].includes(document.querySelector('#modelhub-ask .mhl-ask')?.dataset.status)",
-            timeout=120_000,
-        )
-        assert ask.get_attribute("data-status") == "answered", ask.inner_text()
-        assert "catalog" in ask.locator(".mhl-answer-about").inner_text()
-        assert "adamw" in ask.locator(".mhl-answer").inner_text().lower()
-        citation = ask.locator(".mhl-citation-link").first
+        citation = ask.locator(".mh-citation-link").first
+        expect(citation).to_be_visible(timeout=120_000)
+        expect(ask.locator(".mh-answer-about")).to_contain_text("catalog")
+        assert "adamw" in ask.locator(".mh-answer").inner_text().lower()
         cited = citation.inner_text()
-        assert re.match(r"[^:]+\.\w+(:\d+(-\d+)?)?$", cited), cited
+        label = re.fullmatch(r"\[\d+\] ([^:]+\.\w+)(:\d+(-\d+)?)?", cited)
+        assert label, cited
         page.screenshot(path=str(artifacts / "labextension-ask.png"))
-        # a citation opens its file in the editor
         citation.click()
-        opened = page.locator(".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel")
-        page.wait_for_function(
-            "name => document.querySelector('.lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel')"
-            "?.textContent === name",
-            arg=Path(cited.split(":")[0]).name,
-            timeout=60_000,
+        expect(page.locator(".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel")).to_have_text(
+            Path(label.group(1)).name, timeout=60_000
         )
-        assert opened.inner_text() == Path(cited.split(":")[0]).name
 
-        # Compare (command palette): two suggested models side by side, differing rows highlighted
+        # Compare (command palette): the hosted ComparePanel, two models side by side, differing rows
+        # highlighted; Generate notebook writes compare_models into the server root and opens it
         page.evaluate("() => window.jupyterapp.commands.execute('apputils:activate-command-palette')")
         palette = page.locator(".lm-CommandPalette-input")
         palette.fill("ModelHub: Compare")
         palette.press("Enter")
-        compare = page.locator("#modelhub-compare .mhl-compare")
-        for name in ("transformer_v1", "transformer_v2"):
-            compare.locator(".mhl-suggestion", has_text=re.compile(rf"^{name}$")).click(timeout=60_000)
-        compare.locator("button.mhl-button", has_text="Compare").click()
-        compare.locator(".mhl-compare-table tr.mhl-diff").first.wait_for(timeout=60_000)
-        assert compare.get_attribute("data-compared") == "transformer_v1,transformer_v2"
+        compare = page.locator('#modelhub-compare .mhl-host[data-state="ready"] .mh-panel')
+        picks = compare.locator("input.mh-mc-pick")
+        picks.first.wait_for(timeout=60_000)
+        picks.nth(0).fill("transformer_v1")
+        picks.nth(1).fill("transformer_v2")
+        compare.locator("button.mh-mc-run").click()
+        expect(compare.locator("tr.mh-diff").first).to_be_visible(timeout=60_000)
         page.screenshot(path=str(artifacts / "labextension-compare.png"))
-        compare.locator("button.mhl-write-notebook").click()
-        page.locator(
-            ".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel", has_text="compare_models.ipynb"
-        ).wait_for(timeout=60_000)
-        assert (e2e_dir / "compare_models.ipynb").is_file()
+        expect(compare.locator("button.mh-mc-generate")).to_be_enabled()
+        compare.locator("button.mh-mc-generate").click()
+        expect(page.locator(".lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel")).to_have_text(
+            re.compile(r"^compare_.*\.ipynb$"), timeout=60_000
+        )
+        assert list(e2e_dir.glob("compare_*.ipynb"))
 
-        # Models (palette): the registry's table, or the line saying none is registered
+        # Models (palette): the hosted ModelsPanel's list, or its line saying none is registered
         page.evaluate("() => window.jupyterapp.commands.execute('modelhub:models')")
-        # attached, not visible: the compare notebook written just before may open (and take the
-        # front) after this command ran
-        page.locator("#modelhub-models .mhl-models-list > *").first.wait_for(state="attached", timeout=60_000)
-        assert not page.locator("#modelhub-models .mhl-error").count()
+        models = page.locator('#modelhub-models .mhl-host[data-state="ready"] .mh-panel.mh-models')
+        models.locator(".mh-models-list").wait_for(state="attached", timeout=60_000)
+        assert models.get_attribute("data-status") != "error", models.inner_text()
         assert not problems, problems
     finally:
         written.unlink(missing_ok=True)
-        (e2e_dir / "compare_models.ipynb").unlink(missing_ok=True)
+        for notebook in e2e_dir.glob("compare_*.ipynb"):
+            notebook.unlink()
 
 
 def test_hosted_search_and_prompt_studio_views(lab, browser, artifacts, remember_page):
