@@ -381,3 +381,110 @@ def test_the_widget_host_refuses_without_auth_and_names_unknown_panels(server):
         until=lambda s: "Which models use AdamW?" in json.dumps(s.get("rendered")),
     )  # fmt: skip
     assert opened["panel"] == "prompts" and "{{" in opened["state"]["user"]
+
+
+# -- each Jupyter user gets their own access-control viewer -----------------------------------------
+IDENTITIES = '''
+from dataclasses import dataclass, field
+
+from jupyter_server.auth.identity import IdentityProvider, User
+
+
+@dataclass
+class TeamUser(User):
+    groups: list = field(default_factory=list)
+
+
+class TwoUsers(IdentityProvider):
+    """Two people on one server: alice-token is alice, bob-token is bob (group research)."""
+
+    def get_user(self, handler):
+        token = handler.request.headers.get("Authorization", "").removeprefix("token ").strip()
+        if token == "alice-token":
+            return TeamUser(username="alice", name="Alice")
+        if token == "bob-token":
+            return TeamUser(username="bob", name="Bob", groups=["research"])
+        return None
+'''
+POLICY = """\
+default:
+  view_permissions: [public]
+rules:
+  - paths: ["alice/"]
+    owner: alice
+    view_permissions: [alice]
+  - paths: ["team/"]
+    owner: carol
+    view_permissions: [research]
+"""
+
+
+@pytest.fixture(scope="module")
+def two_users(tmp_path_factory, shared_embedder):
+    """A server whose identity provider names two users, over a store with an access policy."""
+    from modelhub_jupyter import Hub
+
+    base = tmp_path_factory.mktemp("two-users")
+    ws = base / "ws"
+    for folder, name in (("alice", "AliceNet"), ("team", "TeamNet"), (".", "SharedNet")):
+        (ws / folder).mkdir(parents=True, exist_ok=True)
+        (ws / folder / f"{name.lower()}.py").write_text(
+            f'"""{name}: a zebrafish tracking model."""\nimport torch.nn as nn\n\n\n'
+            f"class {name}(nn.Module):\n    def forward(self, zebrafish):\n        return zebrafish\n"
+        )
+    (ws / ".modelhub-access.yaml").write_text(POLICY)
+    with Hub(base / "home", embedder=shared_embedder) as hub:
+        report = hub.index(ws, progress=False)
+        assert report.indexed >= 3, report.to_dict()
+    (base / "py").mkdir()
+    (base / "py" / "two_users_identity.py").write_text(IDENTITIES)
+    env = jupyter_env(base / "jupyter", base / "home")
+    env["PYTHONPATH"] = str(base / "py")
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        "--ServerApp.identity_provider_class=two_users_identity.TwoUsers", f"--ServerApp.root_dir={ws}",
+    ]  # fmt: skip
+    proc = _spawn("jupyter-server", cmd, f"http://127.0.0.1:{port}", env, base / "server.log", cwd=base)
+    try:
+        proc.wait("/api/status", timeout=120)
+        yield Client(proc.url), base / "home"
+    finally:
+        proc.stop()
+
+
+def test_each_jupyter_user_sees_only_what_they_may(two_users):
+    from modelhub_jupyter import Hub
+
+    client, home = two_users
+    expected = {}
+    for user in ("alice", "bob", None):
+        with Hub(home, user=user, groups=["research"] if user == "bob" else None) as hub:
+            expected[user or "owner"] = hub.status()["documents"]
+    seen = {}
+    for user in ("alice", "bob"):
+        hits = client.json("/modelhub/api/search?q=zebrafish&kind=code&limit=50", token=f"{user}-token")
+        seen[user] = {Path(h["path"]).parts[0] for h in hits}
+        counts = client.json("/modelhub/api/counts", token=f"{user}-token")
+        assert counts["documents"] == expected[user] and counts["documents"] != expected["owner"]
+    assert "alice" in seen["alice"] and "team" not in seen["alice"] and "sharednet.py" in seen["alice"]
+    assert "team" in seen["bob"] and "alice" not in seen["bob"] and "sharednet.py" in seen["bob"]
+    assert client.call("/modelhub/api/search?q=zebrafish", token="carol-token")[0] in (401, 403)
+    # a document alice may not see is "not found" for her, as for one that does not exist
+    team_hit = client.json("/modelhub/api/search?q=zebrafish&kind=code&limit=50", token="bob-token")
+    team_id = next(h["id"] for h in team_hit if h["path"].startswith("team/"))
+    quoted = urllib.parse.quote(team_id, safe="")
+    assert client.json(f"/modelhub/api/documents/{quoted}", token="bob-token")["id"] == team_id
+    assert (
+        client.json(f"/modelhub/api/documents/{quoted}", status=404, token="alice-token")["error"]
+        == "not_found"
+    )
+    # the hosted panels are built with the user's hub too
+    _, state, _ = hosted(
+        client.url, "search", token="bob-token",
+        send=({"type": "update", "state": {"query": "zebrafish", "kind": "code"}},),
+        until=lambda s: s.get("results") and s.get("status") != "loading",
+    )  # fmt: skip
+    folders = {Path(r["path"]).parts[0] for r in state["results"]}
+    assert "team" in folders and "alice" not in folders
