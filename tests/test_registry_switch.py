@@ -83,16 +83,28 @@ def test_image_model_switches_in_running_hubs_old_vectors_serve_until_ready(imag
             "registry:tinyclip:v1"
         )
 
-        # v2 is built in the background; meanwhile every hub keeps serving v1's vectors
+        # v2 is built in the background; meanwhile every hub keeps serving v1's vectors, and a Models
+        # panel on the other hub shows the rebuild's progress from the catalog
+        from modelhub_jupyter.widgets import ModelsPanel
+
+        panel = ModelsPanel(b, watch=None)
         seen: list[str] = []
+        shown: list[list[dict]] = []
 
         def during(done: int, total: int) -> None:
             activation.follow(b)
             seen.append(b.images.embedder.name)
+            shown.append(panel.poll_builds())
 
         job = a.models.activate("image_embedding", "v2", on_progress=during)
         job.wait(120)
         assert job.status == "active" and job.rebuilt and seen and set(seen) == {key1}
+        building = [x for builds in shown for x in builds]
+        assert building and {(x["model"], x["version"], x["unit"], x["total"]) for x in building} == {
+            ("tinyclip", "v2", "images", 6)
+        }
+        assert panel.poll_builds() == [] and panel.active["image_embedding"] == "tinyclip:v2"
+        panel.close()
         b.search("a red circle", kind="image", limit=3)
         assert b.images.embedder.name == key2 and b.images.status()["vectors"] == 6
 

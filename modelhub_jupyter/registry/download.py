@@ -8,6 +8,7 @@ name: a wrong sha256 removes it. Every attempt, good or bad, is a row in ``reg_d
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from ..errors import BadInputError, ModelHubError, one_line
 from .store import RegistryStore
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 CHUNK = 1 << 16
 
 
@@ -122,11 +124,21 @@ def _url(url: str, folder: Path, filename: str | None, sha256: str | None, progr
 
 def _hub(repo_id: str, folder: Path, filename: str | None, revision: str | None,
          sha256: str | None) -> tuple[Path, int, str]:  # fmt: skip
+    """One file (``filename``) or the whole repo at ``revision``, from ``$HF_ENDPOINT`` (read now, not at
+    import) or huggingface.co. Every file the Hub stores in LFS is checked against the sha256 the Hub
+    gives for it; ``sha256`` is the file's, or for a whole repo the registry's digest over its files
+    (what ``modelhub models show`` gives as ``checkpoint_sha256``)."""
     from huggingface_hub import hf_hub_download, snapshot_download
 
+    from .versions import hash_files
+
+    endpoint = os.environ.get("HF_ENDPOINT") or None
     folder.mkdir(parents=True, exist_ok=True)
     if filename:
-        path = Path(hf_hub_download(repo_id, filename, revision=revision, local_dir=folder))
+        path = Path(
+            hf_hub_download(repo_id, filename, revision=revision, local_dir=folder, endpoint=endpoint)
+        )
+        _check_lfs(folder, [filename])
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if sha256 and digest != sha256.lower():
             path.unlink()
@@ -134,6 +146,34 @@ def _hub(repo_id: str, folder: Path, filename: str | None, revision: str | None,
                 f"sha256 mismatch: expected {sha256[:16]}…, got {digest[:16]}…; the file was removed"
             )
         return path, path.stat().st_size, digest
-    path = Path(snapshot_download(repo_id, revision=revision, local_dir=folder))
-    size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path, size, ""
+    path = Path(snapshot_download(repo_id, revision=revision, local_dir=folder, endpoint=endpoint))
+    entries, digest = hash_files(path)
+    _check_lfs(folder, [str(e["file"]) for e in entries], {str(e["file"]): str(e["sha256"]) for e in entries})
+    if sha256 and digest != sha256.lower():
+        raise BadInputError(
+            f"sha256 mismatch: expected {sha256[:16]}…, got {digest[:16]}… over the repo's "
+            f"{len(entries)} files (they stay in {path})"
+        )
+    return path, sum(int(e["size"]) for e in entries), digest
+
+
+def _check_lfs(folder: Path, files: list[str], known: dict[str, str] | None = None) -> None:
+    """Compare each LFS file with the sha256 the Hub sent as its ETag (kept by huggingface_hub in
+    ``.cache/huggingface/download/<file>.metadata``); a mismatch removes the file."""
+    for name in files:
+        meta = folder / ".cache" / "huggingface" / "download" / f"{name}.metadata"
+        try:
+            lines = meta.read_text().splitlines()
+        except OSError:
+            continue
+        etag = lines[1].strip().strip('"') if len(lines) > 1 else ""
+        if not _SHA256.fullmatch(etag):
+            continue  # a small file kept in git: its ETag is a git object id, not a sha256
+        target = folder / name
+        got = (known or {}).get(name) or hashlib.sha256(target.read_bytes()).hexdigest()
+        if got != etag:
+            target.unlink(missing_ok=True)
+            meta.unlink(missing_ok=True)
+            raise BadInputError(
+                f"{name}: sha256 {got[:16]}… is not the {etag[:16]}… the Hub gives for it; the file was removed"
+            )

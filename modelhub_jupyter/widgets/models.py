@@ -24,6 +24,7 @@ READ_ONLY = (
     "`modelhub models ...` (or serve it with MODELHUB_DASHBOARD_ROOTS set)"
 )
 POLL = 0.25  # seconds between two progress updates of a rebuild
+WATCH = 1.0  # seconds between two reads of the catalog's vector generations (rebuilds started elsewhere)
 EMPTY = (
     "No models registered yet: `%modelhub models register --bundled` registers the installed MiniLM; "
     "`%modelhub models discover DIR` finds model folders"
@@ -79,9 +80,14 @@ class ModelsPanel(Panel):
     active = Dict().tag(sync=True)  # model type -> "model:version"
     job = Dict().tag(sync=True)  # {action, model_type, model, version, status, done, total, error}
     bench = Dict().tag(sync=True)  # the last benchmark report's to_dict()
+    #: vector rebuilds in progress on this store, started here or elsewhere (another kernel, the CLI):
+    #: ``[{vector_key, model_type, model, version, done, total, unit, started}]``
+    builds = List(Dict()).tag(sync=True)
     read_only = Bool(False).tag(sync=True)  # a served dashboard: look, don't change
 
-    def __init__(self, hub: Any = None, *, read_only: bool = False, queries: Any = None) -> None:
+    def __init__(
+        self, hub: Any = None, *, read_only: bool = False, queries: Any = None, watch: float | None = WATCH
+    ) -> None:
         super().__init__()
         self.hub = default_hub(hub)
         self.queries = queries  # the benchmark's question file (default: the example workspace's)
@@ -89,24 +95,93 @@ class ModelsPanel(Panel):
         self._thread: threading.Thread | None = None
         self._chart: Any = None
         self._chart_run: Any = None
-        self.refresh()
+        self._labels: dict[str, tuple[str, str]] = {}
+        self._stop = threading.Event()
+        self._stamp: str | None = "(not read yet)"
+        self.poll_builds()  # reads the list too
+        if watch:  # the catalog is read every ``watch`` s, so a rebuild started anywhere shows its progress
+            threading.Thread(
+                target=self._watch, args=(watch,), name="modelhub-models-watch", daemon=True
+            ).start()
+
+    def close(self) -> None:
+        self._stop.set()
+        super().close()
+
+    def poll_builds(self) -> list[dict[str, Any]]:
+        """Read the vector generations being built on this store now (by any process) into ``builds``;
+        when the registry changed (an activation here or elsewhere), the list is read again."""
+        from ..registry.store import RegistryStore
+
+        store = RegistryStore(self.hub.catalog)
+        builds = []
+        for g in store.generations():
+            if g["status"] != "building":
+                continue
+            model, version = self._label(store, g["vector_key"], g["model_type"])
+            builds.append({
+                "vector_key": g["vector_key"], "model_type": g["model_type"], "model": model, "version": version,
+                "done": g["done"], "total": g["total"], "started": g["started"],
+                "unit": "images" if g["model_type"] == "image_embedding" else "texts",
+            })  # fmt: skip
+        if builds != self.builds:
+            self.builds = builds
+        stamp = store.stamp()
+        if stamp != self._stamp:
+            first = self._stamp == "(not read yet)"
+            self._stamp = stamp
+            self.refresh() if first else self._read_list()
+        return builds
+
+    def _label(self, store: Any, key: str, model_type: str) -> tuple[str, str]:
+        """The model and version whose vectors ``key`` names (``key`` itself when none is registered)."""
+        if key not in self._labels:
+            from ..registry.switch import image_key
+
+            for v in store.versions(model_type=model_type):
+                try:
+                    mine = image_key(v) if model_type == "image_embedding" else v.vector_key
+                except Exception:  # noqa: BLE001 - a version whose files are gone names nothing
+                    continue
+                if mine == key:
+                    self._labels[key] = (v.model, v.version)
+                    break
+        return self._labels.get(key, (key, ""))
+
+    def _watch(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            if getattr(self.hub, "closed", False):
+                return
+            try:
+                self.poll_builds()
+            except Exception:  # noqa: BLE001 - a store closed or busy now: read again next time
+                continue
 
     # -- public ---------------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the registry again."""
 
         def read() -> None:
-            rows = self.hub.models.list()
-            self.groups = grouped(rows)
-            self.active = {
-                m["type"]: f"{m['name']}:{v['version']}" for m in rows for v in m["versions"] if v["active"]
-            }
+            rows = self._read_list()
             if not rows:
                 self._empty(EMPTY)
             elif self.status != "loading":
                 self._ok()
 
         self._guard(read)
+
+    def _read_list(self) -> list[dict[str, Any]]:
+        """The registry's models into ``groups`` and ``active`` (the status line is left as it is)."""
+        rows = self.hub.models.list()
+        groups = grouped(rows)
+        active = {
+            m["type"]: f"{m['name']}:{v['version']}" for m in rows for v in m["versions"] if v["active"]
+        }
+        if groups != self.groups:
+            self.groups = groups
+        if active != self.active:
+            self.active = active
+        return rows
 
     def activate(self, model_type: str, version: str) -> threading.Thread | None:
         """Make ``version`` the active ``model_type``; a rebuild runs in the background with progress."""

@@ -23,18 +23,27 @@ function render({ model, el }) {
       h("span", { class: "mh-muted" }, "with"), pickB, compare),
     progress, list, bench);
 
+  const bar = (done, total, label) => h("progress", { class: "mh-progress", max: String(Math.max(total, 1)),
+    value: String(done || 0), "aria-label": label });
   const drawProgress = () => {
     const job = model.get("job") || {};
-    const building = job.status === "building";
-    progress.hidden = !building;
-    if (!building) { progress.replaceChildren(); return; }
-    const total = job.total || 0;
-    progress.replaceChildren(
-      h("progress", { class: "mh-progress", max: String(Math.max(total, 1)), value: String(job.done || 0),
-        "aria-label": "rebuild progress" }),
+    if (job.status === "building") {  // started from this panel
+      const total = job.total || 0;
+      progress.hidden = false;
+      progress.replaceChildren(bar(job.done, total, "rebuild progress"),
+        h("span", { class: "mh-progress-text" },
+          `${job.action}: building vectors for ${job.model} ${job.version} — ${job.done || 0}/${total} texts; `
+          + "searches use the active version meanwhile"));
+      return;
+    }
+    // rebuilds the catalog says are running, started elsewhere (another kernel, the CLI)
+    const builds = model.get("builds") || [];
+    progress.hidden = builds.length === 0;
+    progress.replaceChildren(...builds.map((b) => h("div", { class: "mh-build", dataset: { key: b.vector_key } },
+      bar(b.done, b.total, `rebuild progress of ${b.model} ${b.version}`),
       h("span", { class: "mh-progress-text" },
-        `${job.action}: building vectors for ${job.model} ${job.version} — ${job.done || 0}/${total} texts; `
-        + "searches use the active version meanwhile"));
+        `${b.model_type}: building vectors for ${b.model} ${b.version} — ${b.done || 0}/${b.total || 0} ${b.unit}`
+        + " (started elsewhere); searches use the active version meanwhile"))));
   };
 
   const versionRow = (type, m, v) => {
@@ -102,6 +111,7 @@ function render({ model, el }) {
   model.on("change:groups", drawList);
   model.on("change:status", drawList);
   model.on("change:job", drawProgress);
+  model.on("change:builds", drawProgress);
   model.on("change:bench", drawBench);
   drawList(); drawProgress(); drawBench();
 }
