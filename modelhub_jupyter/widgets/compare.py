@@ -4,16 +4,23 @@ Pick the models (suggested from the index), then see the aligned table (differin
 % change, better/worse where the direction is known), the structural diff, the code diff, each
 model's generated images side by side and, under the panel, the lineage timeline (a plotly
 FigureWidget). "Generate notebook" writes the ``compare_models`` notebook for the same models and
-shows where it is, with a download link. All the work is ``hub.compare`` and ``hub.notebook``.
+shows where it is, with a download link. In a kernel that a Jupyter server started (JupyterLab), the
+notebook is written into the server's root (beside the notebook in use) and opened at
+``<base_url>lab/tree/<path>``; in Voilà it stays a download. All the work is ``hub.compare`` and
+``hub.notebook``.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import ipywidgets
 from traitlets import Bool, Dict, List, Unicode
@@ -22,6 +29,46 @@ from ..compare.models import MAX_MODELS, MIN_MODELS, Comparison, suggestions
 from ._frame import Panel, css, default_hub, esm
 
 MAX_DOWNLOAD = 5_000_000  # bytes of notebook offered as a download link
+MAX_SERVER_INFO = 64 * 1024  # bytes of a jpserver-*.json worth reading
+
+
+def jupyter_server() -> dict[str, Any] | None:
+    """The Jupyter server that started this kernel (its ``jpserver-<pid>.json``: ``root_dir``,
+    ``base_url``), found by the kernel's parent process id; None in Voilà (its kernels carry
+    ``SERVER_SOFTWARE=voila/...``, and its page cannot open a notebook) and outside a server."""
+    if os.environ.get("SERVER_SOFTWARE", "").startswith("voila"):
+        return None
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    parent = os.getppid()
+    try:
+        files = sorted(Path(jupyter_runtime_dir()).glob("jpserver-*.json"))
+    except OSError:
+        return None
+    for path in files:
+        try:
+            if path.stat().st_size > MAX_SERVER_INFO:
+                continue
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(info, dict) and info.get("pid") == parent and isinstance(info.get("root_dir"), str):
+            return info
+    return None
+
+
+def lab_location(path: str | Path, server: dict[str, Any] | None) -> dict[str, str]:
+    """``{"lab_path", "lab_url"}`` of a file inside the server's root (JupyterLab opens ``lab_url``),
+    else ``{}``."""
+    if not server:
+        return {}
+    try:
+        rel = Path(path).resolve().relative_to(Path(server["root_dir"]).resolve()).as_posix()
+    except (ValueError, OSError):
+        return {}
+    base = str(server.get("base_url") or "/")
+    base = base if base.endswith("/") else base + "/"
+    return {"lab_path": rel, "lab_url": f"{base}lab/tree/{quote(rel)}"}
 
 
 def payload(cmp: Comparison) -> dict[str, Any]:
@@ -65,8 +112,11 @@ class ComparePanel(Panel):
     choices = List(Unicode()).tag(sync=True)  # model_ids and families the index holds
     picked = List(Unicode()).tag(sync=True)  # what the last comparison was asked for
     result = Dict().tag(sync=True)  # payload() of the last comparison
-    notebook = Dict().tag(sync=True)  # {path, name, download, colab} of the generated notebook
+    notebook = Dict().tag(
+        sync=True
+    )  # {path, name, download, colab, lab_path, lab_url} of the generated notebook
     read_only = Bool(False).tag(sync=True)  # a served dashboard: notebooks go to a temp folder
+    lab = Bool(False).tag(sync=True)  # under JupyterLab: a generated notebook opens there (lab_url)
 
     def __init__(self, hub: Any = None, models: list[str] | None = None, *, read_only: bool = False,
                  out_dir: str | Path | None = None) -> None:  # fmt: skip
@@ -76,6 +126,7 @@ class ComparePanel(Panel):
         self.out_dir = Path(out_dir) if out_dir else None
         self.comparison: Comparison | None = None
         self._chart: Any = None
+        self.lab = self._lab_folder(self._server()) is not None
         self.refresh()
         if models:
             self._guard(self.compare, models)
@@ -111,7 +162,8 @@ class ComparePanel(Panel):
         if self.comparison is None:
             raise ValueError("Compare two models first, then generate their notebook")
         labels = self.comparison.labels
-        folder = self._folder()
+        server = self._server()
+        folder = self._folder(server)
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", "_vs_".join(labels))[:120]
         self._loading("Writing the compare_models notebook…")
         run = self.hub.notebook("compare_models", out=folder / f"compare_{slug}.ipynb", models=",".join(labels),
@@ -119,7 +171,8 @@ class ComparePanel(Panel):
         data = Path(run.path).read_bytes()
         info = {"path": run.path, "name": Path(run.path).name, "colab": run.colab_url or "",
                 "download": ("data:application/x-ipynb+json;base64," + base64.b64encode(data).decode())
-                if len(data) <= MAX_DOWNLOAD else ""}  # fmt: skip
+                if len(data) <= MAX_DOWNLOAD else "", "at": time.time(),  # a new write redraws (and opens) even if unchanged
+                **lab_location(run.path, server)}  # fmt: skip
         self.notebook = info
         self._ok()
         self.message = f"Wrote {run.path}"
@@ -155,8 +208,24 @@ class ComparePanel(Panel):
         self.generate()
 
     # -- machinery ------------------------------------------------------------------------
-    def _folder(self) -> Path:
-        if self.out_dir is not None:
+    def _server(self) -> dict[str, Any] | None:
+        return None if self.read_only else jupyter_server()
+
+    def _lab_folder(self, server: dict[str, Any] | None) -> Path | None:
+        """Where a notebook goes that JupyterLab can open: ``out_dir`` or, by default, the working
+        folder (beside the notebook in use), when it is inside the server's root; else None."""
+        if not server:
+            return None
+        folder = self.out_dir if self.out_dir is not None else Path.cwd()
+        if not lab_location(folder, server) or (self.out_dir is None and not os.access(folder, os.W_OK)):
+            return None
+        return folder
+
+    def _folder(self, server: dict[str, Any] | None = None) -> Path:
+        lab_folder = self._lab_folder(server)
+        if lab_folder is not None:
+            folder = lab_folder
+        elif self.out_dir is not None:
             folder = self.out_dir
         elif self.read_only:  # a served dashboard writes nothing into the store: a download only
             folder = Path(tempfile.mkdtemp(prefix="modelhub-compare-"))

@@ -1,7 +1,10 @@
 """The Compare tab of the Voilà dashboard, in headless chromium: transformer_v1 and transformer_v2 picked
 from the index's suggestions, the aligned table with the differing rows highlighted and % change,
 the structural diff, the plotly lineage timeline; Generate notebook writes compare_models and shows
-its path and a download link. Screenshots stay in the test's tmp folder."""
+its path and a download link. Screenshots stay in the test's tmp folder.
+
+In a JupyterLab notebook, the same panel's Generate writes the notebook beside the one in use and opens
+it in a new Lab tab (screenshots: test-artifacts/lab-compare-generate.png, lab-compare-opened.png)."""
 
 from __future__ import annotations
 
@@ -106,6 +109,68 @@ def test_compare_tab_shows_two_models_and_generates_their_notebook(browser, voil
         assert downloaded["metadata"]["modelhub"]["template"] == "compare_models"
         expect(panel.locator(".mh-status")).to_contain_text(f"Wrote {path}", timeout=30_000)
         page.screenshot(path=str(tmp_path / "compare-notebook.png"), full_page=True)
+        assert not problems, problems
+    finally:
+        context.close()
+
+
+LAB_NOTEBOOK = "compare_lab.ipynb"
+GENERATED = "compare_transformer_v1_vs_transformer_v2.ipynb"
+KERNEL_IDLE = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  if (!w || !w.context || !w.context.path.endsWith('compare_lab.ipynb')) return false;
+  const k = w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle';
+}"""
+
+
+def test_generate_in_jupyterlab_opens_the_notebook(browser, jupyterlab, e2e_dir, artifacts, remember_page):
+    """In a JupyterLab notebook, Generate writes compare_models beside it and opens it in a new Lab tab."""
+    from playwright.sync_api import expect
+
+    root = e2e_dir / "lab-root"
+    cell = 'from modelhub_jupyter.widgets.compare import ComparePanel\nComparePanel(models=["transformer_v1", "transformer_v2"])'
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(cell)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(root / LAB_NOTEBOOK))
+    (root / GENERATED).unlink(missing_ok=True)
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    remember_page(page)
+    problems = page_problems(page)
+    try:
+        page.goto(f"{jupyterlab.url}/lab/tree/{LAB_NOTEBOOK}?reset")
+        page.wait_for_function(KERNEL_IDLE, timeout=90_000)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        panel = page.locator(".jp-Notebook .mh-panel.mh-modelcompare")
+        error = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
+        shown = page.locator(f".jp-Notebook table.mh-mc-table, .jp-Notebook {error}")
+        shown.first.wait_for(state="visible", timeout=120_000)
+        assert panel.locator("table.mh-mc-table").is_visible(), page.locator(".jp-Notebook").inner_text()[
+            :2000
+        ]
+        generate = panel.locator("button.mh-mc-generate")
+        expect(generate).to_be_enabled(timeout=30_000)
+
+        with context.expect_page(timeout=60_000) as opened:
+            generate.click()
+        lab_tab = opened.value
+        remember_page(lab_tab)
+        # the notebook, written into the server's root beside the one in use, opens in JupyterLab
+        lab_tab.wait_for_url(f"**/lab/tree/{GENERATED}*", timeout=60_000)
+        expect(
+            lab_tab.locator(".lm-DockPanel-tabBar .lm-TabBar-tab").filter(has_text=GENERATED)
+        ).to_be_visible(timeout=120_000)
+        expect(lab_tab.locator(".jp-NotebookPanel .jp-MarkdownCell").first).to_be_visible(timeout=60_000)
+        written = nbformat.read(root / GENERATED, as_version=4)
+        assert written.metadata["papermill"]["parameters"]["models"] == "transformer_v1,transformer_v2"
+        # and the panel says where it is, with the link that opens it again
+        link = panel.locator("a.mh-mc-open-lab")
+        expect(link).to_have_attribute("href", f"/lab/tree/{GENERATED}")
+        assert panel.locator(".mh-mc-nb-path").inner_text() == str(root / GENERATED)
+        page.screenshot(path=str(artifacts / "lab-compare-generate.png"), full_page=True)
+        lab_tab.screenshot(path=str(artifacts / "lab-compare-opened.png"))
         assert not problems, problems
     finally:
         context.close()

@@ -16,7 +16,16 @@ function render({ model, el }) {
   const onlyDiff = h("input", { type: "checkbox", class: "mh-mc-only-diff", onchange: () => drawResult() });
   const generate = h("button", { class: "mh-mc-generate", disabled: true,
     title: "Write the compare_models notebook for these models (with the documents it needs inside)",
-    onclick: () => model.send({ event: "generate" }) }, "Generate notebook");
+    onclick: () => {
+      // Under JupyterLab the notebook opens in a new tab. The tab is opened now, while the click
+      // counts as the user's (a tab opened when the answer arrives would be a blocked pop-up), and
+      // pointed at the notebook when its lab_url comes back; closed if none does.
+      closePending();
+      if (model.get("lab")) pending = window.open("", "_blank");
+      model.send({ event: "generate" });
+    } }, "Generate notebook");
+  let pending = null;
+  const closePending = () => { if (pending && !pending.closed) pending.close(); pending = null; };
   const nbInfo = h("div", { class: "mh-mc-notebook", hidden: true });
   const out = h("div", { class: "mh-mc-result" });
   body.append(
@@ -95,16 +104,26 @@ function render({ model, el }) {
   const drawNotebook = () => {
     const nb = model.get("notebook") || {};
     nbInfo.hidden = !nb.path;
-    if (!nb.path) { nbInfo.replaceChildren(); return; }
+    if (!nb.path) { nbInfo.replaceChildren(); closePending(); return; }
     nbInfo.replaceChildren(
       h("span", {}, "Notebook: "), h("code", { class: "mh-mc-nb-path" }, nb.path), " ",
+      nb.lab_url ? h("a", { class: "mh-mc-open-lab", href: nb.lab_url, target: "_blank", rel: "noopener",
+        title: `Open ${nb.lab_path} in JupyterLab` }, "Open in JupyterLab") : null,
+      nb.lab_url ? " · " : null,
       nb.download ? h("a", { class: "mh-mc-nb-link", href: nb.download, download: nb.name }, `Download ${nb.name}`) : null,
       nb.colab ? h("a", { class: "mh-mc-colab", href: nb.colab, target: "_blank", rel: "noopener" }, " Open in Colab") : null);
+    if (pending && !pending.closed && nb.lab_url) {
+      pending.opener = null;
+      pending.location.href = new URL(nb.lab_url, document.baseURI).href;
+      pending = null;
+    }
+    closePending();
   };
 
   model.on("change:choices", drawChoices);
   model.on("change:result", drawResult);
   model.on("change:status", () => {
+    if (model.get("status") === "error") closePending();  // the notebook was not written
     generate.disabled = !(model.get("result") || {}).labels || model.get("status") === "loading";
   });
   model.on("change:notebook", drawNotebook);
