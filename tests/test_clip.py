@@ -232,3 +232,22 @@ def test_many_images_come_back_in_order_through_the_prep_threads(tiny, monkeypat
             np.testing.assert_allclose(tiny.embed_images(images), one_by_one, atol=1e-5)
         finally:
             tiny.batch_size = 16
+
+
+def test_text_vectors_skip_the_padding_and_stay_the_same(tiny):
+    """Queries run over their tokens up to the end-of-text only (the tower is causal): the same
+    vectors as open_clip's encode_text over the whole context, for short and long texts together."""
+    import torch
+
+    from modelhub_jupyter.embed.image import _encode_text
+
+    model = tiny._load()
+    texts = ["a duck", "a castle at sunset, golden hour, highly detailed oil painting " * 3, ""]
+    tokens = tiny._tokenizer(texts)
+    with torch.inference_mode():
+        full = model.encode_text(tokens).numpy()
+        short = _encode_text(model, tokens).numpy()
+        one = _encode_text(model, tokens[:1]).numpy()
+    np.testing.assert_allclose(short, full, atol=1e-5)
+    np.testing.assert_allclose(one[0], full[0], atol=1e-5)
+    np.testing.assert_allclose(tiny.embed(["a duck"])[0], full[0] / np.linalg.norm(full[0]), atol=1e-5)

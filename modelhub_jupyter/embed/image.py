@@ -293,7 +293,7 @@ class ImageEmbedder:
             with self._lock, torch.inference_mode():
                 for start in range(0, len(missing), self.batch_size):
                     tokens = self._tokenizer(missing[start : start + self.batch_size]).to(self.device)
-                    out.append(_normalise(model.encode_text(tokens)))
+                    out.append(_normalise(_encode_text(model, tokens)))
             new = np.concatenate(out)
             if len(self._queries) > QUERY_CACHE:
                 self._queries.clear()
@@ -511,3 +511,35 @@ class _FastPrep:
             top, left = int(round((h - size) / 2.0)), int(round((w - size) / 2.0))
             img = img.crop((left, top, left + size, top + size))
         return np.asarray(img, dtype=np.uint8)
+
+
+def _encode_text(model: Any, tokens: Any) -> Any:
+    """``model.encode_text(tokens)`` over the tokens up to the last end-of-text only.
+
+    CLIP's text tower is causal and pools at the end-of-text token (the largest id), so the
+    padding after it cannot change the result: a query of 8 tokens costs 9 positions instead of
+    the context's 77 (about 8x less work, the same vector). Any other text tower (no causal mask,
+    another pooling, a subclass with its own ``encode_text``) goes through ``encode_text``."""
+    import open_clip
+    import torch
+
+    mask = getattr(model, "attn_mask", None)
+    if (
+        type(model).encode_text is not open_clip.CLIP.encode_text
+        or getattr(model, "text_pool_type", "") != "argmax"
+        or not isinstance(mask, torch.Tensor)
+        or tokens.ndim != 2
+    ):
+        return model.encode_text(tokens)
+    ends = tokens.argmax(dim=-1)
+    length = int(ends.max()) + 1
+    cast = model.transformer.get_cast_dtype()
+    x = model.token_embedding(tokens[:, :length]).to(cast)
+    x = x + model.positional_embedding[:length].to(cast)
+    x = model.transformer(x, attn_mask=mask[:length, :length])
+    x = model.ln_final(x)
+    x = x[torch.arange(x.shape[0], device=x.device), ends]
+    projection = model.text_projection
+    if projection is None:
+        return x
+    return projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
