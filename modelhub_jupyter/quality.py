@@ -20,14 +20,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import BadInputError
 
 if TYPE_CHECKING:
     from .hub import Hub
     from .results import Answer, SearchResults
-    from .store import QueryRow
 
 #: A best result below this relevance (0-1; the search panel's "weak") makes a query low-confidence.
 LOW_CONFIDENCE = 0.5
@@ -89,6 +88,31 @@ def record_comparison(hub: Hub, comparison: Any) -> None:
 
 
 # -- reading --------------------------------------------------------------------------------------
+class LogRow(NamedTuple):
+    """One stored query, as the report reads it."""
+
+    user: str
+    action: str
+    text: str
+    kind: str
+    intent: str
+    latency_ms: float
+    hits: int
+    top: str
+    filters: str  # JSON list
+    feedback: int | None
+    clicked: str | None
+    confidence: float | None
+
+
+def _filters(raw: str) -> tuple[str, ...]:
+    try:
+        value = json.loads(raw) if raw else []
+    except ValueError:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
 @dataclass(frozen=True)
 class Problem:
     """A query worth adding to the gold set: its text, why, how often, and what it found."""
@@ -121,17 +145,15 @@ class Quality:
     def _since(self, days: float | None) -> float:
         return time.time() - days * 86400 if days else 0.0
 
-    def _rows(self, days: float | None) -> list[tuple[QueryRow, float | None]]:
-        """The stored queries (the viewer's own when access control restricts them) with confidence."""
-        rows = self.hub.catalog.queries(self._since(days))
-        conf = dict(
-            self.hub.catalog.db.execute(
-                "SELECT id, confidence FROM queries WHERE at >= ?", (self._since(days),)
-            ).fetchall()
-        )
+    def _rows(self, days: float | None) -> list[LogRow]:
+        """The stored queries (the viewer's own when access control restricts them), oldest first:
+        one SELECT with the columns the report reads (``filters`` stays JSON text until needed)."""
+        sql = ("SELECT user, action, text, kind, intent, latency_ms, hits, top, filters, feedback, clicked, "
+               "confidence FROM queries WHERE at >= ? ORDER BY at")  # fmt: skip
+        rows = self.hub.catalog.db.execute(sql, (self._since(days),)).fetchall()
         if self.hub.viewer.restricted:
-            rows = [r for r in rows if r.user == self.hub.viewer.user]
-        return [(r, conf.get(r.id)) for r in rows]
+            rows = [r for r in rows if r[0] == self.hub.viewer.user]
+        return [LogRow(*r) for r in rows]
 
     def _events(self, event: str, days: float | None) -> list[tuple[str, str, str]]:
         sql = "SELECT user, target, detail FROM usage_events WHERE event=? AND at >= ? ORDER BY at"
@@ -141,19 +163,24 @@ class Quality:
         return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     # -- the report -------------------------------------------------------------------------
-    def latency_by_intent(self, days: float | None = None) -> dict[str, list[float]]:
+    def latency_by_intent(
+        self, days: float | None = None, *, rows: list[LogRow] | None = None
+    ) -> dict[str, list[float]]:
         """Every latency (ms), grouped by intent (searches: ``search``; questions: their intent)."""
         out: dict[str, list[float]] = {}
-        for row, _ in self._rows(days):
+        for row in self._rows(days) if rows is None else rows:
             label = row.intent or row.action
             out.setdefault(label, []).append(float(row.latency_ms))
         return dict(sorted(out.items()))
 
-    def problems(self, days: float | None = None, *, low: float = LOW_CONFIDENCE) -> list[Problem]:
+    def problems(
+        self, days: float | None = None, *, low: float = LOW_CONFIDENCE, rows: list[LogRow] | None = None
+    ) -> list[Problem]:
         """Queries with no results, a low-confidence best result (below ``low``) or a thumbs down;
         one entry per text (and action), the most frequent first."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        for row, conf in self._rows(days):
+        for row in self._rows(days) if rows is None else rows:
+            conf = row.confidence
             reasons = []
             if row.hits == 0:
                 reasons.append("no results")
@@ -182,7 +209,7 @@ class Quality:
                 e["row"].kind,
                 tuple(e["reasons"]),
                 e["count"],
-                tuple(e["row"].filters),
+                _filters(e["row"].filters),
                 e["conf"],
                 e["row"].top or "",
                 _path_of(e["row"].clicked or ""),
@@ -190,10 +217,12 @@ class Quality:
             for e in items[:MAX_PROBLEMS]
         ]
 
-    def opened(self, days: float | None = None, top: int = 10) -> list[dict[str, Any]]:
+    def opened(
+        self, days: float | None = None, top: int = 10, *, rows: list[LogRow] | None = None
+    ) -> list[dict[str, Any]]:
         """The most opened results: the result opened from a search or an answer, and ``open`` events."""
         counts: Counter[str] = Counter()
-        for row, _ in self._rows(days):
+        for row in self._rows(days) if rows is None else rows:
             if row.clicked:
                 counts[_path_of(row.clicked)] += 1
         for _, target, _detail in self._events("open", days):
@@ -218,9 +247,9 @@ class Quality:
         self, days: float | None = None, *, top: int = 10, low: float = LOW_CONFIDENCE
     ) -> dict[str, Any]:
         """Everything the Quality view shows, as plain data (JSON-ready)."""
-        rows = self._rows(days)
-        problems = self.problems(days, low=low)
-        latency = self.latency_by_intent(days)
+        rows = self._rows(days)  # read once
+        problems = self.problems(days, low=low, rows=rows)
+        latency = self.latency_by_intent(days, rows=rows)
 
         def texts(reason: str) -> list[dict[str, Any]]:
             return [p.to_dict() for p in problems if reason in p.reasons][:top]
@@ -233,7 +262,7 @@ class Quality:
             "zero_results": texts("no results"),
             "low_confidence": texts("low confidence"),
             "thumbs_down": texts("thumbs down"),
-            "opened": self.opened(days, top),
+            "opened": self.opened(days, top, rows=rows),
             "comparison_dimensions": self.comparison_dimensions(days, top),
             "problems": [p.to_dict() for p in problems],
             "low_confidence_below": low,

@@ -171,9 +171,9 @@ class SearchPanel(Panel):
         self._thread = threading.Thread(target=work, name="modelhub-search")
         self._thread.start()
 
-    def star(self) -> None:
-        """Star the current search (its words, kind and filter chips) for this user; starring a
-        search that is starred already unstars it, and the same words with other settings update it."""
+    def star(self, on: bool | None = None) -> None:
+        """Star the current search (its words, kind and filter chips) for this user (``on=False``:
+        unstar it; None: toggle). The same words with other settings update the starred search."""
         query = " ".join(self.query.split())
         if not query:
             self._fail("Nothing to star: type a search first")
@@ -182,10 +182,12 @@ class SearchPanel(Panel):
         if favorites is None:
             self._fail("This hub keeps no favorites")
             return
-        if self.starred:
-            favorites.remove(query, "search")
-        else:
+        if on is None:
+            on = not self.starred
+        if on:
             favorites.add(query, "search", kind=self.kind, where=list(self.where))
+        else:
+            favorites.remove(query, "search")
         self._load_favorites()
 
     def run_favorite(self, favorite_id: int) -> None:
@@ -197,9 +199,10 @@ class SearchPanel(Panel):
             return
         self.restore({"query": fav["text"], "kind": fav["kind"], "where": fav["where"]})
 
-    def on_star(self, _content: dict[str, Any]) -> None:
-        """``{"event": "star"}``: the star button."""
-        self.star()
+    def on_star(self, content: dict[str, Any]) -> None:
+        """``{"event": "star", "on": true|false}``: the star button (``on`` absent: toggle)."""
+        on = content.get("on")
+        self.star(None if on is None else bool(on))
 
     def on_run_favorite(self, content: dict[str, Any]) -> None:
         """``{"event": "run_favorite", "id": n}``: a starred search clicked in the Starred list."""

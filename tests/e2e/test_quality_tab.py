@@ -114,10 +114,15 @@ def test_quality_tab_and_search_star(browser, voila, modelhub_home, tmp_path, re
         query = search.locator("input.mh-query")
         query.fill(f"causal self attention {marker}")
         search.locator("select.mh-kind").select_option("code")
+        expect(search.locator(".mh-result").first).to_be_visible(timeout=60_000)  # the search ran
         star = search.locator("button.mh-star")
         expect(star).to_have_attribute("aria-pressed", "false", timeout=10_000)
         star.click()
-        expect(star).to_have_attribute("aria-pressed", "true", timeout=20_000)
+        try:
+            expect(star).to_have_attribute("aria-pressed", "true", timeout=30_000)
+        except AssertionError as err:
+            state = search.get_attribute("data-status"), search.locator(".mh-status").inner_text()
+            raise AssertionError(f"star not lit; search panel {state}") from err
         starred = search.locator(".mh-starred-box")
         starred.locator("summary").click()
         item = starred.locator(".mh-favorite").filter(has_text=marker)

@@ -38,7 +38,10 @@ function render({ model, el }) {
   // ☆/★: star the whole search (words, kind, filter chips) as one of this user's favorites.
   const star = h("button", {
     class: "mh-star", title: "Star this search (favorites)", "aria-label": "star search",
-    onclick: () => { mhSet(model, { query: query.value }); model.send({ event: "star" }); },
+    onclick: () => {
+      mhSet(model, { query: query.value });
+      model.send({ event: "star", on: !model.get("starred") });
+    },
   }, "☆");
   const drawStar = () => {
     star.textContent = model.get("starred") ? "★" : "☆";
