@@ -222,7 +222,12 @@ TEMPLATES = {
         'home = ""  # the modelhub store to register into\n'
         'snapshot_json = ""  # filled in by modelhub (unused here)',
         [
-            ("md", "## Configuration\n\nA config file, when given, overrides the parameters above."),
+            (
+                "md",
+                "## Configuration\n\nWith `modelhub notebook -p config=FILE`, the file's values are already in the "
+                "parameters above (a parameter given on the command line wins over the file) and `config` is empty. "
+                "Set `config` by hand to read a file here instead; its values then override the parameters above.",
+            ),
             (
                 "code",
                 "import json, hashlib\nfrom pathlib import Path\nimport numpy as np\nimport torch\n"

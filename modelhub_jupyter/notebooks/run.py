@@ -16,8 +16,9 @@ from ..analytics import current_user
 from ..errors import BadInputError, ModelHubError
 from . import manifest as manifests
 from . import quota
+from .configs import apply_config
 from .snapshots import BUILDERS
-from .templates import check_params, template_path
+from .templates import check_params, parameters, template_path
 
 if TYPE_CHECKING:
     from ..hub import Hub
@@ -148,7 +149,9 @@ def render(
 
     path = template_path(template)
     name = path.stem
-    typed = check_params(name, params)
+    typed, config_inputs, config_file = apply_config(
+        name, params, check_params(name, params), parameters(name)
+    )
     if hub is not None and name in BUILDERS and "snapshot_json" not in typed:
         typed["snapshot_json"] = json.dumps(BUILDERS[name](hub, typed), default=str)
     if hub is not None and "home" in _declared(name) and "home" not in typed:
@@ -163,16 +166,19 @@ def render(
         drive_credentials = load_credentials(drive_credentials)
     nb = load_notebook_node(str(path))  # papermill's reader: every cell gets its tags list
     nb = parameterize_notebook(nb, typed, report_mode=False)
-    inputs = {"template": manifests.sha256_bytes(path.read_bytes())}
+    inputs = {"template": manifests.sha256_bytes(path.read_bytes()), **config_inputs}
     if typed.get("snapshot_json"):
         inputs["snapshot"] = manifests.sha256_bytes(str(typed["snapshot_json"]).encode())
     run = NotebookRun(name, str(target), {k: v for k, v in typed.items() if k != "snapshot_json"})
+    if config_file:
+        run.parameters["config"] = config_file  # read here; its values are the parameters above
     if colab:
         run.colab_url = colab_url(target)
         if run.colab_url:
             badge = nbformat.v4.new_markdown_cell(f"[Open in Colab]({run.colab_url})")
             nb.cells.insert(0, badge)
-    nb.metadata["modelhub"] = {"template": name, "status": "written", "inputs": inputs}
+    nb.metadata["modelhub"] = {"template": name, "status": "written", "inputs": inputs,
+                               **({"config_file": config_file} if config_file else {})}  # fmt: skip
     _write(nb, target)
     if execute:
         execute_notebook(hub, run, nb, target, typed, inputs, timeout=timeout, progress=progress,
