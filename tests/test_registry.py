@@ -85,6 +85,40 @@ def test_discovery_reads_headers_categorises_logs_and_takes_plugins(tmp_path, mo
             hub.models.discover([root], formats=("exe",))
 
 
+def test_rediscovery_reads_only_what_changed_and_writes_nothing_when_nothing_did(tmp_path, monkeypatch):
+    from modelhub_jupyter.registry import discover as discovery
+
+    root = tmp_path / "models"
+    hf_folder(root / "alpha")
+    hf_folder(root / "beta", hidden=8)
+    reads: list[str] = []
+    real = discovery.read_model_dir
+    monkeypatch.setattr(
+        discovery, "read_model_dir", lambda p, rel: reads.append(Path(p).name) or real(p, rel)
+    )
+
+    def discovered(hub: Hub) -> list[dict]:
+        return [h for h in hub.models.history() if h["action"] == "discover"]
+
+    with Hub(tmp_path / "home") as hub:
+        first = hub.models.discover([root])
+        assert sorted(reads) == ["alpha", "beta"] and len(discovered(hub)) == 2
+        assert (tmp_path / "home" / discovery.CACHE_FILE).is_file()
+        reads.clear()
+        again = hub.models.discover([root])  # nothing changed: no header read, no write
+        assert reads == [] and len(discovered(hub)) == 2
+        assert [f.metadata for f in again.found] == [f.metadata for f in first.found]
+        hf_folder(root / "beta", hidden=16)  # rewritten: other sizes, other times
+        changed = hub.models.discover([root])
+        assert reads == ["beta"] and len(discovered(hub)) == 3
+        beta = next(f for f in changed.found if f.name == "beta")
+        assert beta.metadata["model_dimensions"]["total_parameters"] == 2 * 16 * 16
+        assert hub.models.show("beta")["metadata"]["model_dimensions"]["total_parameters"] == 512
+        (tmp_path / "home" / discovery.CACHE_FILE).write_text("{not json")  # a damaged cache is ignored
+        reads.clear()
+        assert len(hub.models.discover([root]).found) == 2 and sorted(reads) == ["alpha", "beta"]
+
+
 def test_user_rules_file_changes_categories(tmp_path):
     root = tmp_path / "m"
     hf_folder(root / "legal-llama")

@@ -136,8 +136,10 @@ class Registry:
 
         found = discover(roots, home=self.hub.settings.home, **options)
         if register:
-            taken = {m.name: m.path for m in self.store.models()}
+            known = {m.name: m for m in self.store.models()}
+            taken = {name: m.path for name, m in known.items()}
             by_path = {path: name for name, path in taken.items()}
+            changed: list[ModelRow] = []
             for f in found.found:
                 name = by_path.get(f.path, f.name)  # a model registered by hand keeps its name
                 f.name = name
@@ -146,14 +148,16 @@ class Registry:
 
                     name = f"{name}-{hashlib.sha256(f.path.encode()).hexdigest()[:6]}"
                     f.name = name
-                old = self.store.model(name)
-                self.store.upsert_model(
+                old = known.get(name)
+                taken[name] = f.path
+                if old is not None and old.discovered and _same(old, f):
+                    continue  # nothing changed since the last run: no write, no history row
+                changed.append(
                     ModelRow(name, old.model_type if old else f.categories["model_type"], f.path, f.format, f.path,
                              f.metadata, f.categories, old.tier if old else "lite", old.groups if old else [],
-                             discovered=True),
-                    self.user, "discover",
+                             discovered=True)
                 )  # fmt: skip
-                taken[name] = f.path
+            self.store.upsert_models(changed, self.user, "discover")
         found.run_id = self.store.log_discovery(", ".join(found.roots), found.log)
         return found
 
@@ -336,6 +340,20 @@ class Registry:
     def generations(self) -> Rows:
         """The vector generations (one per text embedder's ``vector_key``) and their state."""
         return self.store.generations()
+
+
+def _same(old: ModelRow, found: Any) -> bool:
+    """Whether a discovered model's stored row already says what ``found`` says."""
+    import json
+
+    def plain(value: Any) -> Any:
+        return json.loads(json.dumps(value, default=str))
+
+    return (
+        (old.path, old.format) == (found.path, found.format)
+        and plain(old.metadata) == plain(found.metadata)
+        and plain(old.categories) == plain(found.categories)
+    )
 
 
 def register_version(

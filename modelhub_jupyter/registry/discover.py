@@ -14,10 +14,14 @@ keys of DESIGN.md; ``format`` names the format).
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import logging
 import os
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -38,6 +42,10 @@ DETECTORS_GROUP = "modelhub_jupyter.model_detectors"
 #: Formats discovery knows; ``hf`` is a folder with a config.json.
 FORMATS = ("safetensors", "bin", "pt", "ckpt", "onnx", "gguf", "ggml", "hf")
 DEFAULT_EXCLUDES = ("*.tmp", "*.lock", ".git", "__pycache__")
+#: Where the last run's headers are kept, with each model's file signature, under the store's home.
+CACHE_FILE = "discovery-cache.json"
+CACHE_VERSION = 1
+WORKERS = 8  # header reads at once
 _SUFFIX_FORMAT = {".safetensors": "safetensors", ".bin": "bin", ".pt": "pt", ".pth": "pt", ".ckpt": "ckpt",
                   ".onnx": "onnx", ".gguf": "gguf", ".ggml": "ggml"}  # fmt: skip
 
@@ -53,6 +61,7 @@ class Found:
     metadata: dict[str, Any]
     categories: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    signature: str = ""  # of its files' names, sizes and times (see :func:`signature`)
 
     @property
     def format(self) -> str:
@@ -147,8 +156,12 @@ def discover(
     rules: Rules | None = None,
     home: Path | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> Discovery:
-    """Find the models under ``roots`` (headers only); nothing is written (see ``Registry.discover``)."""
+    """Find the models under ``roots`` (headers only); nothing is registered (see ``Registry.discover``).
+
+    With ``home``, what was read is kept in ``home/discovery-cache.json`` keyed by each model's
+    :func:`signature`: a model whose files did not change is not read again."""
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise BadInputError(f"unknown format(s) {', '.join(unknown)}: use {', '.join(FORMATS)}")
@@ -156,6 +169,9 @@ def discover(
     wanted = set(formats)
     result = Discovery([str(Path(r).expanduser().resolve()) for r in roots], rules=rules.source)
     plugins = detectors()
+    cache_file = home / CACHE_FILE if home is not None else None
+    cache = _load_cache(cache_file)
+    fresh: dict[str, dict[str, Any]] = {}
     for root_text in result.roots:
         root = Path(root_text)
         if not root.is_dir():
@@ -167,41 +183,122 @@ def discover(
             result.log.append((str(root / rel), "skipped", reason))
         candidates = [f for f in scanned.files if f.file_kind in ("model_dir", "weights")]
         total = len(candidates)
-        with confine.within(root):
-            for done, item in enumerate(candidates, start=1):
-                _describe(item.path, item.relpath, item.file_kind, root, wanted, rules, result)
+
+        read = functools.partial(_read_within, root, cache=cache, fresh=fresh)
+        # headers are read on threads (mostly stat/open/read: the GIL is released), in order
+        with ThreadPoolExecutor(
+            max_workers=workers or WORKERS, thread_name_prefix="modelhub-discover"
+        ) as pool:
+            outcomes = pool.map(read, candidates)
+            for done, (item, (sig, got)) in enumerate(zip(candidates, outcomes, strict=True), start=1):
+                _describe(item.path, item.relpath, item.file_kind, sig, got, wanted, rules, result)
                 if on_progress:
                     on_progress(done, total)
         if plugins:
             claimed = {f.path for f in candidates}
             _run_detectors(root, plugins, claimed, max_depth, exclude, rules, result)
+    if cache_file is not None:
+        _save_cache(cache_file, {**cache, **fresh})
     return result
 
 
-def _describe(path: Path, relpath: str, kind: str, root: Path, wanted: set[str], rules: Rules,
-              result: Discovery) -> None:  # fmt: skip
+# -- reading, with a cache of what was read last time -------------------------------------------------
+def signature(path: Path, limit: int = 512) -> str:
+    """What a model's headers depend on: names, sizes and modification times of its files (a folder's,
+    three levels deep); one stat each, no reading. ``""`` when it cannot be told (never cached)."""
+    digest = hashlib.sha256()
+    try:
+        if path.is_file():
+            st = path.stat()
+            digest.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+            return digest.hexdigest()
+        stack, seen = [(path, 0)], 0
+        while stack:
+            folder, depth = stack.pop()
+            with os.scandir(folder) as entries:
+                for e in sorted(entries, key=lambda e: e.name):
+                    st = e.stat(follow_symlinks=False)
+                    digest.update(f"{e.path}:{st.st_mode}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+                    seen += 1
+                    if seen > limit:
+                        return ""
+                    if e.is_dir(follow_symlinks=False) and depth < 2:
+                        stack.append((Path(e.path), depth + 1))
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def _read_within(root: Path, item: Any, *, cache: dict[str, dict[str, Any]],
+                 fresh: dict[str, dict[str, Any]]) -> tuple[str, Any]:  # fmt: skip
+    with confine.within(root):  # on each thread: the root is a context variable
+        return _read(item.path, item.relpath, item.file_kind, cache, fresh)
+
+
+def _read(path: Path, relpath: str, kind: str, cache: dict[str, dict[str, Any]],
+          fresh: dict[str, dict[str, Any]]) -> tuple[str, Any]:  # fmt: skip
+    """``(signature, (metadata, warnings) or the exception)``; unchanged models come from the cache."""
+    sig = signature(path)
+    hit = cache.get(str(path))
+    if sig and hit and hit.get("signature") == sig and hit.get("kind") == kind:
+        fresh[str(path)] = hit
+        return sig, (hit["metadata"], list(hit.get("warnings") or []))
     try:
         ex = read_model_dir(path, relpath) if kind == "model_dir" else read_weight_file(path, relpath)
     except Exception as err:  # noqa: BLE001 - one model's failure is its one-line log entry
-        result.log.append((str(path), "error", one_line(err, strip=(path,))))
+        return sig, err
+    if sig:
+        fresh[str(path)] = {"signature": sig, "kind": kind, "metadata": ex.metadata, "warnings": ex.warnings}
+    return sig, (ex.metadata, list(ex.warnings))
+
+
+def _load_cache(path: Path | None) -> dict[str, dict[str, Any]]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+        return {}
+    entries = data.get("entries")
+    return entries if isinstance(entries, dict) else {}
+
+
+def _save_cache(path: Path, entries: dict[str, dict[str, Any]]) -> None:
+    """Written whole to a temporary file, then renamed (another process never reads half of it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"version": CACHE_VERSION, "entries": entries}, default=str))
+        tmp.replace(path)
+    except OSError as err:
+        log.info("modelhub: discovery cache not written: %s", err)
+
+
+def _describe(path: Path, relpath: str, kind: str, sig: str, read: Any, wanted: set[str], rules: Rules,
+              result: Discovery) -> None:  # fmt: skip
+    if isinstance(read, BaseException):
+        result.log.append((str(path), "error", one_line(read, strip=(path,))))
         return
-    formats = _formats_of(ex.metadata, kind == "model_dir", path)
+    metadata, warnings = read
+    formats = _formats_of(metadata, kind == "model_dir", path)
     if formats and not wanted & set(formats):
         result.log.append(
             (str(path), "skipped", f"format {'/'.join(formats)} not among {', '.join(sorted(wanted))}")
         )
         return
-    name = slug(str(ex.metadata.get("display_name") or ex.metadata.get("model_id") or path.stem))
+    name = slug(str(metadata.get("display_name") or metadata.get("model_id") or path.stem))
     if name in ("model", "models") and path.parent != path:
         name = slug(path.parent.name if kind == "model_dir" else path.stem)
     fmt = next((f for f in formats if f != "hf"), formats[0] if formats else "")
-    categories = categorise(rules, name, ex.metadata, relpath, fmt)
-    found = Found(name, str(path), kind, formats, ex.metadata, categories, list(ex.warnings))
+    categories = categorise(rules, name, metadata, relpath, fmt)
+    found = Found(name, str(path), kind, formats, metadata, categories, list(warnings), signature=sig)
     result.found.append(found)
-    params = (ex.metadata.get("model_dimensions") or {}).get("total_parameters")
+    params = (metadata.get("model_dimensions") or {}).get("total_parameters")
     what = f"{kind}, {'/'.join(formats) or 'no weights'}" + (f", {params:,} parameters" if params else "")
     result.log.append((str(path), "found", f"{what}; {categories['primary']} {categories['model_type']}"))
-    for warning in ex.warnings:
+    for warning in warnings:
         result.log.append((str(path), "warning", warning))
 
 

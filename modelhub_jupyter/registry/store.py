@@ -146,18 +146,23 @@ class RegistryStore:
 
     def upsert_model(self, m: ModelRow, user: str, action: str = "register") -> None:
         """Insert or update ``m`` (keeping its creation time), with a history row."""
+        self.upsert_models([m], user, action)
+
+    def upsert_models(self, rows: list[ModelRow], user: str, action: str = "register") -> None:
+        """:meth:`upsert_model` for each of ``rows``, in one transaction (one commit for a discovery run)."""
         now = time.time()
         with self.catalog.transaction() as db:
-            old = db.execute("SELECT created FROM reg_models WHERE name=?", (m.name,)).fetchone()
-            m.created = old[0] if old else now
-            m.updated = now
-            db.execute(
-                f"INSERT OR REPLACE INTO reg_models ({_MODEL_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (m.name, m.model_type, m.path, m.format, m.source, json.dumps(m.metadata, default=str),
-                 json.dumps(m.categories), m.tier, json.dumps(m.groups), m.created, m.updated,
-                 int(m.discovered)),
-            )  # fmt: skip
-            self._history(db, user, m.name, None, m.model_type, action, {"path": m.path})
+            for m in rows:
+                old = db.execute("SELECT created FROM reg_models WHERE name=?", (m.name,)).fetchone()
+                m.created = old[0] if old else now
+                m.updated = now
+                db.execute(
+                    f"INSERT OR REPLACE INTO reg_models ({_MODEL_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (m.name, m.model_type, m.path, m.format, m.source, json.dumps(m.metadata, default=str),
+                     json.dumps(m.categories), m.tier, json.dumps(m.groups), m.created, m.updated,
+                     int(m.discovered)),
+                )  # fmt: skip
+                self._history(db, user, m.name, None, m.model_type, action, {"path": m.path})
 
     # -- versions ---------------------------------------------------------------------------
     def versions(self, model: str | None = None, model_type: str | None = None) -> list[VersionRow]:
