@@ -251,3 +251,18 @@ def test_text_vectors_skip_the_padding_and_stay_the_same(tiny):
     np.testing.assert_allclose(short, full, atol=1e-5)
     np.testing.assert_allclose(one[0], full[0], atol=1e-5)
     np.testing.assert_allclose(tiny.embed(["a duck"])[0], full[0] / np.linalg.norm(full[0]), atol=1e-5)
+
+
+def test_prewarm_loads_the_model_on_a_thread_and_only_when_weights_are_here(tmp_path, monkeypatch):
+    emb = ImageEmbedder.from_config(TINY_CLIP, "tiny-test")
+    thread = emb.prewarm()
+    assert thread is not None and thread.name == "modelhub-clip-prewarm"
+    thread.join(60)
+    assert emb._model is not None and "a photo" in emb._queries
+    assert emb.prewarm() is thread  # once
+    monkeypatch.delenv("MODELHUB_CLIP_CHECKPOINT", raising=False)
+    missing = ImageEmbedder(cache_dir=str(tmp_path / "empty-cache"))
+    other = missing.prewarm()
+    assert other is not None
+    other.join(60)
+    assert missing._model is None and "not on this machine" in (missing.problem or "")

@@ -139,6 +139,7 @@ class ImageEmbedder:
         self._checked = False
         self._lock = threading.RLock()
         self._queries: dict[str, np.ndarray] = {}
+        self._prewarm: threading.Thread | None = None
 
     @classmethod
     def from_config(
@@ -264,6 +265,27 @@ class ImageEmbedder:
             self._preprocess, self._tokenizer = preprocess, tokenizer
             self._model = model
             return model
+
+    def prewarm(self) -> threading.Thread | None:
+        """Load the model and run one text query on a daemon thread, so that the first image search
+        does not wait for torch, open_clip and the weights (seconds); None when there is nothing to
+        load (no weights: that is said once, by :attr:`problem`) or it is loaded already."""
+        if self._model is not None or self._prewarm is not None:
+            return self._prewarm
+
+        def load() -> None:
+            try:
+                if self.problem is None:
+                    self.embed(["a photo"])  # the model, the tokenizer and the text tower's kernels
+            except Exception as err:  # noqa: BLE001 - the first search loads it again and says why
+                log.debug("modelhub: CLIP prewarm failed: %s", err)
+
+        self._prewarm = threading.Thread(target=load, name="modelhub-clip-prewarm", daemon=True)
+        self._prewarm.start()
+        import atexit
+
+        atexit.register(self._prewarm.join, 30)  # not torn down half-way through a load at exit
+        return self._prewarm
 
     @property
     def dim(self) -> int:

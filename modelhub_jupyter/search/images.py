@@ -327,6 +327,11 @@ class Images:
     def engine(self) -> SearchEngine:
         return self._engine()
 
+    def prewarm(self) -> threading.Thread | None:
+        """Load the CLIP model on a thread now (a panel that searches images is opening), so the
+        first text -> image query does not wait for it; see :meth:`ImageEmbedder.prewarm`."""
+        return self.embedder.prewarm()
+
     def wanted(
         self, regions: bool, dedupe: bool, where: list[str] | str | None, channels: Collection[str]
     ) -> bool:

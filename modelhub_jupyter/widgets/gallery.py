@@ -78,6 +78,9 @@ class ImageGallery(Panel):
         self.query, self.where, self.page_size = query, list(where), max(1, page_size)
         self._quiet = False
         self._guard(self._load_options)
+        images = getattr(self.hub, "images", None)  # the CLIP model loads while the first page shows
+        if images is not None and hasattr(images, "prewarm"):
+            images.prewarm()
         self.refresh()
 
     # -- public ---------------------------------------------------------------------------
