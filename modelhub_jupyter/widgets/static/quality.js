@@ -8,6 +8,7 @@ function render({ model, el }) {
     onchange: () => model.send({ event: "period", days: period.value }) },
   h("option", { value: "all" }, "all time"), h("option", { value: "1" }, "last day"),
   h("option", { value: "7" }, "last 7 days"), h("option", { value: "30" }, "last 30 days"));
+  period.value = { 1: "1", 7: "7", 30: "30" }[model.get("days")] || "all";
   const refresh = h("button", { class: "mh-quality-refresh", title: "Read the query log and the resources again",
     onclick: () => model.send({ event: "refresh" }) }, "↻ Refresh");
   const exportBtn = h("button", { class: "mh-quality-export",
