@@ -72,6 +72,7 @@ def test_image_model_switches_in_running_hubs_old_vectors_serve_until_ready(imag
         v1, v2 = (a.models.version("tinyclip", v) for v in ("v1", "v2"))
         key1, key2 = switch.image_key(v1), switch.image_key(v2)
         assert key1 != key2 and key1.startswith("open_clip:tinyclip:ckpt-")
+        assert [v["runs_as"] for v in a.models.show("tinyclip")["versions"]] == [key1, key2]
 
         job = a.models.activate("image_embedding", "v1", wait=True)
         assert job.status == "active" and job.rebuilt and job.total == 6 and job.vector_key == key1
@@ -176,6 +177,7 @@ def test_llm_activation_changes_the_model_that_answers(
         job = hub.models.activate("llm", "hfllm:v1")  # recorded, and it says it does not answer
         assert "llama.cpp, which needs a GGUF file; hf-llm is safetensors, so answers keep" in job.text()
         assert switch.active_llm(hub) is None
+        assert hub.models.show("smol")["versions"][0]["runs_as"] == "llama.cpp registered-smol.gguf"
         job = hub.models.activate("llm", "smol:v1")
         assert job.status == "active" and not job.rebuilt and job.note is None
         with Hub(tmp_path / "home", embedder=shared_embedder) as other:  # another running hub
@@ -193,5 +195,5 @@ def test_captioning_activation_says_nothing_captions_yet(tmp_path, shared_embedd
                             model_type="captioning")  # fmt: skip
         job = hub.models.activate("captioning", "blip:v1")
         assert job.status == "active" and hub.models.active("captioning") is not None
-        assert "nothing in modelhub captions images yet" in job.text()
+        assert "nothing in modelhub captions images yet" in job.text() and not job.rebuilt
         assert job.to_dict()["note"].startswith("nothing in modelhub captions images yet")

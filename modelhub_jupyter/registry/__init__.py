@@ -113,11 +113,13 @@ class Registry:
 
     def show(self, name: str) -> dict[str, Any]:
         """One model: metadata, categories, versions with files (sha256) and performance, history."""
+        from .switch import describe
+
         m = self._model(name, "show")
         perf = [p for p in self.store.performance(m.model_type) if p["model"] == m.name]
         return {
             **m.to_dict(),
-            "versions": [v.to_dict() for v in self.store.versions(m.name)],
+            "versions": [{**v.to_dict(), **describe(v)} for v in self.store.versions(m.name)],
             "performance": perf,
             "history": self.store.history(model=m.name),
         }

@@ -66,11 +66,13 @@ class Activation:
         """One line: what is active now, whether vectors were rebuilt, what was active before."""
         what = f"{self.model_type}: {self.model} {self.version}"
         if self.status == "building":
-            state = f"building its vectors ({self.done}/{self.total} texts); the previous version answers meanwhile"
+            unit = "images" if self.model_type == "image_embedding" else "texts"
+            state = f"building its vectors ({self.done}/{self.total} {unit}); the previous version answers meanwhile"
         elif self.status == "failed":
             state = f"failed: {self.error}"
         else:
-            rebuilt = f", vectors rebuilt ({self.total} texts)" if self.rebuilt else ""
+            unit = "images" if self.model_type == "image_embedding" else "texts"
+            rebuilt = f", vectors rebuilt ({self.total} {unit})" if self.rebuilt else ""
             state = f"active in {self.seconds:.2f} s{rebuilt}"
         before = f"; before: {self.previous}" if self.previous else ""
         note = f"; {self.note}" if self.note else ""
