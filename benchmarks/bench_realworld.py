@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_realworld.py --mirrors DIR [--out DIR] [--no-speed]
                                                    [--repeat N] [--verbose] [--speed-only [--profile FILE]]
+                                                   [--modes hybrid,dense,keyword] [--doc-precision fp32,int8]
 
 1. Materialises the corpus of ``benchmarks/realworld/manifest.yaml`` from the folder of git mirrors
    (``realworld/materialise.py``: blob ids checked, nothing from a repository executed) into
@@ -20,7 +21,9 @@
 4. Speed (unless ``--no-speed``): cold index end to end, each run a fresh process and a fresh home,
    timed from the parent (interpreter start, imports, model load, parsing, embedding, writes, exit):
      ours (all files)     the whole corpus;
-     ours (code)          the ``*.py`` files only (``exclude`` everything else);
+     ours (code)          the ``*.py`` files only (``exclude`` everything else), once per
+                          ``--doc-precision`` (``ours-code@int8``: documents embedded through the
+                          int8 copy, ``MODELHUB_EMBED_DOC_PRECISION=int8``; queries stay fp32);
      langchain (code)     DirectoryLoader(**/*.py, TextLoader) + RecursiveCharacterTextSplitter
                           .from_language(PYTHON, chunk_size=1000) + Chroma.from_documents with the
                           same MiniLM through HuggingFaceEmbeddings, as in bench_index.py;
@@ -280,21 +283,22 @@ def print_accuracy(rows: list[dict[str, Any]], verbose: bool) -> None:
 # ----------------------------------------------------------------------------- retrieval
 
 
-def run_retrieval(hub: Any, queries_path: Path, verbose: bool) -> None:
+def run_retrieval(hub: Any, queries_path: Path, verbose: bool, modes: tuple[str, ...] = MODES) -> None:
     from bench_retrieval import evaluate, load_gold, print_failures
 
     queries = load_gold(queries_path)
     hub.search("warm up", kind="code", limit=1)
     print(f"\nretrieval on {len(queries)} queries ({queries_path.name}, k=10, means over queries)")
-    head = f"{'mode':<8} {'nDCG@10':>8} {'Recall@10':>10} {'MRR@10':>8} {'misses':>7} {'ms/query':>9}"
+    head = f"{'mode':<8} {'nDCG@10':>8} {'Recall@5':>9} {'Recall@10':>10} {'MRR@10':>8} {'misses':>7} {'ms/query':>9}"
     print(head)
     print("-" * len(head))
     results = []
-    for mode in MODES:
+    for mode in modes:
         r = evaluate(hub, queries, mode)
         results.append(r)
         print(
-            f"{mode:<8} {r.ndcg:>8.3f} {r.recall:>10.3f} {r.mrr:>8.3f} {len(r.failures):>7} {r.ms_per_query:>9.1f}"
+            f"{mode:<8} {r.ndcg:>8.3f} {r.recall5:>9.3f} {r.recall:>10.3f} {r.mrr:>8.3f} {len(r.failures):>7} "
+            f"{r.ms_per_query:>9.1f}"
         )
     styles = sorted({q.style for q in queries})
     print("\nnDCG@10 by query style\n" + f"{'mode':<8} " + " ".join(f"{s[:10]:>10}" for s in styles))
@@ -355,11 +359,13 @@ def worker_langchain(corpus: Path, home: Path) -> dict[str, Any]:
 
 
 def _run_worker(name: str, corpus: Path) -> dict[str, Any]:
+    worker, _, precision = name.partition("@")  # ours-code@int8: documents embedded in int8
+    env = dict(os.environ, MODELHUB_EMBED_DOC_PRECISION=precision or "fp32")
     with tempfile.TemporaryDirectory(prefix="bench-realworld-") as tmp:
         start = time.perf_counter()
         out = subprocess.run(
-            [sys.executable, __file__, "--worker", name, "--corpus", str(corpus), "--home", str(Path(tmp) / "home")],
-            capture_output=True, text=True, check=False,
+            [sys.executable, __file__, "--worker", worker, "--corpus", str(corpus), "--home", str(Path(tmp) / "home")],
+            capture_output=True, text=True, check=False, env=env,
         )  # fmt: skip
         wall = time.perf_counter() - start
     if out.returncode != 0:
@@ -370,8 +376,19 @@ def _run_worker(name: str, corpus: Path) -> dict[str, Any]:
     return result
 
 
-def run_speed(corpus: Path, repeat: int, code_only: bool = False) -> None:
-    runs: dict[str, list[dict[str, Any]]] = {"ours-all": [], "ours-code": [], "langchain-code": []}
+def run_speed(
+    corpus: Path, repeat: int, code_only: bool = False, precisions: tuple[str, ...] = ("fp32",)
+) -> None:
+    """Cold runs of each pipeline; ``precisions``: one "ours (code)" run each, its documents embedded
+    in that precision (``MODELHUB_EMBED_DOC_PRECISION``; the int8 copy is made here first, once)."""
+    if "int8" in precisions:
+        from modelhub_jupyter.embed import onnx_model
+        from modelhub_jupyter.embed.text import TextEmbedder
+
+        onnx_model.quantize(TextEmbedder().onnx_folder)  # one-time per-machine work, as the ONNX export
+    runs: dict[str, list[dict[str, Any]]] = {"ours-all": []}
+    runs.update({"ours-code" + ("" if p == "fp32" else f"@{p}"): [] for p in precisions})
+    runs["langchain-code"] = []
     if code_only:
         del runs["ours-all"]
     for _ in range(repeat):
@@ -388,8 +405,12 @@ def run_speed(corpus: Path, repeat: int, code_only: bool = False) -> None:
         print(
             f"{name:<16} {r['files']:>6} {r['chunks']:>7} {r['wall_s']:>8.1f} {r['import_s']:>10.1f} {r['files_per_s']:>8.2f}"
         )
-    ratio = med["ours-code"]["files_per_s"] / med["langchain-code"]["files_per_s"]
-    print(f"ours / langchain on code (files/s, imports included): {ratio:.2f}x  (goal of issue 12: >= 2x)")
+    for name in runs:
+        if name.startswith("ours-code"):
+            ratio = med[name]["files_per_s"] / med["langchain-code"]["files_per_s"]
+            print(
+                f"{name} / langchain on code (files/s, imports included): {ratio:.2f}x  (goal of issue 12: >= 2x)"
+            )
     errors = med.get("ours-all", {}).get("errors", 0)
     if errors:
         print(f"ours reported {errors} file error(s) on the whole corpus")
@@ -437,6 +458,12 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", type=Path, help="also write a cProfile of one cold 'ours (code)' run here"
     )
     parser.add_argument("--verbose", action="store_true", help="full values in misses; retrieval misses")
+    parser.add_argument("--modes", default=",".join(MODES), help="retrieval modes (comma-separated)")
+    parser.add_argument(
+        "--doc-precision",
+        default="fp32,int8",
+        help="document embedding precisions of the 'ours (code)' speed runs (comma-separated: fp32, int8)",
+    )
     parser.add_argument(
         "--worker", choices=["ours-all", "ours-code", "langchain-code"], help=argparse.SUPPRESS
     )
@@ -452,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.mirrors is None:
         parser.error("--mirrors is required")
+    modes = tuple(m for m in args.modes.split(",") if m)
+    precisions = tuple(p for p in args.doc_precision.split(",") if p)
 
     from materialise import load_manifest, materialise
 
@@ -466,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         print("groups: " + ", ".join(f"{g} {n}" for g, n in sorted(counts.items())))
 
         if args.speed_only:
-            run_speed(corpus, max(1, args.repeat), code_only=True)
+            run_speed(corpus, max(1, args.repeat), code_only=True, precisions=precisions)
             if args.profile:
                 profile_ours(corpus, args.profile)
             return 0
@@ -491,11 +520,11 @@ def main(argv: list[str] | None = None) -> int:
             rows = score_fields(hub, corpus, load_labels(args.labels), groups)
             print_accuracy(rows, args.verbose)
             if args.queries.exists():
-                run_retrieval(hub, args.queries, args.verbose)
+                run_retrieval(hub, args.queries, args.verbose, modes)
         finally:
             hub.close()
         if not args.no_speed:
-            run_speed(corpus, max(1, args.repeat))
+            run_speed(corpus, max(1, args.repeat), precisions=precisions)
     return 0
 
 

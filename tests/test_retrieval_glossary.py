@@ -96,6 +96,18 @@ def test_diversify_lowers_further_pieces_of_one_symbol():
     assert third[2][0] == pytest.approx(0.9 * diversify.SYMBOL_DECAY**2)
 
 
+def test_a_file_level_query_collapses_a_files_chunks():
+    chunks = [
+        (1.0, _Doc("a1", "a.py", {"symbol": "f"})),
+        (0.9, _Doc("a2", "a.py", {"symbol": "g"})),
+        (0.8, _Doc("b1", "b.py", {"symbol": "h"})),
+    ]
+    assert [d.id for _, d in diversify.diversify(chunks)] == ["a1", "a2", "b1"]  # type: ignore[arg-type]
+    collapsed = diversify.diversify(chunks, file_level=True)  # type: ignore[arg-type]
+    assert [d.id for _, d in collapsed] == ["a1", "b1", "a2"]
+    assert [s for s, _ in collapsed] == [1.0, 0.8, 0.9]  # scores kept, only the order changes
+
+
 def test_search_reads_the_glossary(indexed):
     hub, _ = indexed
     crnn = hub.search("convolutional recurrent network for music tagging", kind="code", record=False)

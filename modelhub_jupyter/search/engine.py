@@ -52,6 +52,7 @@ SPELL_OUT = (
 )
 FILL_MISSING = True  # a candidate one channel missed gets its real score there, not 0 (see _unranked)
 GLOSSARY_TERMS_WIN = True  # a filter word inside a longer ML term is not read as a filter
+FILE_LEVEL = True  # a query mostly read as filters asks for files: a file's chunks collapsed
 DIVERSIFY = True  # further pieces of one function scaled down (:mod:`.diversify`)
 EXACT_DENSE_MAX = 20_000  # documents of a kind up to which dense search is exact over the catalog's vectors
 
@@ -193,6 +194,7 @@ class SearchEngine:
         understand: bool = True,
         ignore: Collection[str] = (),
         rank: str = "similarity",
+        pieces: bool = False,
     ) -> SearchResults:
         """Best ``limit`` documents for ``query`` among those matching ``where``.
 
@@ -203,7 +205,9 @@ class SearchEngine:
         ``channels`` picks the rankings that are fused: ``("dense", "keyword")`` (hybrid, the
         default), ``("dense",)`` or ``("keyword",)`` alone, e.g. to measure what each adds.
         ``rank`` orders what was found: ``similarity``, ``recency`` or ``version`` (see
-        :mod:`.rankers`).
+        :mod:`.rankers`). ``pieces`` keeps every piece of a function where it ranks (answers want
+        the piece that holds the value; a page of hits wants fewer pieces of one function, see
+        :mod:`.diversify`).
         """
         rankers.check(rank)
         if kind not in ("all", *KINDS):
@@ -240,10 +244,13 @@ class SearchEngine:
         evidence: dict[str, relevance.Evidence] = {}
         if text:
             scored, evidence = self._fused(kinds, text, qvec, applied, channels, extra)
-            scored = diversify(scored) if DIVERSIFY else scored
+            scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
+            if DIVERSIFY and not pieces:  # its own order (a file-level query's chunks collapsed by file)
+                file_level = bool(understood) and 2 * len(tokenize(text)) <= len(tokenize(query))
+                scored = diversify(scored, file_level=file_level and FILE_LEVEL)
         else:  # filters alone: every match, in path order
             scored = [(1.0, d) for k in kinds for d in self._matching(k, applied)[: limit * 5]]
-        scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
+            scored.sort(key=lambda pair: (-pair[0], pair[1].file_path, pair[1].id))
         scored = scored[:limit]
         fused = {doc.id: score for score, doc in scored}
         if text and rank != "similarity":  # the same hits, in the ranker's order
