@@ -4,8 +4,11 @@ JupyterLab's start-up with and without the extension.
 
 1. **Search round trip**: ``GET /modelhub/api/search`` (token auth, JSON) for each query, against
    ``Hub.search`` called directly in this process on the same home; p50/p95 over ``--repeat`` rounds.
-2. **Metrics / status**: ``GET /modelhub/metrics`` and ``GET /modelhub/api/status``, p50/p95.
-3. **Start-up**: ``jupyter lab`` from launch to ``/api/status`` answering, with the extension and
+2. **Hosted Search panel**: the lab's main-area Search view is the real ``SearchPanel`` run by the
+   server's widget host: a ``query`` patch over its websocket until the ``results`` update arrives.
+3. **Metrics / status**: ``GET /modelhub/metrics``, ``GET /modelhub/api/status`` and the Metrics
+   view's ``GET /modelhub/api/metrics/recent``, p50/p95.
+4. **Start-up**: ``jupyter lab`` from launch to ``/api/status`` answering, with the extension and
    with ``--ServerApp.jpserver_extensions`` turning it off; medians of ``--starts``.
 
 The store is the example workspace indexed into a temporary home, or ``--home DIR`` (e.g. a 10k
@@ -53,6 +56,36 @@ def timed(func) -> float:
     return time.perf_counter() - started
 
 
+def hosted_search(url: str, queries: list[str], repeat: int) -> list[float]:
+    """Seconds from a ``query`` patch on the hosted Search panel's websocket to its ``results`` update
+    (the first round warms and is left out)."""
+    import asyncio
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async def go() -> list[float]:
+        ws_url = url.replace("http", "ws", 1) + "/modelhub/api/widgets/search"
+        conn = await websocket_connect(HTTPRequest(ws_url, headers={"Authorization": f"token {TOKEN}"}))
+        await conn.read_message()  # the panel's state
+        out = []
+        for round_ in range(repeat + 1):
+            for q in queries:
+                started = time.perf_counter()
+                await conn.write_message(json.dumps({"type": "update", "state": {"query": q}}))
+                while True:  # the same hits as before would send no update: give up after 30 s
+                    raw = await asyncio.wait_for(conn.read_message(), 30)
+                    message = json.loads(raw or "{}")
+                    if message.get("type") == "update" and "results" in message.get("state", {}):
+                        break
+                if round_:
+                    out.append(time.perf_counter() - started)
+        conn.close()
+        return out
+
+    return asyncio.run(go())
+
+
 def start_lab(base: Path, home: Path, root: Path, *, extension: bool, log: Path):
     env = jupyter_env(base, home)
     port = free_port()
@@ -97,7 +130,7 @@ def main() -> None:
         for q in QUERIES:  # warm both sides: the embedder loads once per process
             get(f"{url}/modelhub/api/search?" + urllib.parse.urlencode({"q": q}))
             hub.search(q, record=False)
-        rest, direct, metrics, status = [], [], [], []
+        rest, direct, metrics, status, recent = [], [], [], [], []
         for _ in range(args.repeat):
             for q in QUERIES:
                 route = f"{url}/modelhub/api/search?" + urllib.parse.urlencode({"q": q, "limit": 10})
@@ -105,12 +138,16 @@ def main() -> None:
                 direct.append(timed(lambda q=q: hub.search(q, limit=10, record=False).to_dict()))
             metrics.append(timed(lambda: get(f"{url}/modelhub/metrics")))
             status.append(timed(lambda: get(f"{url}/modelhub/api/status")))
+            recent.append(timed(lambda: get(f"{url}/modelhub/api/metrics/recent?minutes=60")))
+        hosted = hosted_search(url, QUERIES, args.repeat)
         print(f"search, REST route      {ms(rest)}")
         print(f"search, Hub in-process  {ms(direct)}   (baseline)")
         print(
             f"REST overhead p50       {1000 * (statistics.median(rest) - statistics.median(direct)):7.1f} ms"
         )
+        print(f"search, hosted panel    {ms(hosted)}   (websocket patch -> results update)")
         print(f"metrics route           {ms(metrics)}")
+        print(f"metrics/recent route    {ms(recent)}")
         print(f"status route            {ms(status)}")
     finally:
         server.stop()

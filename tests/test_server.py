@@ -37,6 +37,10 @@ GET_ROUTES = [
     "/modelhub/api/models",
     "/modelhub/api/models/x",
     "/modelhub/api/compare?name=a&name=b",
+    "/modelhub/api/metrics/recent",
+    "/modelhub/api/plotly.js",
+    "/modelhub/api/widgets",
+    "/modelhub/api/widgets/search/module",
 ]
 
 
@@ -488,3 +492,38 @@ def test_each_jupyter_user_sees_only_what_they_may(two_users):
     )  # fmt: skip
     folders = {Path(r["path"]).parts[0] for r in state["results"]}
     assert "team" in folders and "alice" not in folders
+
+
+# -- the Metrics view's data --------------------------------------------------------------------------
+def test_recent_figures_bucket_latency_and_throughput_per_minute():
+    from types import SimpleNamespace
+
+    from modelhub_jupyter.server.recent import recent_figures
+
+    now = 1_800_000_030.0  # 30 s into a minute
+    rows = [SimpleNamespace(at=now - 10, latency_ms=ms, action="search") for ms in (10.0, 20.0, 90.0)]
+    rows += [SimpleNamespace(at=now - 70, latency_ms=400.0, action="ask"),
+             SimpleNamespace(at=now - 4000, latency_ms=1.0, action="search")]  # older than the hour  # fmt: skip
+    out = recent_figures(rows, 60, now)
+    assert out["queries"] == 4
+    latency = {t["name"]: t for t in out["figures"]["latency"]["data"]}
+    assert latency["p50"]["y"] == [400.0, 20.0] and latency["p95"]["y"][1] == pytest.approx(83.0)
+    assert latency["p50"]["x"][1] == (now // 60) * 60_000
+    bars = {t["name"]: t for t in out["figures"]["throughput"]["data"]}
+    assert sum(bars["search"]["y"]) == 3 and sum(bars["ask"]["y"]) == 1 and bars["search"]["y"][-1] == 3
+    assert len(bars["search"]["x"]) == 61  # every minute of the hour, empty ones as 0
+
+
+def test_metrics_recent_route_and_plotly_js(server):
+    client, _, _ = server
+    before = client.json("/modelhub/api/metrics/recent?minutes=60")["queries"]
+    client.json("/modelhub/api/search?q=training+loop&kind=code")
+    recent = client.json("/modelhub/api/metrics/recent?minutes=60")
+    assert recent["queries"] == before + 1 and recent["minutes"] == 60
+    assert {"latency", "throughput"} == set(recent["figures"])
+    assert recent["figures"]["latency"]["data"][0]["y"]
+    assert "training loop" not in json.dumps(recent)  # aggregates only, never the query texts
+    assert client.json("/modelhub/api/metrics/recent?minutes=0", status=400)["error"] == "bad_query"
+    code, headers, body = client.call("/modelhub/api/plotly.js")
+    assert code == 200 and headers["Content-Type"].startswith("application/javascript")
+    assert b"plotly.js" in body[:2000]

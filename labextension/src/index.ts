@@ -16,6 +16,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IModelHubContext, IModelHubSettings } from './context';
 import { HostedPanelView } from './host';
+import { MetricsView } from './metrics';
 import { ITemplate, listTemplates, writeNotebook } from './notebooks';
 import { ICounts, ModelHubAPIError, requestAPI } from './request';
 import { SearchView } from './search';
@@ -39,6 +40,7 @@ namespace CommandIDs {
   export const notebook = 'modelhub:notebook';
   export const prompts = 'modelhub:prompts';
   export const quality = 'modelhub:quality';
+  export const metrics = 'modelhub:metrics';
 }
 
 /** Open `path` in the editor and select (and scroll to) lines `start`..`end` (1-based). */
@@ -237,6 +239,25 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       });
     }
+    let metricsView: MainAreaWidget<MetricsView> | null = null;
+    app.commands.addCommand(CommandIDs.metrics, {
+      label: 'ModelHub: Metrics',
+      caption: "The last hour's query latency and throughput",
+      icon: logoIcon,
+      execute: () => {
+        if (!metricsView || metricsView.isDisposed) {
+          metricsView = new MainAreaWidget({ content: new MetricsView(ctx) });
+          metricsView.id = 'modelhub-metrics';
+          metricsView.title.label = 'ModelHub Metrics';
+          metricsView.title.icon = logoIcon;
+          metricsView.title.closable = true;
+          app.shell.add(metricsView, 'main');
+        }
+        app.shell.activateById(metricsView.id);
+        void metricsView.content.refresh();
+      }
+    });
+
     // the sidebar's way to the main-area views
     const nav = document.createElement('div');
     nav.className = 'mhl-nav';
@@ -247,7 +268,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       [CommandIDs.compare, 'Compare'],
       [CommandIDs.gallery, 'Gallery'],
       [CommandIDs.index, 'Index'],
-      [CommandIDs.prompts, 'Prompts']
+      [CommandIDs.prompts, 'Prompts'],
+      [CommandIDs.metrics, 'Metrics']
     ]) {
       const button = document.createElement('button');
       button.className = 'mhl-button mhl-nav-' + label.toLowerCase();
@@ -296,6 +318,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       for (const [command] of hosted.filter(([, panel]) => panel !== 'quality')) {
         palette.addItem({ command, category: 'ModelHub' });
       }
+      palette.addItem({ command: CommandIDs.metrics, category: 'ModelHub' });
       // the Quality view where this installation has its panel
       void app.restored
         .then(() => requestAPI<{ panels: string[] }>('widgets'))

@@ -34,7 +34,7 @@ export function apiUrl(endpoint: string, params?: Record<string, string | string
   return url;
 }
 
-async function fetchAPI(url: string, init: RequestInit = {}): Promise<Response> {
+export async function fetchAPI(url: string, init: RequestInit = {}): Promise<Response> {
   const settings = ServerConnection.makeSettings();
   let response: Response;
   try {

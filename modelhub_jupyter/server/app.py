@@ -6,6 +6,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Enum, Unicode
 
 from .handlers import HANDLERS
+from .recent import RECENT_HANDLERS
 from .state import ServerState
 from .views import VIEW_HANDLERS
 from .widget_host import WIDGET_HANDLERS
@@ -40,3 +41,4 @@ class ModelHubServer(ExtensionApp):
         self.handlers.extend(HANDLERS)
         self.handlers.extend(VIEW_HANDLERS)
         self.handlers.extend(WIDGET_HANDLERS)
+        self.handlers.extend(RECENT_HANDLERS)

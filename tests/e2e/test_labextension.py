@@ -230,6 +230,7 @@ def test_hosted_search_and_prompt_studio_views(lab, browser, artifacts, remember
     cards = view.locator(".mh-result.mh-kind-code")
     expect(cards.first).to_be_visible(timeout=90_000)
     expect(view.locator(".mh-query")).to_have_value("causal self attention")
+    view.locator(".mh-query").press("Enter")  # committed: recorded in the query log (the Metrics view)
     assert cards.first.locator("pre.mh-code").inner_text().strip()  # the panel's highlighted code
     page.screenshot(path=str(artifacts / "labextension-hosted-search.png"))
     location = cards.first.locator(".mh-result-path").inner_text()
@@ -255,4 +256,15 @@ def test_hosted_search_and_prompt_studio_views(lab, browser, artifacts, remember
     studio.locator("input.mh-sample").fill(question)
     expect(studio.locator(".mh-rendered-user")).to_contain_text(question, timeout=60_000)
     page.screenshot(path=str(artifacts / "labextension-hosted-prompt-studio.png"))
+
+    # Metrics (sidebar button): the last hour's latency and throughput, plotly charts
+    page.locator('.jp-SideBar.jp-mod-left [data-id="modelhub-sidebar"]').click()
+    page.locator("#modelhub-sidebar .mhl-nav-metrics").click()
+    metrics = page.locator('#modelhub-metrics .mhl-metrics[data-state="ready"]')
+    expect(metrics).to_be_visible(timeout=60_000)
+    assert int(metrics.get_attribute("data-queries")) >= 1
+    expect(metrics.locator(".mhl-metrics-latency .scatterlayer .trace").first).to_be_attached()
+    expect(metrics.locator(".mhl-metrics-throughput .barlayer .trace").first).to_be_attached()
+    expect(metrics.locator(".mhl-metrics-latency .gtitle")).to_contain_text("Query latency")
+    page.screenshot(path=str(artifacts / "labextension-metrics.png"))
     assert not problems, problems
