@@ -5,7 +5,8 @@ a baseline measured in the same run:
   template with nbformat;
 - compare two models (transformer_v1 vs transformer_v2; target <= 0.5 s) vs resolving the two names;
 - execute model_analysis (target <= 60 s) and train_model with its defaults, registered into the
-  store (target <= 60 s), vs executing a notebook with one empty cell (a kernel's start and stop).
+  store (target <= 60 s), vs executing a notebook with one empty cell (a kernel's start and stop);
+- print the executed model_analysis to PDF (webpdf, system Chromium; no target) vs its HTML export.
 
     .venv/bin/python benchmarks/bench_compare.py [--home INDEXED_HOME] [--runs 5] [--exec-runs 3]
 
@@ -106,6 +107,17 @@ def main() -> None:
             assert run.status == "ok", run
 
         line("execute model_analysis", median_of(analysis, args.exec_runs), base, "empty notebook", 60.0)
+
+        from modelhub_jupyter.notebooks.pdf import export_pdf, system_chromium
+        from modelhub_jupyter.notebooks.run import export_html
+
+        executed = out / "analysis0.ipynb"
+        if system_chromium():
+            line("PDF of executed model_analysis", median_of(lambda i: export_pdf(executed, out / f"a{i}.pdf"),
+                                                             args.exec_runs),
+                 median_of(lambda _i: export_html(executed), args.exec_runs), "HTML export", None)  # fmt: skip
+        else:
+            print("PDF export: skipped (no /usr/bin/chromium, no $MODELHUB_CHROMIUM)")
 
         registry = tmp / "registry-home"
 

@@ -166,10 +166,11 @@ TEMPLATES = {
     ),
     "benchmark_versions": notebook(
         "Benchmark versions",
-        "The versions of a model family (or listed models) in order: a metric across versions and "
-        "the change from each version to the next.",
+        "The versions of a model family (or listed models, or a registered model's versions) in order: "
+        "a metric across versions and the change from each version to the next.",
         'family = ""  # a model family (its indexed models are compared, up to 4)\n'
-        'models = ""  # or comma-separated models, oldest first\n'
+        'models = ""  # or comma-separated models, oldest first (with registry: its versions)\n'
+        'registry = ""  # or a registered model id: its versions (newest 4) with their metrics and training config\n'
         'metric = "performance.perplexity"  # the field to chart\n'
         'home = ""  # a modelhub store to read when no snapshot travels with the notebook\n'
         'snapshot_json = ""  # filled in by modelhub: the documents this notebook needs',
@@ -177,9 +178,9 @@ TEMPLATES = {
             (
                 "code",
                 "import plotly.express as px\n"
-                "snapshot = runtime.load(snapshot_json, home, 'benchmark_versions', family=family, models=models)\n"
+                "snapshot = runtime.load(snapshot_json, home, 'benchmark_versions', family=family, models=models, registry=registry)\n"
                 "if not snapshot['models']:\n    raise ValueError(f'no indexed models for family={family!r} models={models!r}')\n"
-                "snapshot['models'].sort(key=lambda m: (str(m['metadata'].get('version') or ''), m['metadata'].get('creation_date') or ''))\n"
+                "snapshot['models'].sort(key=lambda m: runtime.version_order(m['metadata']))\n"
                 "cmp = runtime.comparison(snapshot, minimum=1)\ncmp.to_frame()",
             ),
             ("md", "## The metric across versions"),

@@ -22,16 +22,13 @@ def hub(indexed):
     return indexed[0]
 
 
-@pytest.fixture(scope="module")
-def registry_home(tmp_path_factory):
-    """A fresh store whose registry already holds tiny-spiral-mlp v1 (train_model makes v2 of it)."""
+def _registry_with_v1(base):
     import torch
     from safetensors.torch import save_file
 
     from modelhub_jupyter import Hub
     from modelhub_jupyter.registry import register_version
 
-    base = tmp_path_factory.mktemp("registry")
     first = base / "v1"
     first.mkdir()
     save_file({"w": torch.zeros(2, 2)}, str(first / "model.safetensors"))
@@ -41,7 +38,19 @@ def registry_home(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def runs(hub, registry_home, tmp_path_factory):
+def registry_home(tmp_path_factory):
+    """A fresh store whose registry already holds tiny-spiral-mlp v1 (train_model makes v2 of it)."""
+    return _registry_with_v1(tmp_path_factory.mktemp("registry"))
+
+
+@pytest.fixture(scope="module")
+def grid_home(tmp_path_factory):
+    """Another such store, for a two-point train_model grid (v2 and v3, both from v1)."""
+    return _registry_with_v1(tmp_path_factory.mktemp("grid-registry"))
+
+
+@pytest.fixture(scope="module")
+def runs(hub, registry_home, grid_home, tmp_path_factory):
     """Each template executed once, all at the same time (each papermill run has its own kernel, so
     they overlap); model_analysis is then verified, and a notebook whose cell raises runs beside them."""
     out = tmp_path_factory.mktemp("notebooks")
@@ -69,13 +78,25 @@ def runs(hub, registry_home, tmp_path_factory):
             return err, out / "bad.ipynb"
         return None, out / "bad.ipynb"
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    def grid():  # small: the point is one notebook per point and the report on what they made
+        return notebooks.run_grid(None, "train_model", notebooks.parse_grid(["lr=0.01,0.05"]),
+                                  {"epochs": "2", "samples": "300", "home": str(grid_home), "out_dir": str(out / "grid")},
+                                  out=out / "grid.ipynb", execute=True, progress=False, user="t-grid")  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
         first = pool.submit(analyse_then_verify)
         others = {name: pool.submit(execute, name) for name in params if name != "model_analysis"}
         bad = pool.submit(failing)
+        gridded = pool.submit(grid)
         done = {name: f.result() for name, f in others.items()}
         done["model_analysis"], verified = first.result()
-        return {"runs": done, "verified": verified, "failed": bad.result(), "out": out}
+        return {
+            "runs": done,
+            "verified": verified,
+            "failed": bad.result(),
+            "out": out,
+            "grid": gridded.result(),
+        }
 
 
 def _outputs(path):
@@ -153,6 +174,25 @@ def test_train_model_registers_the_next_version_with_metrics_and_parent(runs, re
         assert "model.safetensors" in {f["file"] for f in new.files}
         assert hub.models.validate("tiny-spiral-mlp", "v2")["ok"]  # its files as registered (sha256)
         assert hub.models.validate("tiny-spiral-mlp", "v1")["ok"]  # v1's files not overwritten
+
+
+def test_grid_trains_one_notebook_per_point_and_reports_the_versions(runs, grid_home):
+    from modelhub_jupyter import Hub
+
+    *points, report = runs["grid"]
+    assert [(r.template, r.status) for r in runs["grid"]] == [
+        ("train_model", "ok"), ("train_model", "ok"), ("benchmark_versions", "ok")]  # fmt: skip
+    assert [p.parameters["lr"] for p in points] == [0.01, 0.05] and points[0].path.endswith(
+        "grid_lr-0.01.ipynb"
+    )
+    with Hub(grid_home) as hub:
+        made = {v.version: v for v in hub.models.store.versions("tiny-spiral-mlp")}
+    assert sorted(made) == ["v1", "v2", "v3"] and made["v2"].parent == made["v3"].parent == "v1"  # siblings
+    assert report.path.endswith("grid_report.ipynb")
+    assert report.parameters["registry"] == "tiny-spiral-mlp" and report.parameters["models"] == "v2,v3"
+    nb, mimes, text = _outputs(report.path)
+    assert PLOTLY in mimes and "tiny-spiral-mlp@v3" in text and "improvement %" in text
+    assert "performance.accuracy" in text and "training_config.lr" in text
 
 
 def test_verify_reruns_and_finds_no_difference(runs):

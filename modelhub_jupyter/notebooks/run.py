@@ -305,8 +305,20 @@ def verify(path: str | Path, progress: bool = True, timeout: int | None = None) 
 
 def run_grid(hub: Hub | None, template: str, grid: dict[str, list[str]], params: dict[str, Any],
              out: str | Path | None = None, **options: Any) -> list[NotebookRun]:  # fmt: skip
-    """One notebook per point of ``grid`` (``{"lr": ["1e-3", "3e-4"]}``), named after its point."""
+    """One notebook per point of ``grid`` (``{"lr": ["1e-3", "3e-4"]}``), named after its point.
+
+    A ``train_model`` grid that is executed and registers its checkpoints trains every point from
+    the same parent (the newest version before the grid) and ends with a ``benchmark_versions``
+    report (``<out>_report.ipynb``) comparing the versions it made (the newest four), last in the list.
+    """
     base = Path(out).expanduser() if out else Path.cwd() / f"{Path(template).stem}.ipynb"
+    store = _grid_registry(hub, template, params, options)
+    before: set[str] = set()
+    if store is not None:
+        model_id, home = store
+        before = set(_versions(home, model_id))
+        if before and "parent" not in params:
+            params = {**params, "parent": _versions(home, model_id)[-1]}  # siblings, not a chain
     runs = []
     keys = list(grid)
     for values in product(*(grid[k] for k in keys)):
@@ -314,4 +326,40 @@ def run_grid(hub: Hub | None, template: str, grid: dict[str, list[str]], params:
         suffix = "_".join(f"{k}-{v}" for k, v in point.items()).replace("/", "-")
         runs.append(render(hub, template, out=base.with_name(f"{base.stem}_{suffix}.ipynb"), **options,
                            **{**params, **point}))  # fmt: skip
+    if store is not None:
+        model_id, home = store
+        made = [v for v in _versions(home, model_id) if v not in before]
+        if made:
+            from contextlib import nullcontext
+
+            from ..hub import Hub
+
+            same = hub is not None and Path(hub.settings.home).resolve() == Path(home).resolve()
+            with nullcontext(hub) if same else Hub(home) as registry_hub:
+                runs.append(render(registry_hub, "benchmark_versions", out=base.with_name(f"{base.stem}_report.ipynb"),
+                                   registry=model_id, models=",".join(made), metric="performance.accuracy",
+                                   **options))  # fmt: skip
     return runs
+
+
+def _grid_registry(hub: Hub | None, template: str, params: dict[str, Any],
+                   options: dict[str, Any]) -> tuple[str, str] | None:  # fmt: skip
+    """``(model_id, store home)`` when a grid of ``template`` registers versions to report on, else None."""
+    import ast
+
+    if Path(template).stem != "train_model" or not options.get("execute"):
+        return None
+    declared = parameters("train_model")
+    typed = check_params("train_model", params)
+    register = typed.get("register", ast.literal_eval(declared["register"]["default"]))
+    home = str(typed.get("home") or (hub.settings.home if hub is not None else ""))
+    if not register or not home:
+        return None
+    model_id = str(typed.get("model_id") or ast.literal_eval(declared["model_id"]["default"]))
+    return model_id, home
+
+
+def _versions(home: str, model_id: str) -> list[str]:
+    from .runtime import registered_versions
+
+    return list(registered_versions(home, model_id) or [])

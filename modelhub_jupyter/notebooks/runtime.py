@@ -43,6 +43,15 @@ def load(snapshot_json: str, home: str = "", template: str = "", **params: Any) 
         return BUILDERS[template](hub, params)
 
 
+def version_order(meta: dict[str, Any]) -> tuple[tuple[int, ...], str, str]:
+    """Sort key of a model's metadata: the numbers in its version (v2 before v10), then its date."""
+    import re
+
+    version = str(meta.get("version") or "")
+    numbers = tuple(int(n) for n in re.findall(r"\d+", version)[:8])
+    return numbers, version, str(meta.get("creation_date") or "")
+
+
 def comparison(snapshot: dict[str, Any], minimum: int = 2) -> Comparison:
     return compare_snapshot(snapshot, minimum=minimum)
 

@@ -38,8 +38,49 @@ def compare_models(hub: Hub, params: dict[str, Any]) -> dict[str, Any]:
     return collect(hub, _names(params.get("models")))
 
 
+def registry_versions(hub: Hub, model: str, versions: list[str] | None = None) -> dict[str, Any]:
+    """The registered versions of ``model`` (the listed ones, else the newest four), oldest first, as
+    comparable documents: metrics under ``performance``, the training config, parent as predecessor."""
+    from datetime import UTC, datetime
+
+    from ..compare.models import MAX_MODELS
+    from ..compare.resolve import ModelDocs
+    from ..errors import NotFoundError
+
+    rows = sorted(hub.models.store.versions(model), key=lambda v: v.created)
+    if versions:
+        missing = sorted(set(versions) - {v.version for v in rows})
+        if missing:
+            raise NotFoundError(f"{model} has no registered version {', '.join(missing)}")
+        rows = [v for v in rows if v.version in versions]
+    if not rows:
+        raise NotFoundError(
+            f"no registered versions of {model!r} (modelhub models list shows what is registered)"
+        )
+    models, dates = [], {}
+    for v in rows[-MAX_MODELS:]:
+        label = f"{model}@{v.version}"
+        config = (v.inference_config or {}).get("config") or {}
+        created = datetime.fromtimestamp(v.created, UTC).isoformat() if v.created else None
+        meta = {
+            "model_id": label, "version": v.version, "stage": v.stage, "creation_date": created,
+            "performance": dict(v.metrics or {}), "training_config": config.get("training") or {},
+            "model_dimensions": {k: config[k] for k in ("hidden_size", "num_layers") if k in config},
+            "framework": {"name": config.get("framework")} if config.get("framework") else {},
+            "data_sha256": (v.inference_config or {}).get("data_sha256"),
+            "predecessor_models": [f"{model}@{v.parent}"] if v.parent else [],
+        }  # fmt: skip
+        models.append(ModelDocs(name=label, model_id=label, path=v.path, root="", kind="model",
+                                doc_type="registry_version", metadata=meta).to_dict())  # fmt: skip
+        dates[label] = {"created": created, "modified": created}
+    return {"models": json.loads(json.dumps(models, default=str)), "edges": [], "dates": dates, "images": {}}
+
+
 def benchmark_versions(hub: Hub, params: dict[str, Any]) -> dict[str, Any]:
-    """Every indexed model of the family (or the listed models), oldest version first."""
+    """The registered versions of ``registry`` (a model id), else every indexed model of the family
+    (or the listed models), oldest version first."""
+    if str(params.get("registry") or "").strip():
+        return registry_versions(hub, str(params["registry"]).strip(), _names(params.get("models")))
     names = _names(params.get("models"))
     if not names and params.get("family"):
         rows = hub.catalog.db.execute(
