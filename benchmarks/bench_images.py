@@ -8,8 +8,12 @@ Prints, on this machine:
   previous: the pixels decoded for every file (``_read_image(..., decode=True)``);
 * thumbnails (``make_thumbnail`` 512 -> 256 px WebP), images/s (target >= 100/s); previous: the
   earlier code (convert + orient at full size, then LANCZOS, WebP method 4), copied below;
+* the background thumbnail pass (``ingest.thumbnails.make_missing``) on its threads vs one;
 * CLIP encode with the ViT-B-32 *architecture at random weights* (speed does not depend on the
-  weights), from files, preprocessing included, images/s (target >= 10/s);
+  weights), from files, preprocessing included, images/s (target >= 10/s), whole images and with
+  2x2 region tiles; previous: decode + open_clip preprocessing per image in the calling thread
+  (copied below); the tower alone on ready tensors is printed as the ceiling of the same run;
+* the CLIP text tower for a new query over its own tokens vs the whole 77-token context;
 * ``hub.index`` of ``--encode`` PNGs with ViT-B-32: seconds until it returns with the encoder in
   the background (prompt search works from then on) against encoding inline;
 * ``hub.images.search`` p50 at ``--n`` (default 50,000) synthetic image documents with synthetic
@@ -142,11 +146,104 @@ def vit_b32_random():
     return ImageEmbedder.from_config(factory.get_model_config("ViT-B-32"), "ViT-B-32")
 
 
-def bench_encode(embedder, paths: list[Path]) -> float:
+def previous_encode(embedder, images, boxes=None) -> None:
+    """The earlier ``embed_images`` (for the same-run comparison): each image decoded and put through
+    open_clip's preprocessing in the calling thread, then a batch of 16 through the tower; the tiles
+    decoded again, cropped and preprocessed one by one."""
+    import torch
+
+    from modelhub_jupyter.embed.image import _normalise, load_image
+
+    model = embedder._load()
+    inputs = []
+    for image in images:
+        inputs.append(embedder._preprocess(load_image(image)))
+    if boxes:
+        for image in images:
+            img = load_image(image)
+            w, h = img.size
+            for b in boxes:
+                crop = img.crop((int(b[0] * w), int(b[1] * h), int(b[2] * w), int(b[3] * h)))
+                inputs.append(embedder._preprocess(crop))
+    for start in range(0, len(inputs), 16):
+        with torch.inference_mode():
+            _normalise(model.encode_image(torch.stack(inputs[start : start + 16])))
+
+
+def tower_alone(embedder, n: int) -> None:
+    """The vision tower on ``n`` ready tensors in batches of 16: the ceiling for any input path."""
+    import torch
+
+    model = embedder._load()
+    size = embedder._fast.size if embedder._fast else 224
+    x = torch.randn(16, 3, size, size)
+    with torch.inference_mode():
+        for start in range(0, n, 16):
+            model.encode_image(x[: min(16, n - start)])
+
+
+def bench_encode(embedder, paths: list[Path], rounds: int = 3) -> dict[str, float]:
+    """images/s, median of ``rounds``, the variants interleaved (a loaded machine shifts them alike)."""
+    from modelhub_jupyter.search.images import tile_boxes
+
+    boxes = tile_boxes((2,))
     embedder.embed_images(paths[:2])  # load + warm up
+    runs = {
+        "tower": lambda: tower_alone(embedder, len(paths)),
+        "before": lambda: previous_encode(embedder, paths),
+        "now": lambda: embedder.embed_images(paths),
+        "tiles_before": lambda: previous_encode(embedder, paths, boxes),
+        "tiles_now": lambda: (embedder.embed_images(paths), embedder.embed_regions(paths, boxes)),
+    }
+    rates: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(rounds):
+        for name, fn in runs.items():
+            started = time.perf_counter()
+            fn()
+            rates[name].append(len(paths) / (time.perf_counter() - started))
+    return {k: statistics.median(v) for k, v in rates.items()}
+
+
+def bench_thumbnail_pass(paths: list[Path], work: Path, rounds: int = 3) -> tuple[float, float, int]:
+    """images/s of the background thumbnail pass (``ingest.thumbnails.make_missing``) on all its
+    threads and on one; and the thread count."""
+    from modelhub_jupyter.ingest import thumbnails
+
+    out: dict[int, list[float]] = {}
+    threads = thumbnails.workers()
+    for r in range(rounds):
+        for n in (threads, 1):
+            root = work / f"pass-{n}-{r}"
+            pairs = [(str(p), str(root / f"{p.stem}.webp")) for p in paths]
+            started = time.perf_counter()
+            thumbnails.make_missing(pairs, root, threads=n)
+            out.setdefault(n, []).append(len(paths) / (time.perf_counter() - started))
+    return statistics.median(out[threads]), statistics.median(out[1]), threads
+
+
+def bench_text_tower(embedder, rounds: int = 15) -> tuple[float, float, float]:
+    """ms: a new query through the text tower over its own tokens, over the whole 77-token context
+    (the previous way), and the model load the gallery's prewarm takes off the first query (s)."""
+    import torch
+
+    from modelhub_jupyter.embed.image import _encode_text
+
+    fresh = vit_b32_random()
     started = time.perf_counter()
-    embedder.embed_images(paths)
-    return len(paths) / (time.perf_counter() - started)
+    fresh._load()
+    load = time.perf_counter() - started
+    model = fresh._load()
+    short, full = [], []
+    for k in range(rounds):
+        tokens = fresh._tokenizer([f"{PROMPTS[k % len(PROMPTS)]} {k}"])
+        with torch.inference_mode():
+            t = time.perf_counter()
+            _encode_text(model, tokens)
+            short.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            model.encode_text(tokens)
+            full.append(time.perf_counter() - t)
+    return p50(short), p50(full), load
 
 
 def fill_catalog(hub, n: int, model: str, dim: int, indexed: list[str] = ()) -> None:
@@ -223,11 +320,30 @@ def main(argv: list[str] | None = None) -> int:
             f"(512 -> 256 px WebP; target >= 100)"
         )
 
+        passed, one_thread, threads = bench_thumbnail_pass(paths, work)
+        print(
+            f"thumbnail pass       {passed:8.0f}   {one_thread:8.0f} images/s  (the background pass on "
+            f"{threads} threads vs 1; target >= 100)"
+        )
+
         clip = vit_b32_random()
         enc = bench_encode(clip, paths[: args.encode])
         print(
-            f"CLIP encode          {enc:8.1f}              images/s  (ViT-B-32, random weights, {clip.device}, "
-            "from files; target >= 10)"
+            f"CLIP tower alone     {enc['tower']:8.1f}              images/s  (ViT-B-32 on ready tensors, "
+            "batches of 16: the ceiling here)"
+        )
+        print(
+            f"CLIP encode          {enc['now']:8.1f}   {enc['before']:8.1f} images/s  (ViT-B-32, random weights, "
+            f"{clip.device}, from files, whole images; target >= 10)"
+        )
+        print(
+            f"CLIP encode + tiles  {enc['tiles_now']:8.1f}   {enc['tiles_before']:8.1f} images/s  "
+            "(whole image + 2x2 region tiles: 5 tower passes an image)"
+        )
+        short, full, load = bench_text_tower(clip)
+        print(
+            f"CLIP text, new query {short:8.1f}   {full:8.1f} ms        (tokens up to end-of-text vs the "
+            f"77-token context; loading the model, which the gallery's prewarm hides: {load:.1f} s)"
         )
         small = make_pngs(work / "index-me", args.encode)
         bg, inline, job = bench_background(small, work)

@@ -26,7 +26,10 @@ import json
 import posixpath
 import re
 import struct
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -57,6 +60,7 @@ _THUMB_MODES = ("RGB", "RGBA", "L", "LA")  # modes thumbnail() resamples as they
 _EXIF_KEY_JSON = re.compile(r"^(\w[\w ]{0,30}):\s*([\[{].*)$", re.DOTALL)
 _TAG_USER_COMMENT = 0x9286
 _CORRUPT_EXIF = "EXIF data is corrupt; some EXIF fields were ignored"
+_WARNINGS_LOCK = threading.RLock()  # see _caught
 
 
 class _Source(NamedTuple):
@@ -144,7 +148,7 @@ def make_thumbnail(path: Path, dest: Path, size: int = 256) -> Path:
                 img.draft("RGB", (size, size))  # decode at reduced scale: much faster for big JPEGs
         except Exception:  # noqa: BLE001 - no draft mode just means a full-size decode
             pass
-        _load_pixels(img, path)
+        _load_pixels(img, path, record=False)  # its warnings are not kept: decode without the lock
         try:
             # shrink first (reduce() by the whole factor: a box filter, then at most one small
             # LANCZOS pass), then convert and turn the small picture: the full size is never copied
@@ -178,7 +182,7 @@ def _open_image(path: Path) -> tuple[Image.Image, list[str], _PngWalk | None]:
         )
     walk = _check_png_chunks(path, file_size)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with _caught() as caught:
             warnings.simplefilter("always")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(path)
@@ -200,11 +204,24 @@ def _open_image(path: Path) -> tuple[Image.Image, list[str], _PngWalk | None]:
     return img, _problems(caught), walk
 
 
-def _load_pixels(img: Image.Image, path: Path) -> list[str]:
-    """Decode the pixels so truncated or corrupt image data is caught now; return warnings."""
+@contextmanager
+def _caught(record: bool = True) -> Iterator[list[warnings.WarningMessage]]:
+    """``warnings.catch_warnings`` one thread at a time: it swaps process-wide state, and two
+    threads inside it at once (thumbnails are made on a thread pool) can leave another thread's
+    filters and recorder installed for good."""
+    with _WARNINGS_LOCK, warnings.catch_warnings(record=record) as caught:
+        yield caught if caught is not None else []
+
+
+def _load_pixels(img: Image.Image, path: Path, *, record: bool = True) -> list[str]:
+    """Decode the pixels so truncated or corrupt image data is caught now; return warnings
+    (``record=False``: none, and no lock is taken, so threads decode side by side)."""
     name = _FORMAT_NAMES[_FORMATS[img.format or ""]]
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        if not record:
+            img.load()
+            return []
+        with _caught() as caught:
             warnings.simplefilter("always")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()
@@ -336,7 +353,7 @@ def _header_size(path: Path) -> tuple[int, int] | None:
             head = fp.read(32)
         if _magic_name(head) == "WebP":  # Pillow's WebP plugin checks the size while opening
             return _webp_size(head)
-        with warnings.catch_warnings(), path.open("rb") as fp:
+        with _caught(record=False), path.open("rb") as fp:
             warnings.simplefilter("ignore")
             prefix = fp.read(16)
             for fmt in Image.ID:
@@ -411,7 +428,7 @@ def _one_line(err: BaseException, *paths: Path) -> str:
 
 def _upright(img: Image.Image) -> Image.Image:
     """Apply the EXIF orientation; with corrupt EXIF keep the pixels as stored."""
-    with warnings.catch_warnings():
+    with _caught(record=False):
         warnings.simplefilter("ignore")
         try:
             return ImageOps.exif_transpose(img)
@@ -471,7 +488,7 @@ def _read_exif(img: Image.Image) -> tuple[Image.Exif, dict[int, Any], list[str]]
     """IFD0 and the Exif sub-IFD; Pillow's corrupt-EXIF warnings become one ``Extracted`` warning."""
     if img.format == "PNG" and not {"exif", "Raw profile type exif"} & img.info.keys():
         return Image.Exif(), {}, []  # no EXIF (PngImageFile.getexif would decode the pixels to make sure)
-    with warnings.catch_warnings(record=True) as caught:
+    with _caught() as caught:
         warnings.simplefilter("always")
         try:
             exif = img.getexif()
