@@ -114,7 +114,7 @@ def _resource_view(snap: dict[str, Any]) -> dict[str, Any]:
     ]  # fmt: skip
     stores = [
         {"label": name, "value": human_bytes(s["bytes"]) + ("" if s["complete"] else "+"),
-         "detail": f"{s['files']:,} file(s) in {s['path']}"}
+         "detail": f"{s['files']:,} file(s)", "title": s["path"]}
         for name, s in snap.get("stores", {}).items()
     ]  # fmt: skip
     models = [

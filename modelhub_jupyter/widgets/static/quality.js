@@ -68,7 +68,8 @@ function render({ model, el }) {
   };
 
   const rows = (items) => h("table", { class: "mh-quality-table" }, h("tbody", {}, items.map((row) =>
-    h("tr", {}, h("th", {}, row.label), h("td", {}, row.value), h("td", { class: "mh-muted" }, row.detail)))));
+    h("tr", { title: row.title || null }, h("th", {}, row.label), h("td", { class: "mh-quality-value" }, row.value),
+      h("td", { class: "mh-muted" }, row.detail)))));
   const drawResources = () => {
     const r = model.get("resources") || {};
     resources.replaceChildren(
