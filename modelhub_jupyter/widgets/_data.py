@@ -39,6 +39,7 @@ def thumbnail_url(hub: HubLike, doc_id: str) -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=1024)  # search-as-you-type shows the same top hits keystroke after keystroke
 def highlight(code: str, filename: str, chunk_type: str = "") -> str:
     """``code`` as HTML spans with pygments classes (styled by :func:`pygments_css`).
 
