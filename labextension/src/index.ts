@@ -112,7 +112,7 @@ class StatusItem extends Widget {
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'ModelHub: search sidebar, gallery and index views, status bar item.',
+  description: 'ModelHub: search sidebar, the notebook panels as main-area views, metrics, status bar item.',
   autoStart: true,
   requires: [IDocumentManager],
   optional: [ICommandPalette, IStatusBar, INotebookTracker, ISettingRegistry, ILauncher],

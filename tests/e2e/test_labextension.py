@@ -267,4 +267,11 @@ def test_hosted_search_and_prompt_studio_views(lab, browser, artifacts, remember
     expect(metrics.locator(".mhl-metrics-throughput .barlayer .trace").first).to_be_attached()
     expect(metrics.locator(".mhl-metrics-latency .gtitle")).to_contain_text("Query latency")
     page.screenshot(path=str(artifacts / "labextension-metrics.png"))
+
+    # Quality (palette, where the panel is installed): the hosted QualityPanel with the query log
+    page.evaluate("() => window.jupyterapp.commands.execute('modelhub:quality')")
+    quality = page.locator('#modelhub-quality .mhl-host[data-state="ready"] .mh-panel.mh-quality')
+    expect(quality).to_be_visible(timeout=60_000)
+    assert quality.get_attribute("data-status") != "error", quality.inner_text()
+    page.screenshot(path=str(artifacts / "labextension-hosted-quality.png"))
     assert not problems, problems
