@@ -142,3 +142,15 @@ def test_make_missing_reports_each_failure_and_counts_what_it_made(tmp_path, fol
     made = thumbnails.make_missing(pairs, root, threads=2, on_error=lambda image, why: errors.append(image))
     assert made == 4 and errors == [str(folder / "damaged.png")]
     assert thumbnails.make_missing(pairs, root, threads=2) == 0  # all there (or known to fail)
+
+
+def test_a_page_of_hits_gets_its_thumbnails_side_by_side(tmp_path_factory, folder, shared_embedder):
+    with Hub(tmp_path_factory.mktemp("home-page"), embedder=shared_embedder) as hub:
+        hub.images.background = False
+        hub.index(folder, progress=False)
+        page = hub.browse("image", limit=4)  # damaged.png first (path order), then img_0..img_2
+        assert [h.path for h in page.hits][0] == "damaged.png"
+        assert hub.images.make_thumbnails(page.hits) == 3
+        made = [Path(h.metadata["thumbnail_path"]).is_file() for h in page.hits]
+        assert made == [False, True, True, True]
+        assert hub.images.make_thumbnails(page.hits) == 0

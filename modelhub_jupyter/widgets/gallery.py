@@ -104,6 +104,12 @@ class ImageGallery(Panel):
         self.total = total
         start = self.page * self.page_size
         self.page_label = f"{start + 1:,}–{start + len(hits):,} of {total:,}" if total else "0 of 0"
+        images = getattr(self.hub, "images", None)  # this page's thumbnails not made yet: on all cores
+        if images is not None and hasattr(images, "make_thumbnails"):
+            try:
+                images.make_thumbnails(hits)
+            except Exception:  # noqa: BLE001 - a tile without its thumbnail shows a placeholder
+                pass
         self.items = [self._item(h) for h in hits]
         if total:
             self._ok()
