@@ -21,7 +21,7 @@ UI_LIBRARIES = {
 }
 SURFACE_MODULES = {"cli", "magics", "_magic_parsers", "commands", "widgets", "server"}
 #: Command definitions kept beside their engine (click options, CLI renderers): surface files.
-SURFACE_FILES = {"registry/commands.py"}
+SURFACE_FILES = {"registry/commands.py", "favorites_commands.py"}
 
 
 def engine_modules() -> list[Path]:

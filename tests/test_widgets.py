@@ -267,7 +267,7 @@ def test_only_allowed_front_end_events_reach_python(hub, empty_hub, tmp_path):
     panel._handle_front({"event": "__init__"})
     panel._handle_front({"event": ["reindex"]})
     assert panel._listeners == listeners and panel.status != "error" and not panel.running
-    assert IndexPanel.events == {"reindex"} and SearchPanel.events == {"commit", "restore"}
+    assert IndexPanel.events == {"reindex"} and SearchPanel.events == {"commit", "restore", "star", "run_favorite", "unstar"}
     assert ImageGallery.events == {"page"} and AskPanel.events == {"ask", "rate", "open", "star"}
 
 
