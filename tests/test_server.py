@@ -387,6 +387,27 @@ def test_the_widget_host_refuses_without_auth_and_names_unknown_panels(server):
     assert opened["panel"] == "prompts" and "{{" in opened["state"]["user"]
 
 
+def test_the_widget_host_carries_binary_buffers(server):
+    """The gallery's drop-an-image search sends the file as a buffer (base64 over the websocket)."""
+    import base64
+
+    client, _, workspace = server
+    image = next(p for p in sorted(workspace.rglob("*.png")) if p.stat().st_size > 0)
+    content = {"event": "like_image", "name": image.name, "type": "image/png"}
+    message = {
+        "type": "custom",
+        "content": content,
+        "buffers": [base64.b64encode(image.read_bytes()).decode()],
+    }
+    _, state, _ = hosted(
+        client.url,
+        "gallery",
+        send=(message,),
+        until=lambda s: s.get("like_drop") or s.get("status") == "error",
+    )
+    assert state["like_drop"] == image.name, state.get("message")  # an empty buffer is refused first
+
+
 # -- each Jupyter user gets their own access-control viewer -----------------------------------------
 IDENTITIES = '''
 from dataclasses import dataclass, field
