@@ -8,6 +8,7 @@ work is ``hub.models`` (:mod:`modelhub_jupyter.registry`); this module only show
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any
@@ -24,7 +25,8 @@ READ_ONLY = (
     "`modelhub models ...` (or serve it with MODELHUB_DASHBOARD_ROOTS set)"
 )
 POLL = 0.25  # seconds between two progress updates of a rebuild
-WATCH = 1.0  # seconds between two reads of the catalog's vector generations (rebuilds started elsewhere)
+#: seconds between two reads of the catalog's vector generations (rebuilds started elsewhere); 0: off
+WATCH = float(os.environ.get("MODELHUB_MODELS_WATCH") or 1.0)
 EMPTY = (
     "No models registered yet: `%modelhub models register --bundled` registers the installed MiniLM; "
     "`%modelhub models discover DIR` finds model folders"
