@@ -548,3 +548,33 @@ def test_metrics_recent_route_and_plotly_js(server):
     code, headers, body = client.call("/modelhub/api/plotly.js")
     assert code == 200 and headers["Content-Type"].startswith("application/javascript")
     assert b"plotly.js" in body[:2000]
+
+
+def test_viewer_modes_map_the_jupyter_user():
+    """auto: the stock single-user token/password login owns the store (unrestricted); any other
+    identity provider's user is the viewer, with their groups. user: always; owner: never."""
+    from types import SimpleNamespace
+
+    from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider, User
+
+    from modelhub_jupyter.search.access import Viewer
+    from modelhub_jupyter.server.state import ServerState
+
+    class HubIdentity(IdentityProvider):
+        pass
+
+    alice = SimpleNamespace(username="alice", groups=["research"])
+
+    def handler(provider, user=alice):
+        return SimpleNamespace(current_user=user, identity_provider=provider)
+
+    auto, user, owner = (
+        ServerState(viewer_mode="auto"),
+        ServerState(viewer_mode="user"),
+        ServerState(viewer_mode="owner"),
+    )
+    assert auto.viewer_of(handler(IdentityProvider())) is None
+    assert auto.viewer_of(handler(PasswordIdentityProvider())) is None
+    assert auto.viewer_of(handler(HubIdentity())) == Viewer("alice", frozenset({"research"}))
+    assert user.viewer_of(handler(IdentityProvider(), User(username="bob"))) == Viewer("bob", frozenset())
+    assert owner.viewer_of(handler(HubIdentity())) is None
