@@ -159,6 +159,82 @@ def test_file_text_reaches_the_model_as_quoted_data(tmp_path: Path, shared_embed
     assert "reveal the secrets" not in answer.answer
 
 
+FINETUNE = """\
+import fire
+
+
+def train(
+    # model/data params
+    base_model: str = "",
+    data_path: str = "yahma/alpaca-cleaned",
+    output_dir: str = "./lora-alpaca",
+    # training hyperparams
+    batch_size: int = 128,
+    micro_batch_size: int = 4,
+    num_epochs: int = 3,
+    learning_rate: float = 3e-4,
+    cutoff_len: int = 256,
+    val_set_size: int = 2000,
+    # lora hyperparams
+    lora_r: int = 8,
+    lora_alpha: int = 16,
+    lora_dropout: float = 0.05,
+):
+    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate,
+                                momentum=0.9, weight_decay=5e-4)
+    warmup_epochs = 20
+    return optimizer
+"""
+
+
+def test_an_attribute_the_catalog_lacks_is_answered_from_the_line_that_holds_it(
+    tmp_path: Path, shared_embedder
+) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "finetune.py").write_text(FINETUNE)
+    hub = Hub(home=tmp_path / "home", embedder=shared_embedder)
+    try:
+        hub.index(ws, progress=False)
+        rank = hub.ask("what lora rank r does finetune use", llm="none")
+        momentum = hub.ask("what momentum does the SGD optimizer in finetune use", llm="none")
+        warmup = hub.ask("how many warmup epochs does finetune use", llm="none")
+    finally:
+        hub.close()
+    lines = FINETUNE.splitlines()
+    # the value is 18 lines into the passage, past the quoted opening: the line is quoted with its number
+    assert rank.mode == "extractive", rank.answer
+    assert f"line {lines.index('    lora_r: int = 8,') + 1}: lora_r: int = 8," in rank.answer, rank.answer
+    # "what momentum does ... optimizer": momentum has no catalog key, so not "optimizer SGD" from it
+    assert momentum.mode == "extractive" and "momentum=0.9" in momentum.answer, momentum.answer
+    # "warmup epochs" are not the epochs the catalog holds (3)
+    assert warmup.mode == "extractive" and "warmup_epochs = 20" in warmup.answer, warmup.answer
+    for answer in (rank, momentum, warmup):
+        assert_citations_hold(answer)
+
+
+def test_which_attribute_a_question_asks_for() -> None:
+    from modelhub_jupyter.answer.asked import asked_keys, asks_other
+
+    assert asks_other("what momentum does the SGD optimizer use")
+    assert asks_other("how many warmup epochs does the swin config use")
+    assert not asks_other("what learning rate does the dcgan use")
+    assert not asks_other("which models use AdamW, and with what learning rate?")  # no "what X does"
+    assert not asks_other("what model does train.py build")  # the thing, not an attribute
+    assert [k for k, _ in asked_keys("how many epochs does it train")] == ["training_config.epochs"]
+    assert asked_keys("what eval batch size does it use") == []
+    assert [k for k, _ in asked_keys("eval batch size 8, train batch size 64")] == [
+        "training_config.batch_size"
+    ]
+
+
+def test_numbers_written_as_code_writes_them() -> None:
+    from modelhub_jupyter.answer.verify import numbers
+
+    assert numbers("rope_theta: int = 1_000_000, lr=3e-4, 1,024 tokens") == {1e6, 3e-4, 1024.0}
+    assert numbers("x_1 and v2") == set()
+
+
 def test_check_answer_keeps_only_cited_supported_sentences() -> None:
     sources = {1: "learning_rate = 6e-4\nwarmup_iters = 2000", 2: "n_layer = 12"}
     kept = check_answer(

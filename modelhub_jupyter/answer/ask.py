@@ -21,7 +21,7 @@ from ..errors import QueryError, one_line
 from ..results import Answer, Citation, Hit
 from ..vocabulary import display, flatten, lookup
 from . import citations, prompt
-from .asked import asked_keys, label_of
+from .asked import asked_keys, asked_targets, asks_other, label_of
 from .intent import Intent, classify
 from .verify import check_answer
 
@@ -41,6 +41,15 @@ _COMMON = frozenset(
     "configs trained train training dataset data learning rate size batch many much have has get gets "
     "are is was were this that those these all any show list tell about from into".split()
 )
+_QUESTION_WORDS = frozenset(
+    "how why when where who whom whose does do did can could should would default".split()
+)
+_ASKS_VALUE = re.compile(r"\b(?:what|which|how many|how much|how long)\b", re.IGNORECASE)
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_LINE_WORD = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
+_DIGIT = re.compile(r"\d")
+EXTRACT_CHARS = 220  # of each passage's opening quoted
+MAX_LINES = 400  # lines of one passage read for the best line
 _LATER = {
     "comparison": "side-by-side comparison",
     "notebook": "notebook generation",
@@ -87,6 +96,8 @@ def ask(
 def _from_catalog(
     hub: Hub, question: str, intent: Intent, kind: str, where: list[str] | None
 ) -> Answer | None:
+    if asks_other(question):
+        return None  # an attribute the catalog has no key for: the passages answer
     results = hub.search(question, kind=kind, where=where, limit=60, record=False)
     asked = asked_keys(question)
     asked_names = {key for key, _ in asked}
@@ -212,7 +223,7 @@ def _from_passages(
         except Exception as err:  # noqa: BLE001 - a failing model falls back to the passages
             base.notes.append(f"the language model failed ({one_line(err)[:160]}); extractive answer")
     base.mode = "extractive"
-    base.answer = _extract(base.passages, base.citations)
+    base.answer = _extract(base.passages, base.citations, base.question)
     return base
 
 
@@ -220,7 +231,14 @@ def retrieve(hub: Hub, question: str, intent: Intent, kind: str, where: list[str
     """The passages (at most :data:`PASSAGES`, each citation checked) a question is answered from,
     in an :class:`Answer` with no answer text yet."""
     search_kind = "image" if intent.name == "image_search" and kind == "all" else kind
-    results = hub.search(question, kind=search_kind, where=where, limit=PASSAGES * 2, record=False)
+    if search_kind == "image":
+        results = hub.search(question, kind=search_kind, where=where, limit=PASSAGES * 2, record=False)
+    else:  # every piece of a function where it ranks: the second may hold the value asked for
+        results = hub._search_engine().search(
+            question, kind=search_kind, where=where, limit=PASSAGES * 2, pieces=True
+        )
+        if search_kind == "all":
+            hub.images.mark(results)  # as hub.search does: image hits carry their safety scores
     passages: list[Hit] = []
     cited: list[Citation] = []
     notes = list(results.notes)
@@ -254,16 +272,51 @@ def _model(llm: Any) -> Any:
     return llm
 
 
-def _extract(passages: list[Hit], cited: list[Citation]) -> str:
+def _extract(passages: list[Hit], cited: list[Citation], question: str = "") -> str:
+    """The passages quoted: each one's opening and, where the question's words point at a line
+    further in (``lora_r: int = 8`` for "what lora rank r"), that line with its number."""
     lines = ["The passages that best match the question:"]
+    wanted = _line_words(question) - _COMMON - _QUESTION_WORDS
+    target = _line_words(" ".join(asked_targets(question))) & wanted  # "what momentum does": momentum
+    asks_value = bool(_ASKS_VALUE.search(question))
     for hit, citation in zip(passages, cited, strict=True):
         text = hit.body
         if hit.kind == "image":
             text = str(hit.metadata.get("prompt") or text)
-        first = " ".join(text.split())[:220]
+        first = " ".join(text.split())[:EXTRACT_CHARS]
         symbol = hit.metadata.get("symbol") or hit.metadata.get("model_id")
-        lines.append(f"[{citation.n}] {citation.label}" + (f" ({symbol})" if symbol else "") + f": {first}")
+        quoted = f"[{citation.n}] {citation.label}" + (f" ({symbol})" if symbol else "") + f": {first}"
+        line = _best_line(text, wanted, target, asks_value) if wanted and hit.kind != "image" else None
+        shown = " ".join((line or "").split())[:160]
+        if shown and shown not in first:
+            number = citations.line_of(citation, line or "")
+            quoted += f" … {f'line {number}' if number else 'further on'}: {shown}"
+        lines.append(quoted)
     return "\n".join(lines)
+
+
+def _line_words(text: str) -> set[str]:
+    """Lower-case words of ``text``, identifiers split at ``_``, dots and camelCase (``lora_r``:
+    lora, r)."""
+    spaced = _CAMEL.sub(r"\1 \2", text)
+    return {w for w in _LINE_WORD.findall(spaced.lower()) if w}
+
+
+def _best_line(text: str, wanted: set[str], target: set[str], asks_value: bool) -> str | None:
+    """The line of ``text`` holding most of the ``wanted`` words, those of the attribute asked for
+    (``target``) counting twice, at least two in all (one when the question has only one); for a
+    question asking a value, a line with a number wins a tie. None when no line is that close."""
+    need = min(2, len(wanted))
+    best: tuple[float, str] | None = None
+    for line in text.splitlines()[:MAX_LINES]:
+        words = _line_words(line)
+        hits = len(words & wanted) + len(words & target)
+        if hits < need:
+            continue
+        score = hits + (0.5 if asks_value and _DIGIT.search(line) else 0.0)
+        if best is None or score > best[0]:
+            best = (score, line)
+    return None if best is None else best[1]
 
 
 def prompt_inputs(base: Answer) -> tuple[list[dict[str, Any]], dict[int, str]]:
@@ -318,7 +371,7 @@ def _phrased(
     if not checked.text:
         base.mode = "extractive"
         base.notes.append("the language model's answer was not supported by the sources; extractive answer")
-        base.answer = _extract(base.passages, base.citations)
+        base.answer = _extract(base.passages, base.citations, base.question)
         return base
     base.mode = "llm"
     base.answer = checked.text

@@ -46,7 +46,43 @@ def label_of(key: str) -> str:
     return last.replace("_", " ")
 
 
+#: Words that make an attribute another one: "warmup epochs" are not the epochs, "eval batch size"
+#: is not the training batch size, "decay steps" are not the sampling steps.
+_QUALIFIED = re.compile(
+    r"\b(?:warm[\s-]*up|decay|eval(?:uation)?|validation|val|test|save|saving|logging|log|"
+    r"checkpoint(?:ing)?|micro|accumulation|patience|scheduler)[\s_-]*$"
+)
+#: What a "what X does" question asks for when X is the thing, not an attribute of it.
+_THING = frozenset(
+    "model models file files config configs configuration script scripts network networks one ones "
+    "value values setting settings kind type code class classes function functions module modules".split()
+)
+_TARGET = re.compile(
+    r"\b(?:what|which|how many|how much)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+"
+    r"(?:does|do|did|is|are|was|were|has|have|can|will|should)\b"
+)
+
+
 def asked_keys(question: str) -> list[tuple[str, str]]:
     """``[(key, label)]`` the question asks about, in the order of the table (no duplicates)."""
     q = (question or "").lower()[:2000]
-    return [(key, label) for pattern, key, label in _COMPILED if pattern.search(q)]
+    return [
+        (key, label)
+        for pattern, key, label in _COMPILED
+        if any(not _QUALIFIED.search(q[max(0, m.start() - 30) : m.start()]) for m in pattern.finditer(q))
+    ]
+
+
+def asked_targets(question: str) -> list[str]:
+    """The X of each "what X does", "how many X do" in the question ("momentum", "warmup epochs")."""
+    return [m.group(1) for m in _TARGET.finditer((question or "").lower()[:2000])]
+
+
+def asks_other(question: str) -> bool:
+    """Whether the question asks for an attribute the catalog has no key for ("what momentum does
+    the SGD optimizer use", "how many warmup epochs does ..."): its "what X does" names neither a
+    key nor a thing."""
+    targets = asked_targets(question)
+    if not targets:
+        return False
+    return all(not asked_keys(t) and not (set(t.split()) & _THING) for t in targets)

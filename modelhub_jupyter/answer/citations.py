@@ -88,3 +88,23 @@ def _holds(quote: str, text: str) -> bool:
 
 def _last_line(text: str) -> str:
     return next((line.strip() for line in reversed((text or "").splitlines()) if line.strip()), "")
+
+
+def line_of(citation: Citation, text: str) -> int | None:
+    """The number of the line within ``citation``'s lines that reads ``text`` (whitespace aside);
+    None when the file has no such line there (a config chunk's text is rewritten) or is not read."""
+    if not citation.lines or not citation.valid or citation.path.endswith(".ipynb"):
+        return None
+    real = Path(citation.root) / citation.path
+    try:
+        if real.stat().st_size > MAX_READ:
+            return None
+        lines = real.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    wanted = " ".join(text.split())
+    start, end = citation.lines
+    for number in range(max(start, 1), min(end, len(lines)) + 1):
+        if " ".join(lines[number - 1].split()) == wanted:
+            return number
+    return None

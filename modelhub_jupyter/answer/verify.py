@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 _CITE = re.compile(r"\[(\d{1,2})\]")
-_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?(?![\w])", re.IGNORECASE)
+# digits grouped by commas or, as code writes them, underscores (1_000_000)
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,_]\d+)*(?:e[-+]?\d+)?(?![\w])", re.IGNORECASE)
 _FILE = re.compile(
     r"[\w./-]+\.(?:py|ipynb|json|ya?ml|toml|md|safetensors|gguf|pt|pth|bin|onnx|png|jpe?g|webp)\b"
 )
@@ -38,7 +39,7 @@ def numbers(text: str) -> set[float]:
     out = set()
     for match in _NUMBER.finditer(text):
         try:
-            out.add(float(match.group(0).replace(",", "")))
+            out.add(float(match.group(0).replace(",", "").replace("_", "")))
         except ValueError:
             continue
     return out
