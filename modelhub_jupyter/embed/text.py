@@ -84,6 +84,8 @@ def resolve_precision(precision: str) -> str:
 #: Tokens of a document (a batch) that the embedder reads: MiniLM was trained on 128-token texts
 #: and reads at most 256; ``MODELHUB_EMBED_MAX_TOKENS`` changes it. Queries are read up to 256.
 DOC_MAX_TOKENS = 256
+#: ``fp32`` or ``int8``: what embeds documents (a batch of more than :data:`FEW` texts) through ONNX.
+DOC_PRECISIONS = ("fp32", "int8")
 FEW = 4  # a query or two: one thread is as fast, and does not stall when another process holds a core
 
 
@@ -159,6 +161,13 @@ def check_backend(backend: str) -> str:
     return backend
 
 
+def check_doc_precision(precision: str) -> str:
+    """``precision`` if it is one of :data:`DOC_PRECISIONS`, else ValueError."""
+    if precision not in DOC_PRECISIONS:
+        raise ValueError(f"document embedding precision must be fp32 or int8 (got {precision!r})")
+    return precision
+
+
 def prewarm(model: str | None = None, backend: str | None = None) -> threading.Thread | None:
     """Open the query encoder on a daemon thread, so that it is ready when the first query comes.
 
@@ -206,13 +215,21 @@ class TextEmbedder:
         precision: str = "auto",
         backend: str | None = None,
         max_tokens: int | None = None,
+        doc_precision: str | None = None,
     ) -> None:
         self.model_ref = model or default_text_model()
-        self.name = _slug(self.model_ref)
+        self.doc_precision = check_doc_precision(
+            doc_precision or os.environ.get("MODELHUB_EMBED_DOC_PRECISION") or "fp32"
+        )
+        # vectors of int8 documents are stored apart: an index keeps the kind of vectors it was made with
+        self.name = _slug(self.model_ref) + (onnx_model.INT8_SUFFIX if self.doc_precision == "int8" else "")
         self.batch_size = batch_size
         self.device = device
         self.precision = resolve_precision(precision)
         self.backend = check_backend(backend or default_embed_backend())
+        if self.backend == "torch" or device != "cpu":  # int8 documents run through the ONNX copy only
+            self.doc_precision = "fp32"
+            self.name = _slug(self.model_ref)
         self.max_tokens = int(max_tokens or os.environ.get("MODELHUB_EMBED_MAX_TOKENS") or DOC_MAX_TOKENS)
         self._model: Any = None
         self._dim: int | None = None
@@ -228,10 +245,17 @@ class TextEmbedder:
         """Where this model's ONNX copy is (or would be) kept; None for a model it cannot be made of."""
         if self._onnx_folder is False:
             self._onnx_folder = (
-                None if self.device != "cpu" else onnx_model.export_dir(self.model_ref, self.name)
+                None if self.device != "cpu" else onnx_model.export_dir(self.model_ref, self._base_name)
             )
         assert self._onnx_folder is not True
         return self._onnx_folder
+
+    @property
+    def _base_name(self) -> str:
+        """The name less the int8-documents suffix: the fp32 export is one folder for both."""
+        if self.doc_precision == "int8":
+            return self.name.removesuffix(onnx_model.INT8_SUFFIX)
+        return self.name
 
     @property
     def onnx_threads(self) -> int:
@@ -245,6 +269,13 @@ class TextEmbedder:
         """
         if self.backend == "torch":
             return None
+        if batch and self.doc_precision == "int8":
+            folder = self.onnx_folder
+            if folder is None or not onnx_model.available(folder):
+                return None
+            with self._lock:  # made once per machine (a minute at most), then opened
+                int8 = onnx_model.quantize(folder)
+            return _shared_encoder(int8 or folder, 0)
         if batch and self.onnx_threads != 0:
             folder = self.onnx_folder
             return _shared_encoder(folder, 0) if folder is not None and onnx_model.available(folder) else None
@@ -259,7 +290,7 @@ class TextEmbedder:
         """Whether a call with a few texts (a query) or many goes to the ONNX copy first."""
         if self.backend != "auto":
             return self.backend == "onnx"
-        return few or not (self.precision == "bf16" and amx_is_present())
+        return few or self.doc_precision == "int8" or not (self.precision == "bf16" and amx_is_present())
 
     @property
     def active_backend(self) -> str:

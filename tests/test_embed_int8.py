@@ -1,0 +1,127 @@
+"""int8 documents: an index run may embed its chunks through an int8 copy of the ONNX export
+(queries stay fp32); the copy is derived here, offline, checked, and its vectors are stored apart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from modelhub_jupyter import Hub
+from modelhub_jupyter.embed import onnx_model
+from modelhub_jupyter.embed import text as text_module
+from modelhub_jupyter.embed.text import TextEmbedder
+
+QUERIES = [
+    "causal self attention",
+    "training loop with AdamW",
+    "load the cifar10 dataset",
+    "learning rate warmup scheduler",
+    "generator and discriminator of a GAN",
+]
+
+
+@pytest.fixture(scope="module")
+def int8_cache(onnx_cache):
+    """(the cache folder, the fp32 export in it, its int8 copy made by :func:`onnx_model.quantize`)."""
+    cache, reference = onnx_cache
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MODELHUB_CACHE_DIR", str(cache))
+        folder = reference.onnx_folder
+        int8 = onnx_model.quantize(folder)
+    assert int8 is not None, list(cache.rglob("*.failed"))
+    return cache, folder, int8
+
+
+def test_the_int8_copy_is_derived_once_checked_and_small(int8_cache):
+    _, folder, int8 = int8_cache
+    assert int8 == onnx_model.int8_dir(folder) and onnx_model.available(int8)
+    manifest = (int8 / "manifest.json").read_text()
+    assert '"int8-dynamic-per-channel"' in manifest and folder.name in manifest
+    size = (int8 / onnx_model.MODEL_FILE).stat().st_size
+    fp32 = sum(p.stat().st_size for p in folder.glob(onnx_model.MODEL_FILE + "*"))
+    assert size < fp32 / 3  # int8 weights: a quarter of the fp32 ones
+    before = (int8 / onnx_model.MODEL_FILE).stat().st_mtime_ns
+    assert onnx_model.quantize(folder) == int8  # found, not made again
+    assert (int8 / onnx_model.MODEL_FILE).stat().st_mtime_ns == before
+    assert not list(folder.parent.glob(".int8-*"))  # nothing half-written is left
+
+
+def test_int8_documents_rank_as_fp32_ones_and_are_stored_apart(int8_cache, indexed, monkeypatch):
+    cache, _, int8 = int8_cache
+    monkeypatch.setenv("MODELHUB_CACHE_DIR", str(cache))
+    monkeypatch.setattr(text_module, "amx_is_present", lambda: False)
+    hub, _ = indexed
+    docs = [d.content for d in hub.catalog.documents(kind="code")][:64]
+    fp32 = TextEmbedder()
+    q8 = TextEmbedder(doc_precision="int8")
+    assert fp32.name == "all-minilm-l6-v2" and q8.name == "all-minilm-l6-v2-int8"
+    assert q8._encoder(batch=True).folder == int8  # documents go through the int8 copy
+    a, b = fp32.embed(docs), q8.embed(docs)
+    cosines = (a * b).sum(axis=1)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    assert cosines.min() >= 0.97 and cosines.mean() >= 0.985
+    assert cosines.min() < 0.9999  # they are int8 vectors, not the fp32 ones again
+    queries = np.concatenate([q8.embed([q]) for q in QUERIES])  # a query: through the fp32 copy
+    assert ((queries * np.concatenate([fp32.embed([q]) for q in QUERIES])).sum(axis=1) >= 0.9999).all()
+    assert ((q8.embed(QUERIES) * queries).sum(axis=1) < 0.9999).any()  # five texts: a batch, in int8
+    for query in queries:
+        top_a = list(np.argsort(-(a @ query))[:5])
+        top_b = list(np.argsort(-(b @ query))[:5])
+        assert top_a[0] == top_b[0] and len(set(top_a) & set(top_b)) >= 4
+    assert q8._model is None  # no torch for either
+
+
+def test_doc_precision_is_read_from_the_environment_and_checked(monkeypatch):
+    monkeypatch.setenv("MODELHUB_EMBED_DOC_PRECISION", "int8")
+    assert TextEmbedder().doc_precision == "int8"
+    assert TextEmbedder(backend="torch").name == "all-minilm-l6-v2"  # torch embeds fp32 documents only
+    monkeypatch.setenv("MODELHUB_EMBED_DOC_PRECISION", "int4")
+    with pytest.raises(ValueError, match="must be fp32 or int8"):
+        TextEmbedder()
+
+
+def test_an_index_run_with_int8_documents_stores_them_under_their_own_name(int8_cache, tmp_path, monkeypatch):
+    cache, _, _ = int8_cache
+    monkeypatch.setenv("MODELHUB_CACHE_DIR", str(cache))
+    monkeypatch.setattr(text_module, "amx_is_present", lambda: False)
+    root = tmp_path / "ws"
+    root.mkdir()
+    topics = ["learning rate warmup schedule", "load the cifar10 images", "causal self attention mask",
+              "adam optimizer update", "beam search decoding", "save a model checkpoint"]  # fmt: skip
+    for n, topic in enumerate(topics):
+        name = topic.replace(" ", "_")
+        (root / f"m{n}.py").write_text(f"def {name}(x):\n    '''{topic.capitalize()}.'''\n    return x\n")
+    hub = Hub(tmp_path / "home", embedder=TextEmbedder(doc_precision="int8"))
+    try:
+        hub.index(root, progress=False)
+        hashes = [d.text_hash for d in hub.catalog.documents(kind="code")]
+        assert len(hub.catalog.cached_vectors("all-minilm-l6-v2-int8", hashes)) == len(hashes) > 4
+        assert not hub.catalog.cached_vectors("all-minilm-l6-v2", hashes)  # fp32 vectors are not mixed in
+        assert hub.search("warm up the learning rate", kind="code", limit=1)[0].path == "m0.py"
+    finally:
+        hub.close()
+
+
+def test_a_quantisation_that_fails_is_noted_and_documents_stay_fp32(onnx_cache, tmp_path, monkeypatch):
+    import shutil
+
+    _, reference = onnx_cache
+    folder = tmp_path / "onnx" / reference.onnx_folder.name
+    shutil.copytree(reference.onnx_folder, folder)
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(args)
+        raise RuntimeError("no quantizer for this graph")
+
+    import onnxruntime.quantization
+
+    monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", refuse)
+    assert onnx_model.quantize(folder) is None and onnx_model.quantize(folder) is None
+    assert len(calls) == 1  # noted, not tried again
+    note = onnx_model.int8_dir(folder).with_name(onnx_model.int8_dir(folder).name + ".failed")
+    assert "no quantizer" in note.read_text()
+    monkeypatch.setenv("MODELHUB_CACHE_DIR", str(tmp_path))
+    embedder = TextEmbedder(doc_precision="int8")
+    assert embedder.onnx_folder == folder
+    assert embedder._encoder(batch=True).folder == folder  # the fp32 copy embeds the documents
