@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -66,6 +67,8 @@ def test_compare_tab_shows_two_models_and_generates_their_notebook(browser, voil
         background = "el => getComputedStyle(el).backgroundColor"
         assert ppl.evaluate(background) != same.evaluate(background)  # the highlight is visible
         page.screenshot(path=str(tmp_path / "compare-table.png"), full_page=True)
+        # no section left out (no images here) shows up as the word "null"
+        assert not re.search(r"\bnull\b", panel.locator(".mh-mc-result").inner_text())
 
         # only the differences, on request
         panel.locator("input.mh-mc-only-diff").check()
@@ -108,6 +111,8 @@ def test_compare_tab_shows_two_models_and_generates_their_notebook(browser, voil
         downloaded = json.loads(base64.b64decode(href.split(",", 1)[1]))
         assert downloaded["metadata"]["modelhub"]["template"] == "compare_models"
         expect(panel.locator(".mh-status")).to_contain_text(f"Wrote {path}", timeout=30_000)
+        assert panel.locator("a.mh-mc-open-lab").count() == 0  # Voila: a download, nothing to open
+        assert not re.search(r"\bnull\b", panel.locator(".mh-mc-notebook").inner_text())
         page.screenshot(path=str(tmp_path / "compare-notebook.png"), full_page=True)
         assert not problems, problems
     finally:
@@ -168,6 +173,7 @@ def test_generate_in_jupyterlab_opens_the_notebook(browser, jupyterlab, e2e_dir,
         # and the panel says where it is, with the link that opens it again
         link = panel.locator("a.mh-mc-open-lab")
         expect(link).to_have_attribute("href", f"/lab/tree/{GENERATED}")
+        assert not re.search(r"\bnull\b", panel.locator(".mh-mc-notebook").inner_text())
         assert panel.locator(".mh-mc-nb-path").inner_text() == str(root / GENERATED)
         page.screenshot(path=str(artifacts / "lab-compare-generate.png"), full_page=True)
         lab_tab.screenshot(path=str(artifacts / "lab-compare-opened.png"))

@@ -4,6 +4,10 @@
 
 const SLOTS = 4;
 
+// replaceChildren would show a null or false child as the text "null"/"false": leave them out.
+const put = (node, ...children) =>
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+
 function render({ model, el }) {
   const { body } = mhFrame(model, el, "modelcompare");
   const listId = `mh-mc-models-${Math.random().toString(36).slice(2)}`;
@@ -74,7 +78,7 @@ function render({ model, el }) {
     const picked = model.get("picked") || [];
     slots.forEach((s, i) => { if (!s.value && picked[i]) s.value = picked[i]; });
     const imageCols = (res.images || []).filter((c) => c.images.length);
-    out.replaceChildren(
+    put(out,
       ...res.notes.map((n) => h("p", { class: "mh-note mh-muted" }, n)),
       h("h4", {}, "Aligned table ", h("span", { class: "mh-muted" },
         `${res.rows.filter((r) => r.diff).length} of ${res.rows.length} fields differ; % change against ${res.labels[0]}`)),
@@ -105,7 +109,7 @@ function render({ model, el }) {
     const nb = model.get("notebook") || {};
     nbInfo.hidden = !nb.path;
     if (!nb.path) { nbInfo.replaceChildren(); closePending(); return; }
-    nbInfo.replaceChildren(
+    put(nbInfo,
       h("span", {}, "Notebook: "), h("code", { class: "mh-mc-nb-path" }, nb.path), " ",
       nb.lab_url ? h("a", { class: "mh-mc-open-lab", href: nb.lab_url, target: "_blank", rel: "noopener",
         title: `Open ${nb.lab_path} in JupyterLab` }, "Open in JupyterLab") : null,
