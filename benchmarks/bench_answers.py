@@ -16,7 +16,9 @@ overall (scored by :mod:`modelhub_jupyter.answer.scoring`):
 * value stated: the expected value appears in the answer (numbers compared as numbers);
 * source cited: a citation names one of the expected files;
 * citations valid: every citation shown re-checks (file inside its root, lines present);
-* latency p50 (s) per question.
+* latency p50 (s) per question;
+* phrased: the share answered in the language model's words (the rest came from the catalog, or
+  from the passages when the model's sentences were not supported by them and were dropped).
 
 Not a test; it prints figures.
 """
@@ -80,6 +82,7 @@ def main() -> int:
     parser.add_argument("--mirrors", type=Path, help="realworld: folder of bare git mirrors")
     parser.add_argument("--corpus", type=Path, help="realworld: the materialised corpus (made if missing)")
     parser.add_argument("--home", type=Path, help="keep the index here and reuse it on the next run")
+    parser.add_argument("--style", choices=["metadata", "free"], help="only the questions of this style")
     parser.add_argument("--verbose", action="store_true", help="show each wrong answer")
     args = parser.parse_args()
     import torch
@@ -88,14 +91,15 @@ def main() -> int:
     from modelhub_jupyter.answer import scoring
 
     gold = scoring.GOLD if args.set == "example" else REALWORLD_QUESTIONS
-    questions = scoring.load_questions(gold)
+    questions = [q for q in scoring.load_questions(gold) if args.style in (None, q.style)]
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
         workspace = _workspace(args, Path(tmp))
         hub = _hub(args, workspace, Path(tmp))
         hub.search("warm up", record=False)  # load the embedder before timing
         print(f"{len(questions)} questions from {gold.name}", file=sys.stderr)
         print(
-            f"{'llm':8} {'style':9} {'n':>3} {'value stated':>13} {'source cited':>13} {'citations valid':>16} {'p50 s':>7}"
+            f"{'llm':8} {'style':9} {'n':>3} {'value stated':>13} {'source cited':>13} {'citations valid':>16} "
+            f"{'p50 s':>7} {'phrased':>8}"
         )
         for llm in [s.strip() for s in args.llm.split(",") if s.strip()]:
             rows = []
@@ -103,7 +107,7 @@ def main() -> int:
                 start = time.perf_counter()
                 answer = hub.ask(q.question, llm=llm, timeout=300)
                 score = scoring.score(answer, q, time.perf_counter() - start)
-                rows.append((q, score.value, bool(score.cited), score.valid, score.seconds))
+                rows.append((q, score.value, bool(score.cited), score.valid, score.seconds, score.mode))
                 if args.verbose and (score.value is False or not score.cited or not score.valid):
                     cited = ", ".join(f"{c.path}:{c.lines}" for c in answer.citations[:3])
                     print(f"  [{llm}] {q.id}: {q.question!r} -> {answer.mode}: {answer.answer[:240]!r} [{cited}]",
@@ -117,7 +121,10 @@ def main() -> int:
                 cited = f"{100 * sum(r[2] for r in part) / len(part):.0f} %"
                 valid = f"{100 * sum(r[3] for r in part) / len(part):.0f} %"
                 p50 = statistics.median(r[4] for r in part)
-                print(f"{llm:8} {style:9} {len(part):>3} {value:>13} {cited:>13} {valid:>16} {p50:>7.2f}")
+                phrased = f"{100 * sum(r[5] == 'llm' for r in part) / len(part):.0f} %"
+                print(
+                    f"{llm:8} {style:9} {len(part):>3} {value:>13} {cited:>13} {valid:>16} {p50:>7.2f} {phrased:>8}"
+                )
         hub.close()
     return 0
 

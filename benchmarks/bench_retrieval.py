@@ -35,6 +35,14 @@ not depend on it).
 Not a test (``tests/test_retrieval_quality.py`` asserts a floor); it prints figures.
 
     .venv/bin/python benchmarks/bench_retrieval.py [--precision fp32,bf16] [--verbose] [--threads N] [--gold FILE]
+                                                   [--set example|realworld --mirrors DIR | --corpus DIR]
+                                                   [--ablation]
+
+``--set realworld`` runs the same table on the development corpus of issue 12 (``realworld/queries.yaml``;
+the corpus materialised from ``--mirrors`` or read from ``--corpus``). ``--ablation`` adds hybrid
+with each retrieval technique of ``search/engine.py`` switched off in turn (the glossary's query
+expansion and spelled-out names, a missed channel's real score, a filter word inside an ML term,
+the file-level collapse, fewer pieces of one function) and with all of them off.
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 GOLD = REPO / "benchmarks" / "gold" / "example_queries.yaml"
+REALWORLD_GOLD = REPO / "benchmarks" / "realworld" / "queries.yaml"
 K = 10
 #: mode -> (channels, whether filters are read from the query's words)
 MODES: dict[str, tuple[tuple[str, ...], bool]] = {
@@ -370,17 +379,19 @@ def vector_agreement(hub_a: Any, hub_b: Any) -> tuple[float, float, int]:
     return float(cos.mean()), float(cos.min()), len(common)
 
 
-def print_table(rows: list[tuple[str, ModeResult]], n_queries: int) -> None:
+def print_table(
+    rows: list[tuple[str, ModeResult]], n_queries: int, first: str = "precision", width: int = 10
+) -> None:
     print(f"\nretrieval quality on {n_queries} gold queries (means over queries, k={K})")
     head = (
-        f"{'precision':<10} {'mode':<9} {'nDCG@10':>8} {'Recall@5':>9} {'Recall@10':>10} {'MRR@10':>8} "
+        f"{first:<{width}} {'mode':<9} {'nDCG@10':>8} {'Recall@5':>9} {'Recall@10':>10} {'MRR@10':>8} "
         f"{'misses':>7} {'ms/query':>9}"
     )
     print(head)
     print("-" * len(head))
-    for precision, r in rows:
+    for label, r in rows:
         print(
-            f"{precision:<10} {r.mode:<9} {r.ndcg:>8.3f} {r.recall5:>9.3f} {r.recall:>10.3f} {r.mrr:>8.3f} "
+            f"{label:<{width}} {r.mode:<9} {r.ndcg:>8.3f} {r.recall5:>9.3f} {r.recall:>10.3f} {r.mrr:>8.3f} "
             f"{len(r.failures):>7} {r.ms_per_query:>9.1f}"
         )
     print("misses: queries with no exact (grade 2) result in the top 10")
@@ -408,14 +419,81 @@ def print_failures(precision: str, result: ModeResult) -> None:
             print(f"  {rank:>2}. {'*' * gain:<2} {describe_hit(hit)}")
 
 
+#: engine switches, each turned off alone by ``--ablation`` (modelhub_jupyter/search/engine.py)
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "no glossary expansion": {"EXPANSION_WEIGHT": 0.0},
+    "no names spelled out": {"SPELL_OUT": False},
+    "missed channel = 0": {"FILL_MISSING": False},
+    "filter word in a term": {"GLOSSARY_TERMS_WIN": False},
+    "no file collapse": {"FILE_LEVEL": False},
+    "no diversify": {"DIVERSIFY": False},
+    "none of these": {
+        "EXPANSION_WEIGHT": 0.0,
+        "SPELL_OUT": False,
+        "FILL_MISSING": False,
+        "GLOSSARY_TERMS_WIN": False,
+        "DIVERSIFY": False,
+    },
+}
+
+
+def run_ablation(hub: Any, queries: Sequence[GoldQuery]) -> list[tuple[str, ModeResult]]:
+    """Hybrid with each of :data:`ABLATIONS` switched off in turn (the keyword index is rebuilt
+    where the documents' keyword text changes)."""
+    from modelhub_jupyter.search import engine
+
+    rows = []
+    for name, switches in ABLATIONS.items():
+        saved = {key: getattr(engine, key) for key in switches}
+        try:
+            for key, value in switches.items():
+                setattr(engine, key, value)
+            hub._search_engine()._kinds.clear()
+            result = evaluate(hub, queries, "hybrid")
+        finally:
+            for key, value in saved.items():
+                setattr(engine, key, value)
+            hub._search_engine()._kinds.clear()
+        result.mode = "hybrid"
+        rows.append((name, result))
+    return rows
+
+
+def _workspace(args: argparse.Namespace, tmp: Path) -> Path:
+    """The example workspace, or the development corpus (``--set realworld``)."""
+    if args.set == "example":
+        from modelhub_jupyter.demo import build_workspace
+
+        return build_workspace(tmp / "my-models")
+    if args.corpus and args.corpus.is_dir() and any(args.corpus.iterdir()):
+        return Path(args.corpus)
+    if args.mirrors is None:
+        raise SystemExit("--set realworld needs --mirrors DIR (or an already materialised --corpus DIR)")
+    sys.path.insert(0, str(REPO / "benchmarks" / "realworld"))
+    from materialise import materialise
+
+    corpus = args.corpus or tmp / "corpus"
+    materialise(args.mirrors, corpus)
+    return Path(corpus)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gold", type=Path, default=GOLD, help="gold query file (YAML)")
+    parser.add_argument("--gold", type=Path, help="gold query file (YAML; default: the --set's)")
+    parser.add_argument(
+        "--set", choices=["example", "realworld"], default="example",
+        help="the example workspace, or the development corpus of issue 12 (needs --mirrors or --corpus)",
+    )  # fmt: skip
+    parser.add_argument("--mirrors", type=Path, help="realworld: folder of bare git mirrors")
+    parser.add_argument("--corpus", type=Path, help="realworld: the materialised corpus (made if missing)")
     parser.add_argument(
         "--precision", default="auto", help="comma-separated embedding precisions to run: auto, fp32, bf16"
     )
     parser.add_argument(
         "--modes", default=",".join(MODES), help=f"comma-separated subset of {', '.join(MODES)}"
+    )
+    parser.add_argument(
+        "--ablation", action="store_true", help="also hybrid with each retrieval technique switched off"
     )
     parser.add_argument("--verbose", action="store_true", help="list the queries that miss in each mode")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
@@ -428,15 +506,14 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if unknown := [m for m in modes if m not in MODES]:
         parser.error(f"unknown mode(s) {unknown}: use {', '.join(MODES)}")
-    queries = load_gold(args.gold)
-    print(f"{len(queries)} gold queries from {args.gold}", file=sys.stderr)
-
-    from modelhub_jupyter.demo import build_workspace
+    gold = args.gold or (GOLD if args.set == "example" else REALWORLD_GOLD)
+    queries = load_gold(gold)
+    print(f"{len(queries)} gold queries from {gold}", file=sys.stderr)
 
     rows: list[tuple[str, ModeResult]] = []
     hubs: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
-        workspace = build_workspace(Path(tmp) / "my-models")
+        workspace = _workspace(args, Path(tmp))
         try:
             for precision in precisions:
                 hub, seconds = index_hub(workspace, Path(tmp) / f"home-{precision}", precision)
@@ -457,6 +534,13 @@ def main(argv: list[str] | None = None) -> int:
                         print_failures(precision, result)
             print_table(rows, len(queries))
             print_by_style(rows)
+            if args.ablation:
+                first = next(iter(hubs.values()))
+                ablated = run_ablation(first, queries)
+                print("\nhybrid with one technique switched off (first column: what is off)")
+                print_table(
+                    [(name[:22], r) for name, r in ablated], len(queries), first="switched off", width=22
+                )
             if "fp32" in hubs and "bf16" in hubs:
                 mean, low, n = vector_agreement(hubs["fp32"], hubs["bf16"])
                 print(f"\nfp32 vs bf16 chunk vectors: mean cosine {mean:.5f}, min {low:.5f} over {n} chunks")
