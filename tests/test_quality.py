@@ -252,7 +252,9 @@ def test_quality_panel_and_tab(hub: Hub, log, tmp_path) -> None:
 
     tab = QualityTab(hub)
     assert tab.children == (tab.panel,) and tab.chart is None  # no plotly until shown
+    assert tab.panel.report == {} and tab.panel.status == "empty"  # nor the log read
     tab.refresh()
+    assert tab.panel.report["queries"] >= 8
     assert tab.children[1] is tab.chart and {t.name.split(" (")[0] for t in tab.chart.data} >= {
         "search",
         "code_explanation",

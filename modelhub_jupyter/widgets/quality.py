@@ -39,11 +39,14 @@ class QualityPanel(Panel):
     yaml_text = Unicode("").tag(sync=True)  # the last export (offered as problem_queries.yaml)
     yaml_name = Unicode("problem_queries.yaml").tag(sync=True)
 
-    def __init__(self, hub: Any = None, *, days: float | None = None) -> None:
+    def __init__(self, hub: Any = None, *, days: float | None = None, load: bool = True) -> None:
         super().__init__()
         self.hub = default_hub(hub)
         self.days = float(days or 0.0)
-        self.refresh()
+        if load:
+            self.refresh()
+        else:  # the dashboard's tab: the log is read when the tab is first shown
+            self._empty("Open this tab (or press Refresh) to read the query log")
 
     # -- public ---------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -147,11 +150,11 @@ def latency_figure(report: dict[str, Any]) -> Any:
 class QualityTab(ipywidgets.VBox):
     """The dashboard's Quality tab: the :class:`QualityPanel` and its plotly latency chart.
 
-    The chart (plotly: about 2 s to import, and plotly.js in the page) is made when the tab is
-    first shown (:meth:`show_charts`) or refreshed, not when the dashboard starts."""
+    The query log is read and the chart (plotly: about 2 s to import, and plotly.js in the page)
+    made when the tab is shown (:meth:`refresh`), not when the dashboard starts."""
 
     def __init__(self, hub: Any = None, **kwargs: Any) -> None:
-        self.panel = QualityPanel(hub)
+        self.panel = QualityPanel(hub, load=False)  # a long query log is read when the tab is shown
         self.chart: Any = None
         super().__init__(children=[self.panel], **kwargs)
         self.add_class("mh-quality-tab")

@@ -78,7 +78,7 @@ def test_quality_tab_and_search_star(browser, voila, modelhub_home, tmp_path, re
 
         # the problem queries, with why; thumbs down and no results in their own lists
         problem_list = panel.locator(".mh-quality-problems")
-        expect(problem_list).to_contain_text(texts["zero"], timeout=20_000)
+        expect(problem_list).to_contain_text(texts["zero"], timeout=60_000)  # read when the tab opens
         expect(problem_list).to_contain_text(texts["down"])
         expect(panel.locator(".mh-quality-zero")).to_contain_text(texts["zero"])
         expect(panel.locator(".mh-quality-down")).to_contain_text(texts["down"])
