@@ -399,7 +399,7 @@ class ImageEmbedder:
         self, images: Sequence[ImageInput], boxes: list[tuple[float, float, float, float]] | None
     ) -> Iterator[tuple[int, list[Any] | str]]:
         """``(index, inputs)`` in order, or ``(index, reason)`` for an image that cannot be read;
-        made on :data:`PREP_WORKERS` threads, at most two batches ahead of the caller."""
+        made on :func:`prep_workers` threads, at most two batches ahead of the caller."""
         from concurrent.futures import Future, ThreadPoolExecutor
 
         ahead = max(2 * self.batch_size // (len(boxes) if boxes else 1), 2)
@@ -410,10 +410,12 @@ class ImageEmbedder:
                 while submitted < len(images) and submitted - i < ahead:
                     queue.append(pool.submit(self._prepare, images[submitted], boxes))
                     submitted += 1
+                result: list[Any] | str
                 try:
-                    yield i, queue.popleft().result()
+                    result = queue.popleft().result()
                 except Exception as err:  # noqa: BLE001 - one image's problem, the rest go on
-                    yield i, str(err).splitlines()[0] if str(err) else type(err).__name__
+                    result = str(err).splitlines()[0] if str(err) else type(err).__name__
+                yield i, result
 
     def _prepare(self, image: ImageInput, boxes: list[tuple[float, float, float, float]] | None) -> list[Any]:
         """The model's inputs for one image (one per box): ``uint8`` arrays on the fast path, else

@@ -4,8 +4,10 @@ The catalog tables (migration ``_v7_images``) are keyed by the image file's cont
 moved or re-indexed file keeps its vectors, and by the CLIP model version, so switching models
 embeds only what that model has not seen. :class:`Images` is ``hub.images``:
 
-* :meth:`Images.update` (after every index run): perceptual hashes for new images, and CLIP
-  vectors, tiles and scores when weights are here; without weights it says so once and stops;
+* :meth:`Images.update` (after every index run): with weights, whole-image CLIP vectors first
+  (text -> image search works from the first batch), then scores, the thumbnails no page has
+  asked for yet (the background pass in a kernel), perceptual hashes and last the region tiles;
+  without weights it says so once and makes the thumbnails and hashes;
 * :meth:`Images.search`: text -> image and image -> image (path, PIL image or bytes), fused by
   RRF with the prompt-text channel (so it still finds images by their prompts without weights);
   ``regions`` ranks tiles and returns each image with its best box; ``dedupe`` collapses
