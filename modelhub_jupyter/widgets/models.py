@@ -154,6 +154,8 @@ class ModelsPanel(Panel):
         while not self._stop.wait(interval):
             if getattr(self.hub, "closed", False):
                 return
+            if self._thread is not None and self._thread.is_alive():
+                continue  # this panel's own action shows its progress and reads the list when done
             try:
                 self.poll_builds()
             except Exception:  # noqa: BLE001 - a store closed or busy now: read again next time

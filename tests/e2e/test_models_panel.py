@@ -1,5 +1,6 @@
 """The Models tab of the Voilà dashboard, in headless chromium: the bundled MiniLM as v1 and its int8
-copy as v2 are listed with stage, size and sha256; activating v2 shows the rebuild's progress bar,
+copy as v2 are listed with stage, size and sha256; a rebuild another process records in the catalog
+shows its progress; activating v2 shows the rebuild's progress bar,
 then v2 active (and a second Hub sees it); Roll back returns to v1; the benchmark of v1 against v2
 shows its table and the plotly bar chart. Screenshots stay in the test's tmp folder.
 
@@ -41,6 +42,15 @@ def models_home(tmp_path, modelhub_home, onnx_cache, monkeypatch):
     return home, v2, roots
 
 
+def _elsewhere(home, v, status: str, done: int, total: int) -> None:
+    """What another process building ``v``'s vectors writes to the catalog."""
+    from modelhub_jupyter import Hub
+    from modelhub_jupyter.registry.store import RegistryStore
+
+    with Hub(home) as hub:
+        RegistryStore(hub.catalog).set_generation(v.vector_key, v.model_type, status, done, total)
+
+
 def _active(home) -> str:
     from modelhub_jupyter import Hub
 
@@ -80,6 +90,17 @@ def test_models_tab_activates_rolls_back_and_benchmarks(browser, models_home, tm
             and sha.inner_text() == v2.checkpoint_sha256[:12]
         )
         page.screenshot(path=str(tmp_path / "models-listed.png"))
+
+        # a rebuild started elsewhere (another kernel, the CLI) shows from the catalog, and goes away
+        _elsewhere(home, v2, "building", 3, 10)
+        build = panel.locator(".mh-models-progress .mh-build")
+        expect(build).to_contain_text(
+            "building vectors for minilm v2 — 3/10 texts (started elsewhere)", timeout=30_000
+        )
+        _elsewhere(home, v2, "building", 7, 10)
+        expect(build).to_contain_text("7/10 texts", timeout=30_000)
+        _elsewhere(home, v2, "failed", 7, 10)
+        expect(panel.locator(".mh-models-progress")).to_be_hidden(timeout=30_000)
 
         # activate v2: the rebuild's progress bar, then v2 active
         two.locator("button.mh-activate").click()
