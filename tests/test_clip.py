@@ -250,7 +250,9 @@ def test_text_vectors_skip_the_padding_and_stay_the_same(tiny):
         one = _encode_text(model, tokens[:1]).numpy()
     np.testing.assert_allclose(short, full, atol=1e-5)
     np.testing.assert_allclose(one[0], full[0], atol=1e-5)
+    threads = torch.get_num_threads()
     np.testing.assert_allclose(tiny.embed(["a duck"])[0], full[0] / np.linalg.norm(full[0]), atol=1e-5)
+    assert torch.get_num_threads() == threads  # a query runs on one thread and gives the others back
 
 
 def test_prewarm_loads_the_model_on_a_thread_and_only_when_weights_are_here(tmp_path, monkeypatch):

@@ -33,6 +33,7 @@ DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
 # Where open_clip keeps the default weights (so that checking for them needs no open_clip import).
 _KNOWN = {(DEFAULT_ARCH, DEFAULT_PRETRAINED): {"hf_hub": "laion/CLIP-ViT-B-32-laion2B-s34B-b79K/"}}
 QUERY_CACHE = 256  # text queries whose vectors are kept (the text tower takes ~100 ms a query)
+QUERY_FEW = 4  # up to this many texts at once are a query: run on query_threads() torch threads
 ImageInput = str | Path | bytes | Image.Image
 _OPENAI_NORM = {  # open_clip's defaults (OPENAI_DATASET_MEAN/STD), here without importing it
     "mean": (0.48145466, 0.4578275, 0.40821073),
@@ -312,10 +313,18 @@ class ImageEmbedder:
 
             model = self._load()
             out = []
+            threads = torch.get_num_threads()
+            few = len(missing) <= QUERY_FEW and self.device == "cpu"
             with self._lock, torch.inference_mode():
-                for start in range(0, len(missing), self.batch_size):
-                    tokens = self._tokenizer(missing[start : start + self.batch_size]).to(self.device)
-                    out.append(_normalise(_encode_text(model, tokens)))
+                if few:  # a query's few tokens: one thread (two wait on each other every op, which
+                    torch.set_num_threads(query_threads())  # on a busy machine is 10x slower)
+                try:
+                    for start in range(0, len(missing), self.batch_size):
+                        tokens = self._tokenizer(missing[start : start + self.batch_size]).to(self.device)
+                        out.append(_normalise(_encode_text(model, tokens)))
+                finally:
+                    if few:
+                        torch.set_num_threads(threads)
             new = np.concatenate(out)
             if len(self._queries) > QUERY_CACHE:
                 self._queries.clear()
@@ -468,6 +477,14 @@ def _normalise(tensor: Any) -> np.ndarray:
     vectors = tensor.float().cpu().numpy().astype(np.float32)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return vectors
+
+
+def query_threads() -> int:
+    """torch threads for a text query (``MODELHUB_CLIP_QUERY_THREADS``, default 1): a query is a
+    few tokens, too little work to share, and on a machine busy with other work two threads that
+    wait for each other at every op took 1.5 s where one took 90 ms (``bench_images.py``)."""
+    raw = os.environ.get("MODELHUB_CLIP_QUERY_THREADS", "")
+    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else 1
 
 
 def prep_workers() -> int:
