@@ -42,7 +42,8 @@ Not a test (``tests/test_retrieval_quality.py`` asserts a floor); it prints figu
 the corpus materialised from ``--mirrors`` or read from ``--corpus``). ``--ablation`` adds hybrid
 with each retrieval technique of ``search/engine.py`` switched off in turn (the glossary's query
 expansion and spelled-out names, a missed channel's real score, a filter word inside an ML term,
-the file-level collapse, fewer pieces of one function) and with all of them off.
+the file-level collapse, fewer pieces of one function, the dense weight lowered when its best
+cosine is low) and with all of them off.
 """
 
 from __future__ import annotations
@@ -427,12 +428,14 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "filter word in a term": {"GLOSSARY_TERMS_WIN": False},
     "no file collapse": {"FILE_LEVEL": False},
     "no diversify": {"DIVERSIFY": False},
+    "dense weight fixed": {"DENSE_SURE": 0.0},
     "none of these": {
         "EXPANSION_WEIGHT": 0.0,
         "SPELL_OUT": False,
         "FILL_MISSING": False,
         "GLOSSARY_TERMS_WIN": False,
         "DIVERSIFY": False,
+        "DENSE_SURE": 0.0,
     },
 }
 

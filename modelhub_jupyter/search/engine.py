@@ -53,6 +53,11 @@ SPELL_OUT = (
 FILL_MISSING = True  # a candidate one channel missed gets its real score there, not 0 (see _unranked)
 GLOSSARY_TERMS_WIN = True  # a filter word inside a longer ML term is not read as a filter
 FILE_LEVEL = True  # a query mostly read as filters asks for files: a file's chunks collapsed
+#: The dense channel counts in full when its best cosine reaches this, less when it is unsure (its
+#: best hit is then "best" only among weak ones): weight = best cosine / DENSE_SURE, at least
+#: DENSE_FLOOR. MiniLM's best cosine for concept queries it does not connect (RoPE) is ~0.3.
+DENSE_SURE = 0.5
+DENSE_FLOOR = 0.5
 DIVERSIFY = True  # further pieces of one function scaled down (:mod:`.diversify`)
 EXACT_DENSE_MAX = 20_000  # documents of a kind up to which dense search is exact over the catalog's vectors
 
@@ -497,7 +502,10 @@ class SearchEngine:
         0.885, this 0.906; on the 60 real-world queries, measured blind, 0.761 and 0.811; see
         ``benchmarks/bench_retrieval.py``). Each channel's lists are merged across kinds by their
         scores before they are scaled, so with ``kind="all"`` the best code chunk and the best
-        image are not both 1 just for being first of their kind. Also returns, per document, its
+        image are not both 1 just for being first of their kind. The dense channel's weight falls
+        below 1 when its best cosine is under :data:`DENSE_SURE` (it is unsure), and a candidate
+        one channel found but the other did not rank gets its real score there (see
+        :meth:`_unranked`). Also returns, per document, its
         rank and score in each channel (the evidence its relevance is shown with).
         """
         by_id: dict[str, DocRow] = {}
@@ -530,6 +538,8 @@ class SearchEngine:
         ):
             ranking.sort(key=lambda pair: -pair[1])
             best = ranking[0][1] if ranking else 0.0
+            if name == "dense" and DENSE_SURE > 0 and best > 0:
+                weight = max(DENSE_FLOOR, min(1.0, best / DENSE_SURE))
             credited = set()
             for rank, (doc_id, value) in enumerate(ranking[:CHANNEL_DEPTH], start=1):
                 if doc_id in by_id:
