@@ -98,7 +98,22 @@ def spelled_out(names: str) -> list[str]:
 
 
 def _by_short(tokens: frozenset[str]) -> list[Term]:
-    return [term for term in terms() if any(s in tokens for s in term.short)]
+    """The glossary entries with a short form among ``tokens``, in glossary order (asked for
+    every document of a kind when its keyword index is built: a lookup per token, not a scan)."""
+    index = _short_index()
+    found = {i for t in tokens for i in index.get(t, ())}
+    every = terms()
+    return [every[i] for i in sorted(found)]
+
+
+@lru_cache(maxsize=1)
+def _short_index() -> dict[str, tuple[int, ...]]:
+    """Each short form -> the positions of the glossary entries that have it."""
+    index: dict[str, list[int]] = {}
+    for i, term in enumerate(terms()):
+        for short in term.short:
+            index.setdefault(short, []).append(i)
+    return {short: tuple(at) for short, at in index.items()}
 
 
 def phrases_in(query: str) -> list[tuple[tuple[str, ...], Term]]:
