@@ -188,6 +188,16 @@ def test_pdf_is_printed_offline_by_system_chromium(indexed, tmp_path):
         beacon = f"http://127.0.0.1:{server.server_port}/beacon.png"
         nb.cells.append(nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
             "display_data", data={"text/html": f'<img src="{beacon}"><p>zebra-output-42</p>'})]))  # fmt: skip
+        # a plotly figure as the templates show it (notebook_connected: its script is on plotly's CDN)
+        import plotly.graph_objects as go
+        import plotly.io as pio
+
+        fig = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]), layout={"title": {"text": "okapi-figure-7"}})
+        bundle = pio.renderers["notebook_connected"].to_mimebundle(fig)
+        assert "cdn.plot.ly" in bundle["text/html"]
+        nb.cells.append(
+            nbformat.v4.new_code_cell("fig", outputs=[nbformat.v4.new_output("display_data", data=bundle)])
+        )
         nbformat.write(nb, str(tmp_path / "b.ipynb"))
         from modelhub_jupyter.notebooks.pdf import export_pdf
 
@@ -204,6 +214,8 @@ def test_pdf_is_printed_offline_by_system_chromium(indexed, tmp_path):
     title = nbformat.read(run.path, as_version=4).cells[0].source.splitlines()[0].lstrip("# ").strip()
     assert title.split()[0] in text
     assert "zebra-output-42" in " ".join(p.extract_text() for p in PdfReader(second).pages)
+    # the plotly figure is drawn: its script came from the plotly package, not the CDN
+    assert "okapi-figure-7" in " ".join(p.extract_text() for p in PdfReader(second).pages)
     assert _Recorder.seen == []
 
 

@@ -13,6 +13,7 @@ With no system Chromium, nbconvert's own launch is used (a ``playwright install 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,6 +27,8 @@ ENV_CHROMIUM = "MODELHUB_CHROMIUM"
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PAGE_TIMEOUT_MS = 60_000
+#: The script plotly's ``notebook_connected`` figures load (served from the plotly package instead).
+PLOTLY_CDN = re.compile(r"https://cdn\.plot\.ly/plotly-[\w.\-]*?(\.min)?(\.js)?$")
 
 
 class PDFExportError(ModelHubError):
@@ -78,8 +81,9 @@ class ChromiumPDFExporter(WebPDFExporter):
                 try:
                     page = browser.new_page()
                     page.set_default_timeout(PAGE_TIMEOUT_MS)
-                    page.route(lambda url: not url.startswith(("file:", "data:", "blob:", "about:")),
-                               lambda route: route.abort())  # fmt: skip
+                    page.route(
+                        lambda url: not url.startswith(("file:", "data:", "blob:", "about:")), _offline
+                    )
                     page.emulate_media(media="print")
                     page.goto(page_file.as_uri(), wait_until="load")
                     page.wait_for_timeout(self.page_render_timeout)
@@ -93,6 +97,24 @@ class ChromiumPDFExporter(WebPDFExporter):
                     return bytes(page.pdf(**params))
                 finally:
                     browser.close()
+
+
+def _offline(route: Any) -> None:
+    """Nothing leaves the machine: plotly's CDN script (the figures' ``notebook_connected`` output
+    asks for it) is answered with the copy the plotly package ships; every other request fails."""
+    if PLOTLY_CDN.match(route.request.url) and (bundled := _plotly_js()) is not None:
+        route.fulfill(status=200, content_type="application/javascript", body=bundled)
+    else:
+        route.abort()
+
+
+def _plotly_js() -> bytes | None:
+    try:
+        from importlib.resources import files
+
+        return files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+    except (ImportError, OSError):
+        return None
 
 
 def export_pdf(path: str | Path, out: str | Path | None = None, executable_path: str | None = None) -> Path:
