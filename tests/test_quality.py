@@ -314,3 +314,15 @@ def test_favorites_magic(hub: Hub) -> None:
         assert ip.run_line_magic("modelhub", f"favorites remove {fav.id}").items == []
     finally:
         magics.home, magics.user, magics.groups = before
+
+
+def test_an_image_opened_in_the_gallery_counts_as_opened(hub: Hub) -> None:
+    from modelhub_jupyter.widgets import ImageGallery
+
+    gallery = ImageGallery(hub)
+    item = gallery.items[0]
+    before = {o["path"]: o["count"] for o in hub.quality.opened(top=100)}.get(item["path"], 0)
+    gallery.detail_id = item["id"]
+    assert gallery.detail["path"] == item["path"]
+    after = {o["path"]: o for o in hub.quality.opened(top=100)}
+    assert after[item["path"]]["count"] == before + 1 and after[item["path"]]["kind"] == "image"

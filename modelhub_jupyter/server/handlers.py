@@ -274,8 +274,19 @@ class OpenHandler(ModelHubHandler):
         target = (Path(hit.root) / hit.path).resolve()
         if not target.is_relative_to(root) or not target.is_file():
             raise NotFoundError(f"{hit.path}: not a file under the Jupyter server's root folder")
+        await self.call(_record_open, hub, hit)
         self.reply({"id": hit.id, "kind": hit.kind, "path": target.relative_to(root).as_posix(),
                     "lines": _lines(hit)})  # fmt: skip
+
+
+def _record_open(hub: Any, hit: Any) -> None:
+    """A document opened from JupyterLab counts in the Quality view's "most opened"."""
+    from ..quality import record_event
+
+    try:
+        record_event(hub, "open", hit.path, hit.kind)
+    except Exception:  # noqa: BLE001 - analytics never stop the open (e.g. a read-only store)
+        pass
 
 
 class ThumbnailHandler(ModelHubHandler):

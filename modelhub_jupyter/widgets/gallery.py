@@ -297,6 +297,7 @@ class ImageGallery(Panel):
 
     def _detail(self, doc_id: str) -> dict[str, Any]:
         hit = self._hit(doc_id)
+        _record_open(self.hub, hit)
         md, provenance = self._params(hit)
         rows = []
         for key in PARAM_KEYS:
@@ -321,3 +322,13 @@ class ImageGallery(Panel):
         for image in comparison["images"]:
             image["thumbnail"] = _data.thumbnail_url(self.hub, image["id"])
         return comparison
+
+
+def _record_open(hub: Any, hit: Any) -> None:
+    """An image opened in the detail view counts in the Quality view's "most opened"."""
+    try:
+        from ..quality import record_event
+
+        record_event(hub, "open", hit.path, hit.kind)
+    except Exception:  # noqa: BLE001 - analytics never stop the view (a read-only store, a bare hub)
+        pass
