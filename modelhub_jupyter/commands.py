@@ -124,10 +124,15 @@ RANK = click.option(
     "(the newest version of a model family first, unless the query names one).",
 )
 LIKE = click.option(
-    "--like", type=click.Path(dir_okay=False), default=None, metavar="IMAGE",
+    "--like",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="IMAGE",
     help="Images that look like IMAGE (CLIP; a perceptual hash without CLIP weights).",
 )
-REGIONS = click.option("--regions", is_flag=True, help="Rank image tiles: each hit names the box that matched.")
+REGIONS = click.option(
+    "--regions", is_flag=True, help="Rank image tiles: each hit names the box that matched."
+)
 DEDUPE = click.option("--dedupe", is_flag=True, help="Fold near-duplicate images into one hit with a count.")
 NO_TILES = click.option("--no-regions", is_flag=True, help="Whole images only (no tiles for region search).")
 QUESTION = click.argument("question", nargs=-1)
@@ -414,7 +419,11 @@ def _read_text(path: str) -> str:
 # -- comparisons and generated notebooks (issue 14) -------------------------------------------------
 MODELS = click.argument("models", nargs=-1, required=True)
 HTML_OUT = click.option(
-    "--html", "html_out", type=click.Path(dir_okay=False), default=None, help="Also write a standalone HTML page."
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write a standalone HTML page.",
 )
 AS_MD = click.option("--md", "as_md", is_flag=True, help="Print Markdown.")
 AS_CSV = click.option("--csv", "as_csv", is_flag=True, help="Print the aligned table as CSV.")
@@ -424,7 +433,11 @@ COMPARE_EXAMPLES = """\b
 
 
 def compare(
-    env: Env, models: tuple[str, ...] = (), html_out: str | None = None, as_md: bool = False, as_csv: bool = False
+    env: Env,
+    models: tuple[str, ...] = (),
+    html_out: str | None = None,
+    as_md: bool = False,
+    as_csv: bool = False,
 ) -> Any:
     """Compare 2-4 models (model_id, family, id@version or file): aligned metadata and metrics with
     % change, structural and code diffs, lineage, generated images."""
@@ -439,16 +452,30 @@ def compare(
 
 TEMPLATE = click.argument("template")
 TEMPLATE_ARGS = click.argument("args", nargs=-1)
-PARAM = click.option("-p", "--param", "param", multiple=True, metavar="KEY=VALUE", help="A template parameter (repeatable).")
-NB_OUT = click.option("-o", "--out", type=click.Path(dir_okay=False), default=None, help="The notebook to write.")
+PARAM = click.option(
+    "-p", "--param", "param", multiple=True, metavar="KEY=VALUE", help="A template parameter (repeatable)."
+)
+NB_OUT = click.option(
+    "-o", "--out", type=click.Path(dir_okay=False), default=None, help="The notebook to write."
+)
 EXECUTE = click.option("--execute", is_flag=True, help="Run it (papermill) and write its manifest.")
-COLAB = click.option("--colab", is_flag=True, help="Make it Colab-ready: an 'Open in Colab' link when in a GitHub repo.")
+COLAB = click.option(
+    "--colab", is_flag=True, help="Make it Colab-ready: an 'Open in Colab' link when in a GitHub repo."
+)
 NB_HTML = click.option("--html", "to_html", is_flag=True, help="Also export the executed notebook to HTML.")
 CELL_TIMEOUT = click.option(
-    "--timeout", type=click.IntRange(1), default=None, metavar="S", help="Seconds a cell may run (default 600)."
+    "--timeout",
+    type=click.IntRange(1),
+    default=None,
+    metavar="S",
+    help="Seconds a cell may run (default 600).",
 )
-GRID = click.option("--grid", multiple=True, metavar="KEY=V1,V2", help="Run one notebook per value (repeatable).")
-NB_PDF = click.option("--pdf", "to_pdf", is_flag=True, help="Also export it to PDF (nbconvert webpdf, system Chromium).")
+GRID = click.option(
+    "--grid", multiple=True, metavar="KEY=V1,V2", help="Run one notebook per value (repeatable)."
+)
+NB_PDF = click.option(
+    "--pdf", "to_pdf", is_flag=True, help="Also export it to PDF (nbconvert webpdf, system Chromium)."
+)
 DRIVE = click.option("--drive", is_flag=True, help="Upload it to Google Drive, to open in Colab.")
 DRIVE_CREDENTIALS = click.option(
     "--drive-credentials", type=click.Path(dir_okay=False), default=None, metavar="FILE",
@@ -559,8 +586,21 @@ COMMANDS: dict[str, Command] = {
         Command(
             "notebook",
             notebook,
-            (TEMPLATE, TEMPLATE_ARGS, PARAM, NB_OUT, EXECUTE, COLAB, NB_HTML, CELL_TIMEOUT, GRID, NB_PDF, DRIVE,
-             DRIVE_CREDENTIALS, DRIVE_FOLDER),  # fmt: skip
+            (
+                TEMPLATE,
+                TEMPLATE_ARGS,
+                PARAM,
+                NB_OUT,
+                EXECUTE,
+                COLAB,
+                NB_HTML,
+                CELL_TIMEOUT,
+                GRID,
+                NB_PDF,
+                DRIVE,
+                DRIVE_CREDENTIALS,
+                DRIVE_FOLDER,
+            ),  # fmt: skip
             examples=NOTEBOOK_EXAMPLES,
         ),
     )

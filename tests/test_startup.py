@@ -86,7 +86,8 @@ def test_a_fresh_search_needs_no_torch_nor_chroma_and_finds_what_sentence_transf
     assert {"torch", "sentence_transformers"} <= modules
     slow = json.loads(out)
     assert [(h["id"], h["path"]) for h in fast] == [(h["id"], h["path"]) for h in slow]
-    assert [h["score"] for h in fast] == pytest.approx([h["score"] for h in slow], abs=1e-6)
+    # the same scores, up to the last of the six decimals the JSON keeps
+    assert [h["score"] for h in fast] == pytest.approx([h["score"] for h in slow], abs=2e-6)
 
 
 def test_a_fresh_answer_needs_no_torch_nor_chroma(indexed, cache):

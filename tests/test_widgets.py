@@ -267,7 +267,13 @@ def test_only_allowed_front_end_events_reach_python(hub, empty_hub, tmp_path):
     panel._handle_front({"event": "__init__"})
     panel._handle_front({"event": ["reindex"]})
     assert panel._listeners == listeners and panel.status != "error" and not panel.running
-    assert IndexPanel.events == {"reindex"} and SearchPanel.events == {"commit", "restore", "star", "run_favorite", "unstar"}
+    assert IndexPanel.events == {"reindex"} and SearchPanel.events == {
+        "commit",
+        "restore",
+        "star",
+        "run_favorite",
+        "unstar",
+    }
     assert ImageGallery.events == {"page"} and AskPanel.events == {"ask", "rate", "open", "star"}
 
 
@@ -301,11 +307,15 @@ def test_dashboard_tabs(hub, empty_hub, monkeypatch):
     assert dash.titles == ("Search", "Ask", "Images", "Index", "Models", "Compare", "Prompts", "Quality")
     kinds = (SearchPanel, AskPanel, ImageGallery, IndexPanel)  # anywidget subclasses per instance: isinstance
     assert len(dash.children) == 8 and dash.children[6] is dash.prompt_studio
-    assert dash.children[7] is dash.quality and dash.quality.children == (dash.quality.panel,)  # chart: when shown
+    assert dash.children[7] is dash.quality and dash.quality.children == (
+        dash.quality.panel,
+    )  # chart: when shown
     assert all(isinstance(c, k) for c, k in zip(dash.children, kinds, strict=False))
     assert all(isinstance(c, Panel) for c in dash.children[:4]) and dash.index_panel.status == "idle"
     assert isinstance(dash.models.panel, Panel) and dash.children[4] is dash.models  # panel + benchmark chart
-    assert isinstance(dash.compare_tab.panel, Panel) and dash.children[5] is dash.compare_tab  # + lineage chart
+    assert (
+        isinstance(dash.compare_tab.panel, Panel) and dash.children[5] is dash.compare_tab
+    )  # + lineage chart
     bundle = dash._repr_mimebundle_()
     assert WIDGET_MIME in (bundle[0] if isinstance(bundle, tuple) else bundle)
     monkeypatch.setenv("MODELHUB_HOME", empty_hub.settings.home.as_posix())

@@ -140,15 +140,7 @@ def export(model: Any, model_ref: str, folder: Path) -> bool:
                 "max_seq_length": int(model.max_seq_length or 256),
                 "min_probe_cosine": worst,
             }
-            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-            for path in tmp.iterdir():  # mkdtemp and onnx make them private; others may share the cache
-                path.chmod(0o644)
-            tmp.chmod(0o755)
-            try:
-                os.rename(tmp, folder)
-            except OSError:  # another process finished first: keep theirs
-                if not available(folder):
-                    raise
+            _publish(tmp, folder, manifest)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         log.debug("modelhub: exported %s to %s", model_ref, folder)
@@ -282,15 +274,7 @@ def quantize(folder: Path | None) -> Path | None:
                 "format": FORMAT, "quantization": "int8-dynamic-per-channel", "parent": folder.name,
                 "max_seq_length": parent.get("max_seq_length", 256), "min_probe_cosine": worst,
             }  # fmt: skip
-            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-            for path in tmp.iterdir():
-                path.chmod(0o644)
-            tmp.chmod(0o755)
-            try:
-                os.rename(tmp, target)
-            except OSError:  # another process finished first: keep theirs
-                if not available(target):
-                    raise
+            _publish(tmp, target, manifest)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return target
@@ -389,3 +373,18 @@ class _Cut:
 
     def __init__(self, ids: list[int]) -> None:
         self.ids = ids
+
+
+def _publish(tmp: Path, target: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` into the finished folder ``tmp`` and move it to ``target``, readable
+    by all (mkdtemp and onnx make files private; other users may share the cache). A copy another
+    process finished first is kept."""
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    for path in tmp.iterdir():
+        path.chmod(0o644)
+    tmp.chmod(0o755)
+    try:
+        os.rename(tmp, target)
+    except OSError:
+        if not available(target):
+            raise

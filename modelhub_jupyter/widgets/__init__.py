@@ -16,4 +16,16 @@ from .prompt_studio import PromptStudio
 from .quality import QualityPanel, QualityTab
 from .search import SearchPanel
 
-__all__ = ["AskPanel", "Dashboard", "ImageGallery", "IndexPanel", "ModelsPanel", "ModelsTab", "Panel", "PromptStudio", "QualityPanel", "QualityTab", "SearchPanel"]
+__all__ = [
+    "AskPanel",
+    "Dashboard",
+    "ImageGallery",
+    "IndexPanel",
+    "ModelsPanel",
+    "ModelsTab",
+    "Panel",
+    "PromptStudio",
+    "QualityPanel",
+    "QualityTab",
+    "SearchPanel",
+]

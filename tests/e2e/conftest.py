@@ -272,3 +272,14 @@ def page_problems(page) -> list[str]:
     )
     page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
     return problems
+
+
+def open_dashboard_tab(page, url: str, tab: str, panel: str):
+    """Open the Voilà dashboard at ``url``, wait for its panels and show the tab titled ``tab``;
+    returns the locator of the panel ``.mh-panel.<panel>`` in it, visible."""
+    page.goto(url + "/", timeout=120_000)
+    found = page.locator(f".mh-panel.{panel}")
+    found.wait_for(state="attached", timeout=120_000)
+    page.locator(".lm-TabBar-tab").filter(has_text=tab).first.click()
+    found.wait_for(state="visible", timeout=10_000)
+    return found

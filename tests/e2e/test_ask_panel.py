@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from .conftest import CHROMIUM, page_problems
+from .conftest import CHROMIUM, open_dashboard_tab, page_problems
 
 pytestmark = [
     pytest.mark.e2e,
@@ -49,11 +49,7 @@ def test_voila_ask_panel(browser, voila, modelhub_home, artifacts, remember_page
     remember_page(page)
     problems = page_problems(page)
     try:
-        page.goto(voila.url + "/", timeout=120_000)
-        ask = page.locator(".mh-panel.mh-ask")
-        ask.wait_for(state="attached", timeout=90_000)
-        page.locator(".lm-TabBar-tab").filter(has_text="Ask").first.click()
-        ask.wait_for(state="visible", timeout=10_000)
+        ask = open_dashboard_tab(page, voila.url, "Ask", "mh-ask")
         assert ask.get_attribute("data-status") == "empty"  # a hint until something is asked
 
         question = ask.locator("input.mh-question")

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .conftest import CHROMIUM, page_problems
+from .conftest import CHROMIUM, open_dashboard_tab, page_problems
 
 pytestmark = [
     pytest.mark.e2e,
@@ -34,11 +34,7 @@ def test_compare_tab_shows_two_models_and_generates_their_notebook(browser, voil
     remember_page(page)
     problems = page_problems(page)
     try:
-        page.goto(voila.url + "/", timeout=120_000)
-        panel = page.locator(".mh-panel.mh-modelcompare")
-        panel.wait_for(state="attached", timeout=120_000)
-        page.locator(".lm-TabBar-tab").filter(has_text="Compare").first.click()
-        panel.wait_for(state="visible", timeout=10_000)
+        panel = open_dashboard_tab(page, voila.url, "Compare", "mh-modelcompare")
 
         # the index's models are suggested
         suggested = panel.locator("datalist option")
@@ -147,7 +143,7 @@ def test_generate_in_jupyterlab_opens_the_notebook(browser, jupyterlab, e2e_dir,
     try:
         page.goto(f"{jupyterlab.url}/lab/tree/{LAB_NOTEBOOK}?reset")
         page.wait_for_function(KERNEL_IDLE, timeout=90_000)
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         panel = page.locator(".jp-Notebook .mh-panel.mh-modelcompare")
         error = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
         shown = page.locator(f".jp-Notebook table.mh-mc-table, .jp-Notebook {error}")

@@ -95,7 +95,7 @@ def test_history_restores_the_whole_search(dashboard, artifacts):
     page.wait_for_function(
         "() => document.querySelectorAll('.mh-search .mh-history li').length >= 2", timeout=30_000
     )
-    search.locator("details.mh-history-box summary").click()
+    search.locator("details.mh-history-box summary").filter(has_text="History").click()
     entry = search.locator(".mh-history li").filter(has_text="attention")
     assert "kind=code" in entry.inner_text()
     entry.click()

@@ -91,7 +91,9 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
     page.screenshot(path=str(artifacts / "labextension-editor.png"))
 
     # "Copy as code" puts hub.show("<the file>") into the active notebook's next cell
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'})")
+    page.evaluate(
+        "async () => { await window.jupyterapp.commands.execute('notebook:create-new', {kernelName: 'python3'}); }"
+    )
     page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
     cards.first.locator(".mhl-copy").click()
     inserted = page.locator(".jp-NotebookPanel .jp-Cell .cm-content", has_text="hub.show(")
@@ -99,7 +101,10 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
     assert f'{path}")' in inserted.first.inner_text()
 
     # the gallery (command palette command): the hosted ImageGallery panel, thumbnails loaded
-    page.keyboard.press("Control+Shift+c")
+    # the palette by its command: a key press goes to whichever editor holds the focus
+    page.evaluate(
+        "async () => { await window.jupyterapp.commands.execute('apputils:activate-command-palette'); }"
+    )
     palette = page.locator(".lm-CommandPalette-input")
     palette.fill("ModelHub: Gallery")
     palette.press("Enter")
@@ -128,7 +133,7 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
     try:
         page.goto(f"{lab.url}/lab?reset")
         page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
-        page.evaluate("() => window.jupyterapp.commands.execute('launcher:create')")
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('launcher:create'); }")
         section = page.locator(".jp-Launcher-section", has=page.locator(".jp-Launcher-sectionTitle",
                                                                         has_text="ModelHub notebooks"))  # fmt: skip
         section.wait_for(timeout=60_000)
@@ -178,7 +183,9 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
 
         # Compare (command palette): the hosted ComparePanel, two models side by side, differing rows
         # highlighted; Generate notebook writes compare_models into the server root and opens it
-        page.evaluate("() => window.jupyterapp.commands.execute('apputils:activate-command-palette')")
+        page.evaluate(
+            "async () => { await window.jupyterapp.commands.execute('apputils:activate-command-palette'); }"
+        )
         palette = page.locator(".lm-CommandPalette-input")
         palette.fill("ModelHub: Compare")
         palette.press("Enter")
@@ -198,7 +205,7 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
         assert list(e2e_dir.glob("compare_*.ipynb"))
 
         # Models (palette): the hosted ModelsPanel's list, or its line saying none is registered
-        page.evaluate("() => window.jupyterapp.commands.execute('modelhub:models')")
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('modelhub:models'); }")
         models = page.locator('#modelhub-models .mhl-host[data-state="ready"] .mh-panel.mh-models')
         models.locator(".mh-models-list").wait_for(state="attached", timeout=60_000)
         assert models.get_attribute("data-status") != "error", models.inner_text()
@@ -222,7 +229,7 @@ def test_hosted_search_and_prompt_studio_views(lab, browser, artifacts, remember
     page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
 
     page.evaluate(
-        "() => window.jupyterapp.commands.execute('modelhub:search', {query: 'causal self attention'})"
+        "async () => { await window.jupyterapp.commands.execute('modelhub:search', {query: 'causal self attention'}); }"
     )
     view = page.locator('#modelhub-search .mhl-host[data-state="ready"] .mh-panel.mh-search')
     expect(view).to_be_visible(timeout=90_000)
@@ -244,7 +251,10 @@ def test_hosted_search_and_prompt_studio_views(lab, browser, artifacts, remember
     )
 
     # Prompt Studio (palette): CodeMirror editor, versions, live preview of the sample question
-    page.keyboard.press("Control+Shift+c")
+    # the palette by its command: a key press goes to whichever editor holds the focus
+    page.evaluate(
+        "async () => { await window.jupyterapp.commands.execute('apputils:activate-command-palette'); }"
+    )
     palette = page.locator(".lm-CommandPalette-input")
     palette.fill("ModelHub: Prompt Studio")
     palette.press("Enter")
@@ -269,7 +279,7 @@ def test_hosted_search_and_prompt_studio_views(lab, browser, artifacts, remember
     page.screenshot(path=str(artifacts / "labextension-metrics.png"))
 
     # Quality (palette, where the panel is installed): the hosted QualityPanel with the query log
-    page.evaluate("() => window.jupyterapp.commands.execute('modelhub:quality')")
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('modelhub:quality'); }")
     quality = page.locator('#modelhub-quality .mhl-host[data-state="ready"] .mh-panel.mh-quality')
     expect(quality).to_be_visible(timeout=60_000)
     assert quality.get_attribute("data-status") != "error", quality.inner_text()

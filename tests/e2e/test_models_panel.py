@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from .conftest import CHROMIUM, NOTEBOOKS, jupyter_env, page_problems, start_voila
+from .conftest import CHROMIUM, NOTEBOOKS, jupyter_env, open_dashboard_tab, page_problems, start_voila
 
 pytestmark = [
     pytest.mark.e2e,
@@ -72,11 +72,7 @@ def test_models_tab_activates_rolls_back_and_benchmarks(browser, models_home, tm
     problems = page_problems(page)
     try:
         server.wait("/voila/static/none")
-        page.goto(server.url + "/", timeout=120_000)
-        panel = page.locator(".mh-panel.mh-models")
-        panel.wait_for(state="attached", timeout=120_000)
-        page.locator(".lm-TabBar-tab").filter(has_text="Models").first.click()
-        panel.wait_for(state="visible", timeout=10_000)
+        panel = open_dashboard_tab(page, server.url, "Models", "mh-models")
 
         # listed: grouped by type and category, versions with stage, size and sha256 (full on hover)
         group = panel.locator('.mh-models-group[data-type="text_embedding"]')

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from .conftest import CHROMIUM, NOTEBOOKS, jupyter_env, page_problems, start_voila
+from .conftest import CHROMIUM, NOTEBOOKS, jupyter_env, open_dashboard_tab, page_problems, start_voila
 
 pytestmark = [
     pytest.mark.e2e,
@@ -50,11 +50,7 @@ def test_prompt_studio_edit_preview_save_diff_activate_ab(browser, modelhub_home
     problems = page_problems(page)
     try:
         server.wait("/voila/static/none")
-        page.goto(server.url + "/", timeout=120_000)
-        studio = page.locator(".mh-panel.mh-prompt-studio")
-        studio.wait_for(state="attached", timeout=120_000)
-        page.locator(".lm-TabBar-tab").filter(has_text="Prompts").first.click()
-        studio.wait_for(state="visible", timeout=10_000)
+        studio = open_dashboard_tab(page, server.url, "Prompts", "mh-prompt-studio")
         rendered_user = studio.locator(".mh-rendered-user")
         assert OLD in rendered_user.inner_text() and "gpt/train_gpt.py" in rendered_user.inner_text()
         assert studio.locator("select.mh-version").input_value() == "1"

@@ -74,7 +74,7 @@ def cards_page(browser, jupyterlab, e2e_dir, artifacts):
     page.goto(f"{jupyterlab.url}/lab/tree/relevance.ipynb?reset")
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
     page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     page.wait_for_function(ALL_CELLS_RAN, timeout=240_000)
     page.errors = errors
     yield page
