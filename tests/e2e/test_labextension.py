@@ -100,14 +100,9 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
     inserted.first.wait_for(timeout=30_000)
     assert f'{path}")' in inserted.first.inner_text()
 
-    # the gallery (command palette command): the hosted ImageGallery panel, thumbnails loaded
-    # the palette by its command: a key press goes to whichever editor holds the focus
-    page.evaluate(
-        "async () => { await window.jupyterapp.commands.execute('apputils:activate-command-palette'); }"
-    )
-    palette = page.locator(".lm-CommandPalette-input")
-    palette.fill("ModelHub: Gallery")
-    palette.press("Enter")
+    # the gallery (its command; the palette's shortcut goes to the notebook cell that has the focus):
+    # the hosted ImageGallery panel, thumbnails loaded
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('modelhub:gallery'); }")
     tiles = page.locator('#modelhub-gallery .mhl-host[data-state="ready"] .mh-gallery .mh-tile')
     tiles.first.wait_for(timeout=60_000)
     page.wait_for_function(
