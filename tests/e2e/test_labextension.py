@@ -176,14 +176,9 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
             Path(label.group(1)).name, timeout=60_000
         )
 
-        # Compare (command palette): the hosted ComparePanel, two models side by side, differing rows
+        # Compare (its command): the hosted ComparePanel, two models side by side, differing rows
         # highlighted; Generate notebook writes compare_models into the server root and opens it
-        page.evaluate(
-            "async () => { await window.jupyterapp.commands.execute('apputils:activate-command-palette'); }"
-        )
-        palette = page.locator(".lm-CommandPalette-input")
-        palette.fill("ModelHub: Compare")
-        palette.press("Enter")
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('modelhub:compare'); }")
         compare = page.locator('#modelhub-compare .mhl-host[data-state="ready"] .mh-panel')
         picks = compare.locator("input.mh-mc-pick")
         picks.first.wait_for(timeout=60_000)
