@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
 from modelhub_jupyter import Hub
 from modelhub_jupyter.search import keyword_cache
+from tests.homes import copy_home
 
 QUERY = "causal self attention"
 
@@ -18,9 +17,7 @@ def home(tmp_path, indexed, monkeypatch):
     """A copy of the indexed example home, where every kind counts as large."""
     hub, _ = indexed
     monkeypatch.setattr(keyword_cache, "MIN_DOCS", 1)
-    copy = tmp_path / "home"
-    shutil.copytree(hub.settings.home, copy, ignore=shutil.ignore_patterns("cache"))
-    return copy
+    return copy_home(hub.settings.home, tmp_path / "home", "cache")
 
 
 def _ranked(hub: Hub) -> list[tuple[str, float]]:

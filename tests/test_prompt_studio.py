@@ -4,7 +4,6 @@ session hub other modules answer with)."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 
 import pytest
@@ -13,6 +12,7 @@ from modelhub_jupyter import Hub
 from modelhub_jupyter.answer import prompt
 from modelhub_jupyter.errors import BadInputError
 from modelhub_jupyter.widgets import AskPanel, Dashboard, PromptStudio
+from tests.homes import copy_home
 
 EDIT = "Answer the question from the sources"
 STUDIO = "Answer in plain words, from the sources only"
@@ -23,9 +23,8 @@ def hub(tmp_path_factory, indexed):
     """A copy of the session hub's home (the catalog through SQLite's backup: consistent while open)."""
     source = indexed[0]
     home = tmp_path_factory.mktemp("studio") / "home"
-    shutil.copytree(source.settings.home, home)
+    copy_home(source.settings.home, home)
     copy = sqlite3.connect(home / source.settings.catalog_path.relative_to(source.settings.home))
-    source.catalog.db.backup(copy)
     # the session hub is shared with other test files (in this worker), which may have saved
     # versions of their own: start from the shipped template alone, as a fresh store has it
     with copy:

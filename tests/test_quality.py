@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import sqlite3
 import sys
 import types
@@ -23,6 +22,7 @@ from modelhub_jupyter.cli import main
 from modelhub_jupyter.hub import share_hub
 from modelhub_jupyter.store import QueryRow
 from modelhub_jupyter.widgets import Dashboard, QualityPanel, QualityTab, SearchPanel
+from tests.homes import copy_home
 
 REPO = Path(__file__).resolve().parents[1]
 STRONG = "causal self attention"
@@ -47,9 +47,8 @@ def home(tmp_path_factory, indexed) -> Path:
     """A copy of the session hub's home with no queries, events or favorites (others record theirs)."""
     source = indexed[0]
     target = tmp_path_factory.mktemp("quality") / "home"
-    shutil.copytree(source.settings.home, target)
+    copy_home(source.settings.home, target)
     copy = sqlite3.connect(target / source.settings.catalog_path.relative_to(source.settings.home))
-    source.catalog.db.backup(copy)
     with copy:
         for table in ("queries", "usage_events", "favorites"):
             copy.execute(f"DELETE FROM {table}")

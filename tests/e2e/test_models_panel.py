@@ -11,9 +11,10 @@ it is not read-only), so switching the active model never touches the other brow
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
+
+from tests.homes import copy_home
 
 from .conftest import CHROMIUM, NOTEBOOKS, jupyter_env, open_dashboard_tab, page_problems, start_voila
 
@@ -32,7 +33,7 @@ def models_home(tmp_path, modelhub_home, onnx_cache, monkeypatch):
     from modelhub_jupyter import Hub
 
     home = tmp_path / "home"
-    shutil.copytree(modelhub_home, home)
+    copy_home(modelhub_home, home)
     monkeypatch.setenv("MODELHUB_CACHE_DIR", str(onnx_cache[0]))
     with Hub(home) as hub:
         hub.models.register_bundled()

@@ -9,9 +9,9 @@ is not read-only), so the saved and activated versions never touch the other bro
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+
+from tests.homes import copy_home
 
 from .conftest import CHROMIUM, NOTEBOOKS, jupyter_env, open_dashboard_tab, page_problems, start_voila
 
@@ -38,7 +38,7 @@ def test_prompt_studio_edit_preview_save_diff_activate_ab(browser, modelhub_home
     from modelhub_jupyter import Hub
 
     home = tmp_path / "home"
-    shutil.copytree(modelhub_home, home)
+    copy_home(modelhub_home, home)
     with Hub(home) as hub:
         roots = [r["path"] for r in hub.status()["roots"]]
     env = jupyter_env(tmp_path / "jupyter", home)
