@@ -217,10 +217,12 @@ def _models_human() -> dict[str, Callable[[Any], None]]:
     return MODELS_HUMAN
 
 
-def _favorites_render(result: Any) -> None:
-    from .favorites_commands import render
-
-    render(result)
+def _print_favorites(result: Any) -> None:
+    """The favorites list, or the search or answer that ``favorites run`` gave."""
+    if isinstance(result, SearchResults):
+        _print_results(result)
+    else:
+        click.echo(result.text())
 
 
 HUMAN: dict[str, Callable[[Any], None]] = {
@@ -237,7 +239,7 @@ HUMAN: dict[str, Callable[[Any], None]] = {
     **_models_human(),
     "prompts": lambda result: click.echo(result.text() if hasattr(result, "text") else _to_json(result)),
     "compare": lambda result: click.echo(result.text()),
-    "favorites": lambda result: _favorites_render(result),
+    "favorites": _print_favorites,
     "notebook": lambda result: click.echo(result.text() if hasattr(result, "text") else _to_json(result)),
 }
 

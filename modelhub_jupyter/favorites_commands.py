@@ -119,16 +119,6 @@ def _id(args: tuple[str, ...]) -> int:
     return int(args[0].lstrip("#"))
 
 
-def render(result: Any) -> None:
-    """The CLI's human output: the list, or the search/answer a ``run`` gave."""
-    if hasattr(result, "hits") and not hasattr(result, "text"):
-        from .cli import _print_results
-
-        _print_results(result)
-    else:
-        click.echo(result.text())
-
-
 COMMANDS: tuple[Command, ...] = (
     Command("favorites", favorites, (ACTION, ARGS, ONLY, FAV_KIND, FAV_WHERE), examples=EXAMPLES),
 )
