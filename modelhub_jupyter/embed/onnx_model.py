@@ -147,10 +147,7 @@ def export(model: Any, model_ref: str, folder: Path) -> bool:
         return True
     except Exception as err:  # noqa: BLE001 - the embedder goes on with sentence-transformers
         log.debug("modelhub: no ONNX export of %s: %s", model_ref, err, exc_info=err)
-        try:
-            folder.with_name(folder.name + ".failed").write_text(f"{type(err).__name__}: {err}\n")
-        except OSError:
-            pass
+        _note_failure(folder, err)
         return False
 
 
@@ -280,10 +277,7 @@ def quantize(folder: Path | None) -> Path | None:
         return target
     except Exception as err:  # noqa: BLE001 - the embedder goes on with the fp32 copy
         log.debug("modelhub: no int8 copy of %s: %s", folder, err, exc_info=err)
-        try:
-            target.with_name(target.name + ".failed").write_text(f"{type(err).__name__}: {err}\n")
-        except OSError:
-            pass
+        _note_failure(target, err)
         return None
 
 
@@ -388,3 +382,11 @@ def _publish(tmp: Path, target: Path, manifest: dict[str, Any]) -> None:
     except OSError:
         if not available(target):
             raise
+
+
+def _note_failure(folder: Path, err: Exception) -> None:
+    """Leave ``<folder>.failed`` with the reason, so that the copy is not attempted again."""
+    try:
+        folder.with_name(folder.name + ".failed").write_text(f"{type(err).__name__}: {err}\n")
+    except OSError:
+        pass
