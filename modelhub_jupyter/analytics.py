@@ -25,7 +25,8 @@ def current_user() -> str:
         return "unknown"
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50 and p95 of ``values`` (ms), rounded to 0.1; zeros when there are none."""
     if not values:
         return {"p50": 0.0, "p95": 0.0}
     p50, p95 = np.percentile(np.asarray(values, dtype=float), [50, 95])
@@ -43,7 +44,7 @@ def summarise(rows: list[QueryRow], top: int = 10) -> dict[str, Any]:
     return {
         "queries": len(rows),
         "by_action": {action: len(v) for action, v in sorted(by_action.items())},
-        "latency_ms": {action: _percentiles(v) for action, v in sorted(by_action.items())},
+        "latency_ms": {action: percentiles(v) for action, v in sorted(by_action.items())},
         "intents": dict(Counter(row.intent for row in rows if row.intent).most_common()),
         "users": len({row.user for row in rows}),
         "surfaces": dict(Counter(row.surface for row in rows).most_common()),

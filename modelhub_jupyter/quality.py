@@ -372,7 +372,7 @@ class Quality:
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
-    from .analytics import _percentiles as percentiles
+    from .analytics import percentiles
 
     return {**percentiles(values), "n": len(values)}
 

@@ -15,10 +15,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
+from ..analytics import percentiles
 from ..errors import NotFoundError
 from .handlers import ModelHubHandler
 
@@ -41,8 +41,8 @@ def recent_figures(rows: list[Any], minutes: int, now: float | None = None) -> d
     minutes_all = list(range(first, last + 1))
     xs = [m * BUCKET * 1000 for m in minutes_all]
     with_data = [m for m in minutes_all if latencies.get(m)]
-    p50 = [float(np.percentile(latencies[m], 50)) for m in with_data]
-    p95 = [float(np.percentile(latencies[m], 95)) for m in with_data]
+    per_minute = [percentiles(latencies[m]) for m in with_data]
+    p50, p95 = [p["p50"] for p in per_minute], [p["p95"] for p in per_minute]
     x_data = [m * BUCKET * 1000 for m in with_data]
     axis = {"type": "date", "range": [xs[0], xs[-1] + BUCKET * 1000]}
     latency = {
