@@ -299,10 +299,11 @@ def hosted(
     home: str | None = None,
     send: tuple[dict, ...] = (),
     until=None,
+    until_messages=None,
     timeout: float = 90,
 ):
-    """Open ``panel``'s websocket, send ``send`` and read until ``until(state)``:
-    (the open message, the state then, every message after open)."""
+    """Open ``panel``'s websocket, send ``send`` and read until ``until(state)`` (and
+    ``until_messages(messages)``): (the open message, the state then, every message after open)."""
     import asyncio
 
     from tornado.httpclient import HTTPRequest
@@ -319,7 +320,9 @@ def hosted(
             state, messages = dict(opened.get("state") or {}), []
             for message in send:
                 await conn.write_message(json.dumps(message))
-            while until is not None and not until(state):
+            while (until is not None and not until(state)) or (
+                until_messages is not None and not until_messages(messages)
+            ):
                 raw = await asyncio.wait_for(conn.read_message(), timeout)
                 assert raw is not None, ("closed", messages[-3:])
                 messages.append(json.loads(raw))
@@ -408,6 +411,106 @@ def test_the_widget_host_carries_binary_buffers(server):
     assert state["like_drop"] == image.name, state.get("message")  # an empty buffer is refused first
 
 
+def test_the_widget_host_sends_the_compare_timeline_as_plotly_json(server):
+    """A chart that the notebook shows as a FigureWidget beside the panel (here Compare's lineage
+    timeline) reaches the hosted view as plain plotly JSON, with no kernel: none before a comparison,
+    the models' timeline after one."""
+    client, _, _ = server
+    models = ["transformer_v1", "transformer_v2"]
+
+    def timeline(messages):
+        figures = [m for m in messages if m["type"] == "figure" and m["figure"]]
+        return figures[-1] if figures else None
+
+    opened, state, messages = hosted(
+        client.url, "compare",
+        send=({"type": "custom", "content": {"event": "compare", "models": models}},),
+        until=lambda s: s.get("result") or s.get("status") == "error",
+        until_messages=lambda ms: timeline(ms) is not None,
+    )  # fmt: skip
+    assert state["status"] != "error", state.get("message")
+    first = next(m for m in messages if m["type"] == "figure")
+    assert first["figure"] is None  # nothing compared yet: no chart
+    chart = timeline(messages)
+    assert chart["class"] == "mh-mc-timeline"
+    trace = chart["figure"]["data"][0]
+    assert set(models) <= set(trace["text"]) and len(trace["x"]) == len(trace["text"])
+    assert chart["figure"]["layout"]["title"]["text"].startswith("Lineage")
+
+
+def test_hosted_figures_follow_their_traits_in_process(indexed):
+    """The host's chart mechanism on the Models panel: a benchmark report redraws the bar chart
+    (green for better), the same report again sends nothing, an empty one hides it."""
+    from modelhub_jupyter.server.widget_host import HostedPanel
+    from modelhub_jupyter.widgets.models import ModelsPanel
+
+    hub, _ = indexed
+    sent: list[dict] = []
+    host = HostedPanel("models", lambda: ModelsPanel(hub, watch=0), sent.append)
+    try:
+        host.open(read_only=False)
+        assert [m["type"] for m in sent] == ["open", "figure"] and sent[1]["figure"] is None
+        bench = {"run_id": "r1", "change": [{"version": "v2", "against": "v1",
+                                             "percent": {"recall@5": 12.5, "latency_p50_ms": 30.0}}]}  # fmt: skip
+        host.panel.bench = bench
+        host.executor.submit(lambda: None).result(timeout=60)  # the redraw runs on the panel's worker
+        chart = [m for m in sent if m["type"] == "figure"][-1]
+        assert chart["class"] == "mh-models-chart"
+        bar = chart["figure"]["data"][0]
+        assert bar["type"] == "bar" and bar["text"] == ["+12.5%", "+30.0%"]
+        assert bar["marker"]["color"] == ["#2e7d32", "#c62828"]  # recall up: better; latency up: worse
+        figures = [m for m in sent if m["type"] == "figure"]
+        host.panel.bench = {**bench, "run_id": "r2"}  # a new report, the same chart
+        host.executor.submit(lambda: None).result(timeout=60)
+        assert [m for m in sent if m["type"] == "figure"] == figures  # the same chart is not sent again
+        host.panel.bench = {}
+        host.executor.submit(lambda: None).result(timeout=60)
+        assert [m for m in sent if m["type"] == "figure"][-1] == {
+            "type": "figure",
+            "figure": None,
+            "class": "mh-models-chart",
+        }
+    finally:
+        host.close()
+
+
+def test_host_pool_closes_the_least_recently_used_idle_view():
+    from modelhub_jupyter.server.host_pool import HostPool, default_limit
+
+    class View:
+        def __init__(self, busy: bool = False) -> None:
+            self.working = busy
+
+        def busy(self) -> bool:
+            return self.working
+
+    pool = HostPool(2)
+    a, b, c, d = View(), View(busy=True), View(), View()
+    assert pool.add("ann", a) == [] and pool.add("ann", b) == []
+    assert pool.add("bob", c) == []  # another user's views do not count
+    assert pool.add("ann", c) == [a]  # a is older than b, and b is working
+    pool.touch("ann", b)
+    b.working = False
+    assert pool.add("ann", d) == [c]  # b was used after c opened
+    assert pool.count("ann") == 2 and pool.count("bob") == 1
+    pool.remove("bob", c)
+    assert pool.count("bob") == 0
+    assert HostPool(0).add("ann", a) == []  # 0: no limit
+    import os
+
+    before = os.environ.get("MODELHUB_HOSTED_PANELS")
+    try:
+        os.environ["MODELHUB_HOSTED_PANELS"] = "lots"
+        assert default_limit() == 16
+        os.environ["MODELHUB_HOSTED_PANELS"] = "3"
+        assert default_limit() == 3
+    finally:
+        if before is None:
+            os.environ.pop("MODELHUB_HOSTED_PANELS", None)
+        else:
+            os.environ["MODELHUB_HOSTED_PANELS"] = before
+
+
 # -- each Jupyter user gets their own access-control viewer -----------------------------------------
 IDENTITIES = '''
 from dataclasses import dataclass, field
@@ -470,6 +573,7 @@ def two_users(tmp_path_factory, shared_embedder):
         sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         "--ServerApp.identity_provider_class=two_users_identity.TwoUsers", f"--ServerApp.root_dir={ws}",
+        "--ModelHubServer.max_hosted_panels=2",
     ]  # fmt: skip
     proc = _spawn("jupyter-server", cmd, f"http://127.0.0.1:{port}", env, base / "server.log", cwd=base)
     try:
@@ -516,6 +620,65 @@ def test_each_jupyter_user_sees_only_what_they_may(two_users):
 
 
 # -- the Metrics view's data --------------------------------------------------------------------------
+def test_hosted_views_are_capped_per_user(two_users):
+    """Each user may hold ``max_hosted_panels`` (2 here) views open: one more closes that user's
+    least recently used view, which is told so in one line first (never a traceback); other users'
+    views stay open; a closed view can be opened again."""
+    import asyncio
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    client, _ = two_users
+    ws_url = client.url.replace("http", "ws", 1) + "/modelhub/api/widgets/prompts"
+
+    async def read(conn):
+        raw = await asyncio.wait_for(conn.read_message(), 60)
+        return None if raw is None else json.loads(raw)
+
+    async def connect(token):
+        conn = await websocket_connect(HTTPRequest(ws_url, headers={"Authorization": f"token {token}"}))
+        assert (await read(conn))["type"] == "open"
+        return conn
+
+    async def until_closed(conn):
+        """The messages a view gets until the server closes it."""
+        seen = []
+        while (message := await read(conn)) is not None:
+            seen.append(message)
+        return seen
+
+    async def answers(conn, question):
+        """The view is open: a new sample question is rendered."""
+        await conn.write_message(json.dumps({"type": "update", "state": {"question": question}}))
+        while True:
+            message = await read(conn)
+            assert message is not None, "closed"
+            if message["type"] == "update" and question in json.dumps(message["state"].get("rendered")):
+                return
+
+    async def go():
+        a1, a2 = await connect("alice-token"), await connect("alice-token")
+        b1 = await connect("bob-token")
+        a3 = await connect("alice-token")  # alice's third: her least recently used (a1) closes
+        seen = await until_closed(a1)
+        assert [m["type"] for m in seen][-1:] == ["closed"], seen
+        line = seen[-1]["message"]
+        assert "\n" not in line and "Traceback" not in line
+        assert "2 ModelHub views" in line and "reopen" in line.lower()
+        assert a1.close_code == 4000
+        await answers(b1, "Which models does bob have?")  # bob's view is untouched
+        await answers(a2, "Which optimizer?")  # a2 is now more recent than a3
+        a4 = await connect("alice-token")  # reopened: this time a3 closes
+        assert (await until_closed(a3))[-1]["type"] == "closed"
+        await answers(a2, "Still here?")
+        await answers(a4, "And the new one?")
+        for conn in (a2, a4, b1):
+            conn.close()
+
+    asyncio.run(go())
+
+
 def test_recent_figures_bucket_latency_and_throughput_per_minute():
     from types import SimpleNamespace
 

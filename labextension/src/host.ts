@@ -5,12 +5,18 @@
  * `render({model, el})` anywidget runs in a notebook) and hands it `HostedModel`, which speaks
  * anywidget's model interface (get / set / save_changes / on / off / send). So the notebook widget
  * and the lab view are one front-end source.
+ *
+ * A panel whose notebook form shows a plotly chart beside it (Models' benchmark, Compare's lineage
+ * timeline, Quality's latency box plot) gets it here as `{"type": "figure"}` messages: plain plotly
+ * JSON drawn under the panel with the plotly.js the server ships. A view the server closed to stay
+ * within the user's limit of open views (`{"type": "closed"}`) says so and reopens on a click.
  */
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
 import { IModelHubContext } from './context';
+import { loadPlotly } from './metrics';
 import { requestAPI } from './request';
 
 type Callback = (...args: any[]) => void;
@@ -189,8 +195,23 @@ export class HostedPanelView extends Widget {
     this.line.className = 'mhl-host-line';
     this.body = document.createElement('div');
     this.body.className = 'mhl-host-body';
-    this.node.append(this.line, this.body);
+    this.chart = document.createElement('div');
+    this.chart.className = 'mhl-host-chart';
+    this.chart.hidden = true;
+    this.node.append(this.line, this.body, this.chart);
     this.body.addEventListener('click', event => this.onClick(event), true);
+    // a view the server closed (too many open): any click in it reopens it
+    this.node.addEventListener(
+      'click',
+      event => {
+        if (this.node.dataset.state === 'evicted') {
+          event.preventDefault();
+          event.stopPropagation();
+          this.connect();
+        }
+      },
+      true
+    );
     this.connect();
   }
 
@@ -215,8 +236,68 @@ export class HostedPanelView extends Widget {
     super.dispose();
   }
 
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    this.resizeChart();
+  }
+
+  protected onAfterShow(): void {
+    this.resizeChart();
+  }
+
+  private resizeChart(): void {
+    const Plotly = (window as any).Plotly;
+    if (Plotly && !this.chart.hidden && this.chart.dataset.drawn) {
+      Plotly.Plots.resize(this.chart);
+    }
+  }
+
+  /** The panel's chart (plotly JSON from the server; null: none), drawn under the panel. */
+  private async drawFigure(figure: any, className: string): Promise<void> {
+    const drawn = ++this.figures;
+    this.chart.className = 'mhl-host-chart' + (className ? ' ' + className : '');
+    if (!figure || !Array.isArray(figure.data)) {
+      this.chart.hidden = true;
+      this.chart.dataset.state = 'none';
+      return;
+    }
+    try {
+      const Plotly = await loadPlotly();
+      if (drawn !== this.figures || this.isDisposed) {
+        return; // a newer figure came meanwhile
+      }
+      const style = getComputedStyle(document.body);
+      const color = style.getPropertyValue('--jp-ui-font-color1').trim() || '#333';
+      const layout = {
+        ...(figure.layout ?? {}),
+        autosize: true,
+        paper_bgcolor: 'rgba(0,0,0,0)',
+        plot_bgcolor: 'rgba(0,0,0,0)',
+        font: { ...(figure.layout?.font ?? {}), color }
+      };
+      delete layout.width;
+      this.chart.hidden = false;
+      await Plotly.react(this.chart, figure.data, layout, { displaylogo: false, responsive: true });
+      this.chart.dataset.drawn = '1';
+      this.chart.dataset.state = 'ready';
+    } catch (error) {
+      this.chart.hidden = false;
+      this.chart.dataset.state = 'error';
+      this.chart.textContent = `The chart did not load: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
   private connect(): void {
+    if (typeof this.cleanup === 'function') {
+      try {
+        this.cleanup();
+      } catch (error) {
+        console.error('modelhub-jupyter: panel cleanup failed', error);
+      }
+    }
+    this.cleanup = undefined;
     this.body.replaceChildren();
+    this.chart.hidden = true;
     this.setLine('connecting', `Starting the ${this.panel} panel…`);
     let resolve: (model: HostedModel) => void = () => undefined;
     this.ready = new Promise(r => (resolve = r));
@@ -234,6 +315,7 @@ export class HostedPanelView extends Widget {
     }
     const socket = new WebSocket(url);
     this.socket = socket;
+    this.evicted = '';
     const model = new HostedModel(socket);
     this.model = model;
     const module = loadModule(this.panel);
@@ -259,12 +341,26 @@ export class HostedPanelView extends Widget {
         this.afterUpdate(message.state ?? {});
       } else if (message.type === 'custom') {
         model.custom(message.content);
+      } else if (message.type === 'figure') {
+        void this.drawFigure(message.figure, String(message.class ?? ''));
+      } else if (message.type === 'closed') {
+        this.evicted = String(message.message ?? 'This view was closed by the server. Click to reopen it.');
       } else if (message.type === 'error') {
         this.setLine('error', String(message.message ?? 'error'));
       }
     };
     socket.onclose = () => {
       if (this.closing || this.isDisposed || socket !== this.socket) {
+        return;
+      }
+      if (this.evicted) {
+        // closed to make room for newer views: the panel is gone, a click anywhere brings it back
+        this.setLine('evicted', this.evicted);
+        this.evicted = '';
+        const reopen = document.createElement('button');
+        reopen.className = 'mhl-button mhl-host-reopen';
+        reopen.textContent = 'Reopen';
+        this.line.append(' ', reopen);
         return;
       }
       if (this.node.dataset.state !== 'error') {
@@ -323,6 +419,9 @@ export class HostedPanelView extends Widget {
 
   private line: HTMLElement;
   private body: HTMLElement;
+  private chart: HTMLElement;
+  private figures = 0;
+  private evicted = '';
   private socket: WebSocket | null = null;
   private model: HostedModel | null = null;
   private ready: Promise<HostedModel> = new Promise(() => undefined);

@@ -23,7 +23,7 @@ interface IRecent {
 let plotly: Promise<any> | null = null;
 
 /** window.Plotly, from the server's copy of plotly.js (a <script> from a blob: the request carries the auth). */
-function loadPlotly(): Promise<any> {
+export function loadPlotly(): Promise<any> {
   if ((window as any).Plotly) {
     return Promise.resolve((window as any).Plotly);
   }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Enum, Unicode
+from traitlets import Enum, Int, Unicode, default
 
 from .handlers import HANDLERS
+from .host_pool import default_limit
 from .recent import RECENT_HANDLERS
 from .state import ServerState
 from .views import VIEW_HANDLERS
@@ -34,8 +35,20 @@ class ModelHubServer(ExtensionApp):
         "jupyter_server's own single-user token/password identity.",
     ).tag(config=True)
 
+    max_hosted_panels = Int(
+        help="How many main-area ModelHub views (each a panel in this server) one user may hold open; "
+        "opening one more closes that user's least recently used. 0: no limit. Default "
+        "$MODELHUB_HOSTED_PANELS or 16.",
+    ).tag(config=True)
+
+    @default("max_hosted_panels")
+    def _default_max_hosted_panels(self) -> int:
+        return default_limit()
+
     def initialize_settings(self) -> None:
-        self.settings["modelhub"] = ServerState(self.home or None, viewer_mode=self.viewer)
+        self.settings["modelhub"] = ServerState(
+            self.home or None, viewer_mode=self.viewer, max_hosted_panels=self.max_hosted_panels
+        )
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(HANDLERS)

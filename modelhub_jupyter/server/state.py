@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import BadInputError, NotFoundError, StoreBusyError, one_line
 from ..search.access import Viewer
+from .host_pool import HostPool, default_limit
 from .metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,13 @@ class ServerState:
     """Shared by every handler of one server: hubs come from :func:`~modelhub_jupyter.hub.open_hub`
     (one per home, thread-safe), so a search and an index run share the loaded embedder."""
 
-    def __init__(self, home: str | None = None, viewer_mode: str = "auto") -> None:
+    def __init__(
+        self, home: str | None = None, viewer_mode: str = "auto", max_hosted_panels: int | None = None
+    ) -> None:
         self.home = home or None
         self.viewer_mode = viewer_mode
+        #: the hosted panels open per user (server/widget_host.py), at most ``max_hosted_panels`` each
+        self.hosted = HostPool(default_limit() if max_hosted_panels is None else max_hosted_panels)
         self.job = IndexJob()
         self._job_lock = threading.Lock()
         self.metrics = Metrics(self._status)

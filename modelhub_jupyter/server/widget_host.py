@@ -12,10 +12,18 @@ Without a kernel, ipywidgets opens its comm through :func:`comm.create_comm`; wh
 is being built, that call returns a :class:`HostComm` whose messages go to the panel's websocket.
 
 Messages (JSON text frames). Server → browser: ``{"type": "open", "panel", "state", "read_only"}``
-once, then ``{"type": "update", "state": {...}}``, ``{"type": "custom", "content": ...}`` and
-``{"type": "error", "message": one line}``. Browser → server: ``{"type": "update", "state": {...}}``
+once, then ``{"type": "update", "state": {...}}``, ``{"type": "custom", "content": ...}``,
+``{"type": "figure", "figure": {data, layout} | null, "class": css class}`` and
+``{"type": "error", "message": one line}``; ``{"type": "closed", "message": one line}`` just before
+the server closes a view to stay within the user's limit of open views (:mod:`.host_pool`). Browser → server: ``{"type": "update", "state": {...}}``
 and ``{"type": "custom", "content": {...}, "buffers": [base64, ...]}``. A browser may not set the private traits nor those
 that decide what the panel may do (``read_only``, ``allowed_roots``).
+
+Charts: a panel whose notebook form shows a plotly FigureWidget beside it (the Models benchmark,
+Compare's lineage timeline, the Quality box plot) names the traits that change it
+(``figure_traits``), its CSS class (``figure_class``) and gives it as a plain plotly Figure
+(``hosted_figure()``, None: no chart). The host sends it as JSON on open and after each change of
+those traits, and the view draws it with the plotly.js the plotly package ships (no kernel, no CDN).
 """
 
 from __future__ import annotations
@@ -155,6 +163,8 @@ class HostedPanel:
         self._send = send
         self._lock = threading.Lock()
         self.panel: Any = None
+        self._figure_queued = False
+        self._figure_sent: str | None = None
         self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"modelhub-host-{name}")
 
     def _sink(self, comm_id: str, msg_type: str, data: dict[str, Any]) -> None:
@@ -181,6 +191,52 @@ class HostedPanel:
             self.panel = panel
             state = _public(panel.get_state())
             self._send({"type": "open", "panel": self.name, "state": state, "read_only": read_only})
+        traits = [t for t in getattr(panel, "figure_traits", ()) if panel.has_trait(t)]
+        if traits and callable(getattr(panel, "hosted_figure", None)):
+            panel.observe(self._figure_changed, names=traits)
+            self.send_figure()
+
+    def busy(self) -> bool:
+        """Whether the panel is working (an action under way): such a view is closed last."""
+        panel = self.panel
+        return panel is not None and getattr(panel, "status", "") == "loading"
+
+    def _figure_changed(self, _change: Any = None) -> None:
+        """A trait the chart is drawn from changed (on any thread): redraw it on the worker, once
+        for a burst of changes."""
+        with self._lock:
+            if self._figure_queued or self.panel is None:
+                return
+            self._figure_queued = True
+        try:
+            self.executor.submit(self.send_figure)
+        except RuntimeError:  # the view closed meanwhile
+            pass
+
+    def send_figure(self) -> None:
+        """Send the panel's chart as plotly JSON (``figure`` None: none to show), when it changed."""
+        with self._lock:
+            self._figure_queued = False
+        panel = self.panel
+        if panel is None:
+            return
+        try:
+            fig = panel.hosted_figure()
+            if fig is None:
+                figure = None
+            else:
+                import plotly.io
+
+                figure = json.loads(plotly.io.to_json(fig, validate=False))
+        except Exception as err:  # noqa: BLE001 - a chart that cannot be drawn is one line; the panel goes on
+            log.warning("modelhub: hosted panel %s: chart: %s", self.name, one_line(err), exc_info=True)
+            self._send({"type": "error", "message": f"The chart could not be drawn: {one_line(err)}"})
+            return
+        text = json.dumps(figure, sort_keys=True)
+        if text == self._figure_sent:
+            return
+        self._figure_sent = text
+        self._send({"type": "figure", "figure": figure, "class": str(getattr(panel, "figure_class", ""))})
 
     def receive(self, message: dict[str, Any]) -> None:
         """Apply one browser message (on the worker thread)."""
@@ -271,12 +327,36 @@ class WidgetSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixi
             return factory(state.hub(home, viewer), read_only, root)
 
         self.hosted = HostedPanel(name, build, self._send)
+        # at most ``pool.limit`` views per user: the least recently used of the others closes first
+        self._pool, self._user = state.hosted, _user_key(self.current_user)
+        for old in self._pool.add(self._user, self):
+            if isinstance(old, WidgetSocketHandler):
+                old.evict(self._pool.limit)
         try:
             await self._loop.run_in_executor(self.hosted.executor, self.hosted.open, read_only)
         except Exception as err:  # noqa: BLE001 - one line to the browser, the traceback to the log
             self.log.warning("modelhub: hosted panel %s failed: %s", name, one_line(err), exc_info=True)
             self._write(json.dumps({"type": "error", "message": one_line(err)}))
             self.close(1011)
+
+    def busy(self) -> bool:
+        """Whether this view's panel is working (for :class:`~.host_pool.HostPool`)."""
+        hosted = getattr(self, "hosted", None)
+        return hosted is not None and hosted.busy()
+
+    def evict(self, limit: int) -> None:
+        """Close this view to stay within its user's limit: the browser is told so (it offers to
+        reopen the view), then the panel is closed."""
+        hosted = getattr(self, "hosted", None)
+        name = hosted.name if hosted is not None else "this"
+        self._write(json.dumps({"type": "closed", "message": (
+            f"The {name} view was closed to free the server: each user may have {limit} ModelHub views open "
+            "at once, and this one was used least recently. Click to reopen it."
+        )}))  # fmt: skip
+        if hosted is not None:
+            hosted.close()
+            self.hosted = None  # type: ignore[assignment]
+        self.close(4000, "too many open views")
 
     def _send(self, message: dict[str, Any]) -> None:
         """Thread-safe: queue one message for the browser, in order."""
@@ -294,6 +374,7 @@ class WidgetSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixi
         hosted = getattr(self, "hosted", None)
         if hosted is None or len(message) > MAX_MESSAGE:
             return
+        self._pool.touch(self._user, self)
         try:
             data = json.loads(message)
         except ValueError:
@@ -310,10 +391,18 @@ class WidgetSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixi
             self._send({"type": "error", "message": one_line(err)})
 
     def on_close(self) -> None:
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.remove(self._user, self)
         hosted = getattr(self, "hosted", None)
         if hosted is not None:
             hosted.close()
             self.hosted = None  # type: ignore[assignment]
+
+
+def _user_key(user: Any) -> str:
+    """Whose view it is, for the per-user limit: the Jupyter user's username."""
+    return str(getattr(user, "username", None) or user or "")
 
 
 PANEL_NAME = r"(?P<name>[a-z_]{1,40})"

@@ -196,6 +196,21 @@ class ComparePanel(Panel):
             self._draw_timeline()
         return self._chart
 
+    #: JupyterLab's hosted view (server/widget_host.py) draws :meth:`hosted_figure` under the panel
+    #: with plotly.js, redrawn when these traits change (no FigureWidget there: it needs a kernel)
+    figure_traits = ("result",)
+    figure_class = "mh-mc-timeline"
+
+    def hosted_figure(self) -> Any:
+        """The lineage timeline of the last comparison as a plain plotly Figure; None before one."""
+        if self.comparison is None or not self.result:
+            return None
+        from ..compare.figures import lineage_figure
+
+        fig = lineage_figure(self.comparison)
+        fig.update_layout(margin={"l": 30, "r": 20, "t": 50, "b": 40}, xaxis={"type": "date"})
+        return fig
+
     # -- front-end events -----------------------------------------------------------------
     def on_compare(self, content: dict[str, Any]) -> None:
         models = [str(m) for m in (content.get("models") or []) if isinstance(m, str) and m.strip()]

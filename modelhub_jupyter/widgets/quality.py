@@ -53,6 +53,15 @@ class QualityPanel(Panel):
         """Read the query log (for ``days``) and the resource monitor again."""
         self._guard(self._load)
 
+    #: JupyterLab's hosted view (server/widget_host.py) draws :meth:`hosted_figure` under the panel
+    #: with plotly.js, redrawn when these traits change (the dashboard's tab uses a FigureWidget)
+    figure_traits = ("report",)
+    figure_class = "mh-quality-chart"
+
+    def hosted_figure(self) -> Any:
+        """The latency box plot as a plain plotly Figure; None while the log holds no latencies."""
+        return latency_plot(self.report) if any((self.report or {}).get("latency_by_intent") or {}) else None
+
     def export(self, path: str | None = None) -> str:
         """The problem queries as YAML in the gold set's format (``path``: also written there)."""
         quality = self.hub.quality
@@ -137,9 +146,17 @@ def latency_figure(report: dict[str, Any]) -> Any:
     """A plotly FigureWidget: the latency distribution of each intent (box plots, ms, log axis)."""
     import plotly.graph_objects as go
 
-    fig = go.FigureWidget(layout={"title": {"text": "Latency by intent (ms)"}, "height": 340,
-                                  "margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "showlegend": False})  # fmt: skip
+    fig = go.FigureWidget(latency_plot(report))
     fig.add_class("mh-quality-chart")
+    return fig
+
+
+def latency_plot(report: dict[str, Any]) -> Any:
+    """:func:`latency_figure` as a plain plotly Figure (what JupyterLab's hosted view draws)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(layout={"title": {"text": "Latency by intent (ms)"}, "height": 340,
+                            "margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "showlegend": False})  # fmt: skip
     for intent, values in (report.get("latency_by_intent") or {}).items():
         fig.add_box(y=values, name=f"{intent} ({len(values)})", boxpoints="outliers")
     fig.layout.yaxis.type = "log"
