@@ -217,6 +217,9 @@ export class HostedPanelView extends Widget {
 
   /** Set panel traits from JupyterLab (e.g. the gallery's `detail_id`), as the panel itself would. */
   async setState(values: Record<string, any>): Promise<void> {
+    if (this.node.dataset.state === 'evicted') {
+      this.connect(); // closed by the server to make room: asked for again, it reopens
+    }
     const model = await this.ready;
     for (const [key, value] of Object.entries(values)) {
       model.set(key, value);

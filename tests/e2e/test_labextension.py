@@ -25,10 +25,16 @@ pytestmark = [
 ]
 
 
+#: hosted views one user may hold open in this module's JupyterLab (the default is 16): the tests open
+#: at most 3 in one page, and the Quality step opens a fourth to see the oldest close and reopen
+HOSTED_LIMIT = 3
+
+
 @pytest.fixture(scope="module")
 def lab(e2e_dir, e2e_env, modelhub_home, artifacts) -> Server:
     """A JupyterLab whose root holds the indexed example workspace (so its files open in the editor)."""
-    server = start_jupyterlab(e2e_dir, e2e_env, artifacts / "e2e-labextension.log")
+    env = {**e2e_env, "MODELHUB_HOSTED_PANELS": str(HOSTED_LIMIT)}
+    server = start_jupyterlab(e2e_dir, env, artifacts / "e2e-labextension.log")
     try:
         server.wait("/api/status")
         yield server
@@ -186,6 +192,14 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
         picks.nth(1).fill("transformer_v2")
         compare.locator("button.mh-mc-run").click()
         expect(compare.locator("tr.mh-diff").first).to_be_visible(timeout=60_000)
+        # the lineage timeline (a FigureWidget beside the panel in a notebook): plotly.js draws the
+        # JSON the server sends, with no kernel, each model at its date
+        timeline = page.locator('#modelhub-compare .mhl-host-chart.mh-mc-timeline[data-state="ready"]')
+        expect(timeline.locator(".scatterlayer .trace").first).to_be_attached(timeout=60_000)
+        for name in ("transformer_v1", "transformer_v2"):
+            expect(timeline.locator(".textpoint", has_text=name).first).to_be_visible()
+        expect(timeline.locator(".gtitle")).to_contain_text("Lineage")
+        timeline.screenshot(path=str(artifacts / "labextension-compare-timeline.png"))
         page.screenshot(path=str(artifacts / "labextension-compare.png"))
         expect(compare.locator("button.mh-mc-generate")).to_be_enabled()
         compare.locator("button.mh-mc-generate").click()
@@ -273,5 +287,29 @@ def test_hosted_search_and_prompt_studio_views(lab, browser, artifacts, remember
     quality = page.locator('#modelhub-quality .mhl-host[data-state="ready"] .mh-panel.mh-quality')
     expect(quality).to_be_visible(timeout=60_000)
     assert quality.get_attribute("data-status") != "error", quality.inner_text()
+    # its latency box plot (the dashboard tab's FigureWidget), drawn from the server's plotly JSON
+    box = page.locator('#modelhub-quality .mhl-host-chart.mh-quality-chart[data-state="ready"]')
+    expect(box.locator(".boxlayer .trace").first).to_be_attached(timeout=60_000)
+    expect(box.locator(".gtitle")).to_contain_text("Latency by intent")
+    box.screenshot(path=str(artifacts / "labextension-hosted-quality-chart.png"))
     page.screenshot(path=str(artifacts / "labextension-hosted-quality.png"))
+
+    # one view more than the user's limit: the least recently used (Search) is closed by the server,
+    # says so, and reopens on a click (then the next least recently used, Prompt Studio, closes)
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('modelhub:index'); }")
+    expect(page.locator('#modelhub-index .mhl-host[data-state="ready"] .mh-panel')).to_be_visible(
+        timeout=60_000
+    )
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="ModelHub Search").click()
+    closed = page.locator('#modelhub-search .mhl-host[data-state="evicted"]')
+    expect(closed.locator(".mhl-host-line")).to_contain_text(
+        f"each user may have {HOSTED_LIMIT} ModelHub views open", timeout=30_000
+    )
+    assert "Traceback" not in closed.inner_text()
+    page.screenshot(path=str(artifacts / "labextension-hosted-closed.png"))
+    closed.locator(".mhl-host-line").click()
+    expect(page.locator('#modelhub-search .mhl-host[data-state="ready"] .mh-panel.mh-search')).to_be_visible(
+        timeout=60_000
+    )
+    expect(page.locator('#modelhub-prompts .mhl-host[data-state="evicted"]')).to_be_attached(timeout=30_000)
     assert not problems, problems
