@@ -66,6 +66,7 @@ export class HostedModel {
     const changed = JSON.stringify(this.state[key]) !== JSON.stringify(value);
     this.state[key] = value;
     this.pending[key] = value;
+    this.inputs[key] = value;
     if (changed) {
       this.emit(`change:${key}`, value);
       this.emit('change');
@@ -155,6 +156,10 @@ export class HostedModel {
     }
   }
 
+  /** What this view's user set (a query, a question, an edited template...), last value per key:
+   * a view the server closed reopens with them. */
+  readonly inputs: Record<string, any> = {};
+
   readonly widget_manager = {
     get_model: async () => {
       throw new Error('modelhub-jupyter: hosted panels have no widget manager');
@@ -207,7 +212,7 @@ export class HostedPanelView extends Widget {
         if (this.node.dataset.state === 'evicted') {
           event.preventDefault();
           event.stopPropagation();
-          this.connect();
+          this.reopen();
         }
       },
       true
@@ -218,7 +223,7 @@ export class HostedPanelView extends Widget {
   /** Set panel traits from JupyterLab (e.g. the gallery's `detail_id`), as the panel itself would. */
   async setState(values: Record<string, any>): Promise<void> {
     if (this.node.dataset.state === 'evicted') {
-      this.connect(); // closed by the server to make room: asked for again, it reopens
+      this.reopen(); // closed by the server to make room: asked for again, it reopens
     }
     const model = await this.ready;
     for (const [key, value] of Object.entries(values)) {
@@ -290,7 +295,12 @@ export class HostedPanelView extends Widget {
     }
   }
 
-  private connect(): void {
+  /** A view the server closed: a new panel, given back what the user had set in the old one. */
+  private reopen(): void {
+    this.connect({ ...(this.model?.inputs ?? {}) });
+  }
+
+  private connect(restore: Record<string, any> = {}): void {
     if (typeof this.cleanup === 'function') {
       try {
         this.cleanup();
@@ -335,6 +345,12 @@ export class HostedPanelView extends Widget {
           const loaded = await module;
           this.cleanup = await loaded.render({ model, el: this.body });
           this.setLine('ready', '');
+          if (Object.keys(restore).length) {
+            for (const [key, value] of Object.entries(restore)) {
+              model.set(key, value);
+            }
+            model.save_changes();
+          }
           resolve(model);
         } catch (error) {
           this.setLine('error', `The ${this.panel} panel did not load: ${String(error)}`);

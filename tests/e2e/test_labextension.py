@@ -308,8 +308,10 @@ def test_hosted_search_and_prompt_studio_views(lab, browser, artifacts, remember
     assert "Traceback" not in closed.inner_text()
     page.screenshot(path=str(artifacts / "labextension-hosted-closed.png"))
     closed.locator(".mhl-host-line").click()
-    expect(page.locator('#modelhub-search .mhl-host[data-state="ready"] .mh-panel.mh-search')).to_be_visible(
-        timeout=60_000
-    )
+    reopened = page.locator('#modelhub-search .mhl-host[data-state="ready"] .mh-panel.mh-search')
+    expect(reopened).to_be_visible(timeout=60_000)
+    # with what the user had set: the query and kind, so the same hits come back
+    expect(reopened.locator(".mh-query")).to_have_value("causal self attention")
+    expect(reopened.locator(".mh-result.mh-kind-code").first).to_be_visible(timeout=60_000)
     expect(page.locator('#modelhub-prompts .mhl-host[data-state="evicted"]')).to_be_attached(timeout=30_000)
     assert not problems, problems
