@@ -337,12 +337,18 @@ class ImageEmbedder:
         *,
         progress: bool = False,
         on_error: Callable[[int, str], None] | None = None,
+        with_image: Callable[[int, Image.Image], None] | None = None,
+        min_side: int = 0,
     ) -> np.ndarray:
         """One row per image (zeros for an image that cannot be read: ``on_error(i, reason)`` is told).
 
         Decoding and resizing run on a small thread pool (Pillow lets go of the GIL) a batch ahead
-        of the vision tower, which sees whole batches."""
-        return self._encode(images, None, progress, on_error)[:, 0]
+        of the vision tower, which sees whole batches. ``with_image(i, image)`` is called on that
+        pool with each decoded, upright RGB image before it is resized (the background pass makes
+        the thumbnail and the perceptual hashes from the same decode); what it raises is logged
+        and does not cost the image its vector. ``min_side``: the decoded image keeps at least this
+        shorter side for ``with_image`` (a JPEG is otherwise decoded at the scale the tower needs)."""
+        return self._encode(images, None, progress, on_error, with_image, min_side)[:, 0]
 
     def embed_regions(
         self,
@@ -364,6 +370,8 @@ class ImageEmbedder:
         boxes: list[tuple[float, float, float, float]] | None,
         progress: bool,
         on_error: Callable[[int, str], None] | None,
+        with_image: Callable[[int, Image.Image], None] | None = None,
+        min_side: int = 0,
     ) -> np.ndarray:
         import torch
         from tqdm.auto import tqdm
@@ -389,7 +397,7 @@ class ImageEmbedder:
             rows.clear()
 
         try:
-            for i, prepared in self._prepared(images, boxes):
+            for i, prepared in self._prepared(images, boxes, with_image, min_side):
                 if isinstance(prepared, str):
                     if on_error is not None:
                         on_error(i, prepared)
@@ -405,7 +413,11 @@ class ImageEmbedder:
         return out
 
     def _prepared(
-        self, images: Sequence[ImageInput], boxes: list[tuple[float, float, float, float]] | None
+        self,
+        images: Sequence[ImageInput],
+        boxes: list[tuple[float, float, float, float]] | None,
+        with_image: Callable[[int, Image.Image], None] | None = None,
+        min_side: int = 0,
     ) -> Iterator[tuple[int, list[Any] | str]]:
         """``(index, inputs)`` in order, or ``(index, reason)`` for an image that cannot be read;
         made on :func:`prep_workers` threads, at most two batches ahead of the caller."""
@@ -417,7 +429,9 @@ class ImageEmbedder:
             submitted = 0
             for i in range(len(images)):
                 while submitted < len(images) and submitted - i < ahead:
-                    queue.append(pool.submit(self._prepare, images[submitted], boxes))
+                    queue.append(
+                        pool.submit(self._prepare, images[submitted], boxes, submitted, with_image, min_side)
+                    )
                     submitted += 1
                 result: list[Any] | str
                 try:
@@ -426,11 +440,23 @@ class ImageEmbedder:
                     result = str(err).splitlines()[0] if str(err) else type(err).__name__
                 yield i, result
 
-    def _prepare(self, image: ImageInput, boxes: list[tuple[float, float, float, float]] | None) -> list[Any]:
+    def _prepare(
+        self,
+        image: ImageInput,
+        boxes: list[tuple[float, float, float, float]] | None,
+        index: int = 0,
+        with_image: Callable[[int, Image.Image], None] | None = None,
+        min_side: int = 0,
+    ) -> list[Any]:
         """The model's inputs for one image (one per box): ``uint8`` arrays on the fast path, else
         open_clip's own preprocessing (tensors)."""
         fast = self._fast
-        img = load_image(image, min_side=3 * fast.size if fast else 0)
+        img = load_image(image, min_side=max(3 * fast.size, min_side) if fast else 0)
+        if with_image is not None:
+            try:
+                with_image(index, img)
+            except Exception:  # noqa: BLE001 - the side work's problem; the vector is still made
+                log.warning("modelhub: work on a decoded image failed", exc_info=True)
         crops = [img] if not boxes else [_crop(img, box) for box in boxes]
         if fast is None:
             return [self._preprocess(c) for c in crops]

@@ -23,6 +23,7 @@ alpha-channel "stealth" metadata is not read.
 from __future__ import annotations
 
 import json
+import math
 import posixpath
 import re
 import struct
@@ -40,7 +41,7 @@ from modelhub_jupyter.ingest import sd_metadata as sd
 from modelhub_jupyter.ingest.confine import present
 from modelhub_jupyter.ingest.types import Chunk, Extracted, ParseError
 
-__all__ = ["PIXEL_LIMIT", "make_thumbnail", "read_image"]
+__all__ = ["PIXEL_LIMIT", "make_thumbnail", "read_image", "save_thumbnail"]
 
 PIXEL_LIMIT = 89_478_485  # Pillow's default MAX_IMAGE_PIXELS
 IMAGE_MAX_BYTES = 512 * 1024 * 1024  # larger files are refused before Pillow sees them
@@ -149,18 +150,50 @@ def make_thumbnail(path: Path, dest: Path, size: int = 256) -> Path:
         except Exception:  # noqa: BLE001 - no draft mode just means a full-size decode
             pass
         _load_pixels(img, path, record=False)  # its warnings are not kept: decode without the lock
-        try:
-            # shrink first (reduce() by the whole factor: a box filter, then at most one small
-            # LANCZOS pass), then convert and turn the small picture: the full size is never copied
-            picture = img if img.mode in _THUMB_MODES else _to_rgb(img)
-            picture.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=1.0)
-            picture = _to_rgb(_upright(picture))
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fmt = _THUMB_FORMATS.get(dest.suffix.lower(), "JPEG")
-            picture.save(dest, fmt, quality=85, **({"method": 0} if fmt == "WEBP" else {}))  # fastest WebP
-        except Exception as err:  # noqa: BLE001 - any Pillow failure is this thumbnail's one-line error
-            raise ParseError(f"cannot write thumbnail: {_one_line(err, path, dest)}") from None
+        return _write_thumbnail(img, dest, size, path)
+
+
+def save_thumbnail(picture: Image.Image, dest: Path, size: int = 256) -> Path:
+    """Write the thumbnail of an image that is already decoded and upright (the background image
+    pass decodes each file once for its CLIP input, its thumbnail and its perceptual hashes) to
+    ``dest``, as :func:`make_thumbnail` does; ``picture`` is not changed. Raises :class:`ParseError`."""
+    dest = Path(dest)
+    if size < 1:
+        raise ParseError("thumbnail size must be at least 1 pixel")
+    return _write_thumbnail(picture, dest, size, None, upright=False)
+
+
+def _write_thumbnail(
+    img: Image.Image, dest: Path, size: int, path: Path | None, *, upright: bool = True
+) -> Path:
+    try:
+        # shrink first (reduce() by the whole factor: a box filter, then at most one small
+        # LANCZOS pass), then convert and turn the small picture: the full size is never copied
+        picture = img if img.mode in _THUMB_MODES else _to_rgb(img)
+        fit = _fit(picture.size, size)
+        if fit is not None:  # Image.thumbnail's size and resampling, into a new image (img is kept)
+            picture = picture.resize(fit, Image.Resampling.LANCZOS, reducing_gap=1.0)
+        picture = _to_rgb(_upright(picture) if upright else picture)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fmt = _THUMB_FORMATS.get(dest.suffix.lower(), "JPEG")
+        picture.save(dest, fmt, quality=85, **({"method": 0} if fmt == "WEBP" else {}))  # fastest WebP
+    except Exception as err:  # noqa: BLE001 - any Pillow failure is this thumbnail's one-line error
+        paths = (path, dest) if path is not None else (dest,)
+        raise ParseError(f"cannot write thumbnail: {_one_line(err, *paths)}") from None
     return dest
+
+
+def _fit(current: tuple[int, int], size: int) -> tuple[int, int] | None:
+    """The size ``Image.thumbnail((size, size))`` shrinks ``current`` to (None: it fits already)."""
+    width, height = current
+    if width <= size and height <= size:
+        return None
+    aspect = width / height
+    if aspect <= 1:  # as Pillow rounds: the side nearest the aspect ratio, at least 1 pixel
+        candidates = [max(1, math.floor(size * aspect)), max(1, math.ceil(size * aspect))]
+        return min(candidates, key=lambda n: abs(aspect - n / size)), size
+    candidates = [max(1, math.floor(size / aspect)), max(1, math.ceil(size / aspect))]
+    return size, min(candidates, key=lambda n: abs(aspect - size / n))
 
 
 # ----------------------------------------------------------------------------- opening safely

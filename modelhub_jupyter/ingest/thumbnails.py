@@ -18,10 +18,14 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .types import ParseError
 
-__all__ = ["THUMBNAIL_SIZE", "ensure", "make_missing", "planned_path", "workers"]
+if TYPE_CHECKING:
+    from PIL import Image
+
+__all__ = ["THUMBNAIL_SIZE", "ensure", "ensure_from", "failed", "make_missing", "planned_path", "workers"]
 
 THUMBNAIL_SIZE = 256
 _FAILED: dict[str, str] = {}  # thumbnail path -> why it could not be made (this process)
@@ -42,11 +46,29 @@ def workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def failed(dest: str | Path) -> bool:
+    """Whether making the thumbnail ``dest`` failed already in this process (it is not tried again)."""
+    return str(dest) in _FAILED
+
+
 def ensure(image: str | Path, dest: str | Path, root: str | Path, size: int = THUMBNAIL_SIZE) -> Path:
     """``dest``, made from ``image`` now if it is not there yet. ``dest`` must lie under ``root``
     (the hub's thumbnails folder). Raises :class:`ParseError` (one line) when it cannot be made."""
     from .images import make_thumbnail
 
+    return _place(lambda temp: make_thumbnail(Path(image), temp, size), dest, root)
+
+
+def ensure_from(picture: Image.Image, dest: str | Path, root: str | Path, size: int = THUMBNAIL_SIZE) -> Path:
+    """Like :func:`ensure`, from an image already decoded and upright (RGB): the background image
+    pass decodes each file once for its CLIP input, its thumbnail and its perceptual hashes."""
+    from .images import save_thumbnail
+
+    return _place(lambda temp: save_thumbnail(picture, temp, size), dest, root)
+
+
+def _place(make: Callable[[Path], Path], dest: str | Path, root: str | Path) -> Path:
+    """``make(temp)`` then rename ``temp`` to ``dest`` (unless ``dest`` is there or known to fail)."""
     dest = Path(dest)
     root_path = Path(root).resolve()
     if not dest.resolve().is_relative_to(root_path):
@@ -58,7 +80,7 @@ def ensure(image: str | Path, dest: str | Path, root: str | Path, size: int = TH
         raise ParseError(known)
     temp = dest.parent / f".{dest.stem}.{os.getpid()}.{threading.get_ident()}{dest.suffix}"
     try:
-        make_thumbnail(Path(image), temp, size)
+        make(temp)
         os.replace(temp, dest)
     except ParseError as err:
         if len(_FAILED) >= _FAILED_LIMIT:

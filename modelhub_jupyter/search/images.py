@@ -32,11 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from PIL import Image
 
 from ..embed.image import ImageEmbedder, ImageInput, load_image
 from ..errors import BadInputError, QueryError, one_line
+from ..ingest.thumbnails import THUMBNAIL_SIZE
 from ..results import Hit, SearchResults
 from . import filters, relevance
+from .image_pass import SideWork
 from .keyword import top_k
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ RRF_K = 60
 DEPTH = 100
 QUERY_CACHE = 256  # prompt-channel query vectors kept
 LIKE_HASH_LIMIT = 64 * 1024 * 1024  # a --like file up to this size is looked up among indexed files first
+HASH_SIDE = 256  # images are reduced towards this shorter side before hashing (see hashes_of)
 DUPLICATE_BITS = 10  # phash Hamming distance (of 64) up to which two images are near-duplicates
 SCORE_KEYS = ("safety_assessment", "clip_score")  # keys this module adds (filtered here, not by the engine)
 CONCEPTS: dict[str, tuple[list[str], list[str]]] = {
@@ -94,9 +98,19 @@ def tile_boxes(grids: Iterable[int] = (2,), overlap: float = 0.25) -> list[tuple
 
 def image_hashes(image: ImageInput) -> tuple[str, str]:
     """``(phash, dhash)`` as 16 hex digits each (64-bit DCT and difference hashes, ``imagehash``)."""
+    return hashes_of(load_image(image))
+
+
+def hashes_of(img: Image.Image) -> tuple[str, str]:
+    """:func:`image_hashes` of an image already decoded and upright (the background pass decodes
+    each file once). A big image is first box-reduced by a whole factor to a shorter side of
+    about ``HASH_SIDE`` (the hashes look at 32x32 and 9x8 pixels: the same bits, a quarter of
+    the work for a 512-px image); every path (indexing, ``--like``) hashes this way."""
     import imagehash
 
-    img = load_image(image)
+    factor = min(img.size) // HASH_SIDE
+    if factor >= 2:
+        img = img.reduce(factor)
     return str(imagehash.phash(img)), str(imagehash.dhash(img))
 
 
@@ -105,12 +119,11 @@ def _collect(into: set[int]) -> Callable[[int, str], None]:
     return lambda i, _why: into.add(i)
 
 
-def _hashes_or_error(path: str) -> tuple[str, str, str | None]:
-    """``(phash, dhash, None)``, or ``("", "", reason)`` for an image that cannot be read."""
-    try:
-        return (*image_hashes(path), None)
-    except Exception as err:  # noqa: BLE001 - one image's problem; the others go on
-        return "", "", (str(err).splitlines()[0] if str(err) else type(err).__name__)
+def _side_hook(side: SideWork | None, part: list[str]) -> Callable[[int, Image.Image], None] | None:
+    """``with_image`` for one CLIP batch: the decoded image's thumbnails and hashes (``side``)."""
+    if side is None or not any(side.wanted(c) for c in part):
+        return None
+    return lambda i, img: side.on_image(part[i], img) if side.wanted(part[i]) else None
 
 
 def hamming(a: str, b: str) -> int:
@@ -162,6 +175,15 @@ class ImageStore:
             "FROM documents WHERE kind = 'image' ORDER BY file_path"
         )
         return [(i, t) for i, t in rows if isinstance(i, str) and isinstance(t, str) and i and t]
+
+    def thumbnail_rows(self) -> list[tuple[str, str]]:
+        """``(content hash, planned thumbnail path)`` of every image document that has one."""
+        rows = self.db.execute(
+            "SELECT f.sha256, json_extract(d.metadata, '$.thumbnail_path') FROM documents d "
+            "JOIN files f ON f.path = d.file_path WHERE d.kind = 'image' AND f.sha256 IS NOT NULL "
+            "ORDER BY d.file_path"
+        )
+        return [(c, t) for c, t in rows if isinstance(t, str) and t]
 
     def hashes(self) -> dict[str, tuple[str, str]]:
         rows = self.db.execute("SELECT content_hash, phash, dhash FROM image_hashes WHERE error IS NULL")
@@ -387,20 +409,24 @@ class Images:
         images = self.store.images()
         added = {"hashed": 0, "embedded": 0, "tiles": 0, "scored": 0}
         problem = self.embedder.problem
+        # each image is decoded once for its CLIP input, its missing thumbnails and its hashes
+        side = SideWork.plan(self.store, self._by_hash(images), self.thumbnails if thumbnails else None)
         if problem:
+            self._side_rest(side, report)
             if thumbnails:
-                added["thumbnails"] = self._thumbnails_missing(report)
-            added["hashed"] = self._hash_missing(images, report)
+                added["thumbnails"] = side.made
+            added["hashed"] = side.hashed
             if report is not None and images:
                 report.add_warning("(images)", problem)
             return added
         failed: set[str] = set()
-        added["embedded"] = self._embed_missing(images, progress, report, failed)
+        added["embedded"] = self._embed_missing(images, progress, report, failed, side)
         self._job.step("scoring", 0, 1)
         added["scored"] = self._score_missing(images)
+        self._side_rest(side, report)  # images that had their vectors already (or could not be read)
         if thumbnails:
-            added["thumbnails"] = self._thumbnails_missing(report)
-        added["hashed"] = self._hash_missing(images, report)
+            added["thumbnails"] = side.made
+        added["hashed"] = side.hashed
         if regions:
             added["tiles"] = self._tile_missing(images, progress, failed)
         self._cache.clear()
@@ -473,23 +499,14 @@ class Images:
     def _by_hash(self, images: list[ImageRow]) -> dict[str, str]:
         return {r.content_hash: r.file_path for r in images}
 
-    def _thumbnails_missing(self, report: Any) -> int:
-        """The thumbnails no page has asked for yet, on all cores (the background pass only)."""
-        from ..ingest.thumbnails import make_missing
-
-        if self.thumbnails is None:
-            return 0
-
-        def on_error(image: str, reason: str) -> None:
-            if report is not None:
-                report.add_warning(Path(image).name, f"no thumbnail: {reason}")
-
-        return make_missing(
-            self.store.thumbnail_pairs(),
-            self.thumbnails,
+    def _side_rest(self, side: SideWork, report: Any) -> None:
+        """The thumbnails and hashes the CLIP pass did not make, one decode per image, on all cores."""
+        side.run(
+            self.store,
+            self.catalog.transaction,
+            report=report,
             stop=self._stop,
-            on_step=lambda done, total: self._job.step("thumbnails", done, total),
-            on_error=on_error,
+            on_step=lambda done, total: self._job.step("thumbnails and hashes", done, total),
         )
 
     def make_thumbnails(self, hits: Iterable[Hit]) -> int:
@@ -506,33 +523,17 @@ class Images:
         ]
         return make_missing([p for p in pairs if all(p)], self.thumbnails)
 
-    def _hash_missing(self, images: list[ImageRow], report: IndexReport | None) -> int:
-        from concurrent.futures import ThreadPoolExecutor
-
-        from ..embed.image import prep_workers
-
-        done = self.store.hashed()
-        todo = list({c: p for c, p in self._by_hash(images).items() if c not in done}.items())
-        step = 32
-        with ThreadPoolExecutor(prep_workers(), thread_name_prefix="modelhub-phash") as pool:
-            for start in range(0, len(todo), step):
-                self._job.step("hashing", start, len(todo))
-                if self._stop.is_set():
-                    break
-                part = todo[start : start + step]
-                found = list(pool.map(_hashes_or_error, [p for _, p in part]))
-                with self.catalog.transaction():
-                    for (content_hash, path), (phash, dhash, error) in zip(part, found, strict=True):
-                        if error and report is not None:
-                            report.add_warning(Path(path).name, f"no perceptual hash: {error}")
-                        self.store.put_hash(content_hash, phash, dhash, error)
-        return len(todo)
-
     def _embed_missing(
-        self, images: list[ImageRow], progress: bool, report: IndexReport | None, failed: set[str]
+        self,
+        images: list[ImageRow],
+        progress: bool,
+        report: IndexReport | None,
+        failed: set[str],
+        side: SideWork | None = None,
     ) -> int:
         """Whole-image vectors the current model lacks, written a batch at a time (``failed``
-        gets the content hashes of images that could not be read)."""
+        gets the content hashes of images that could not be read); ``side``'s thumbnails and
+        hashes are made from the same decodes."""
         model = self.embedder.name
         by_hash = self._by_hash(images)
         whole = [c for c in by_hash if c not in self.store.embedded(model)]
@@ -552,7 +553,11 @@ class Images:
                 break
             part = whole[start : start + step]
             vectors = self.embedder.embed_images(
-                [by_hash[c] for c in part], progress=progress, on_error=note(part)
+                [by_hash[c] for c in part],
+                progress=progress,
+                on_error=note(part),
+                with_image=_side_hook(side, part),
+                min_side=THUMBNAIL_SIZE,
             )
             rows = [
                 (c, -1, (0.0, 0.0, 1.0, 1.0), v)
@@ -561,6 +566,8 @@ class Images:
             ]
             with self.catalog.transaction():
                 self.store.put_vectors(model, rows)
+                if side is not None:
+                    side.flush(self.store, report)
         return len(whole) - len(failed & set(whole))
 
     def _tile_missing(self, images: list[ImageRow], progress: bool, failed: set[str]) -> int:
