@@ -78,6 +78,10 @@ class Settings:
     )
     embed_batch_size: int = field(default_factory=lambda: _env_int("MODELHUB_EMBED_BATCH", 16) or 16)
     embed_precision: str = field(default_factory=lambda: os.environ.get("MODELHUB_EMBED_PRECISION") or "auto")
+    #: Documents' vectors: ``int8`` or ``fp32``; ``auto`` keeps what a store already holds (int8 when new).
+    embed_doc_precision: str = field(
+        default_factory=lambda: os.environ.get("MODELHUB_EMBED_DOC_PRECISION") or "auto"
+    )
     lock_timeout: float = 600.0
     # Seconds each git command may run when reading history (a timeout: file times instead).
     git_timeout: float = field(default_factory=default_git_timeout)

@@ -19,7 +19,8 @@ from . import schemas
 from .analytics import current_user, summarise
 from .compare.images import ImageComparison, compare_images
 from .config import Settings
-from .embed.text import TextEmbedder
+from .embed.onnx_model import INT8_SUFFIX
+from .embed.text import TextEmbedder, check_doc_precision
 from .errors import BadInputError, NotFoundError, NothingIndexedError
 from .ingest.scanner import ScanOptions
 from .results import Answer, FileView, Hit, IndexReport, SearchResults
@@ -105,14 +106,31 @@ class Hub:
         self.settings = settings
         with self._init_lock():
             self.catalog = Catalog(settings.catalog_path)
-        self.embedder = embedder or TextEmbedder(
-            settings.embed_model, batch_size=settings.embed_batch_size, precision=settings.embed_precision
-        )
+        self.embedder = embedder or self._text_embedder(settings)
         self._vectors: VectorStore | None = None
         self._engine: SearchEngine | None = None
         self._images: Images | None = None
         self._lock = threading.Lock()
         self.closed = False
+
+    def doc_precision(self) -> str:
+        """How this store's documents are embedded: the settings' ``embed_doc_precision``, where
+        ``auto`` keeps fp32 for a store whose documents were embedded so before int8 became the
+        default, and is int8 otherwise."""
+        precision = self.settings.embed_doc_precision
+        if precision != "auto":
+            return check_doc_precision(precision)
+        fp32 = TextEmbedder(self.settings.embed_model, doc_precision="fp32").name
+        kept = self.catalog.has_vectors(fp32) and not self.catalog.has_vectors(fp32 + INT8_SUFFIX)
+        return "fp32" if kept else check_doc_precision("auto")
+
+    def _text_embedder(self, settings: Settings) -> TextEmbedder:
+        return TextEmbedder(
+            settings.embed_model,
+            batch_size=settings.embed_batch_size,
+            precision=settings.embed_precision,
+            doc_precision=self.doc_precision(),
+        )
 
     def _init_lock(self):
         """Creating the stores (schemas, Chroma migrations) is serialised across processes."""

@@ -189,4 +189,4 @@ def test_same_code_indexes_into_a_chroma_server(tmp_path, shared_embedder, chrom
 
     port = int(chroma_server.rsplit(":", 1)[1])
     client = chromadb.HttpClient(host="127.0.0.1", port=port)
-    assert client.get_collection("code-all-minilm-l6-v2").count() == len(hub.catalog.documents(kind="code"))
+    assert client.get_collection(f"code-{hub.embedder.name}").count() == len(hub.catalog.documents(kind="code"))

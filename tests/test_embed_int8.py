@@ -52,7 +52,7 @@ def test_int8_documents_rank_as_fp32_ones_and_are_stored_apart(int8_cache, index
     monkeypatch.setattr(text_module, "amx_is_present", lambda: False)
     hub, _ = indexed
     docs = [d.content for d in hub.catalog.documents(kind="code")][:64]
-    fp32 = TextEmbedder()
+    fp32 = TextEmbedder(doc_precision="fp32")
     q8 = TextEmbedder(doc_precision="int8")
     assert fp32.name == "all-minilm-l6-v2" and q8.name == "all-minilm-l6-v2-int8"
     assert q8._encoder(batch=True).folder == int8  # documents go through the int8 copy
@@ -76,7 +76,7 @@ def test_doc_precision_is_read_from_the_environment_and_checked(monkeypatch):
     assert TextEmbedder().doc_precision == "int8"
     assert TextEmbedder(backend="torch").name == "all-minilm-l6-v2"  # torch embeds fp32 documents only
     monkeypatch.setenv("MODELHUB_EMBED_DOC_PRECISION", "int4")
-    with pytest.raises(ValueError, match="must be fp32 or int8"):
+    with pytest.raises(ValueError, match="must be auto, fp32 or int8"):
         TextEmbedder()
 
 
@@ -125,3 +125,46 @@ def test_a_quantisation_that_fails_is_noted_and_documents_stay_fp32(onnx_cache, 
     embedder = TextEmbedder(doc_precision="int8")
     assert embedder.onnx_folder == folder
     assert embedder._encoder(batch=True).folder == folder  # the fp32 copy embeds the documents
+
+
+def test_a_new_store_embeds_documents_in_int8_and_an_fp32_store_keeps_fp32(onnx_cache, tmp_path, monkeypatch):
+    """int8 is the default for a new store; a store indexed in fp32 (before that default) keeps
+    finding its vectors, and the registry names the bundled model's vectors as the store does."""
+    cache, _ = onnx_cache
+    monkeypatch.setenv("MODELHUB_CACHE_DIR", str(cache))
+    monkeypatch.delenv("MODELHUB_EMBED_DOC_PRECISION", raising=False)
+    root = tmp_path / "ws"
+    root.mkdir()
+    for n, topic in enumerate(
+        ["learning rate warmup", "cifar10 loader", "attention mask", "adam step", "beam search"]
+    ):
+        (root / f"m{n}.py").write_text(f"def f{n}(x):\n    '''{topic}.'''\n    return x\n")
+
+    new = Hub(tmp_path / "new")
+    old = Hub(tmp_path / "old", embedder=TextEmbedder(doc_precision="fp32"))
+    try:
+        assert new.embedder.name == "all-minilm-l6-v2-int8" and new.doc_precision() == "int8"
+        new.index(root, progress=False)
+        old.index(root, progress=False)
+    finally:
+        new.close()
+        old.close()
+    again, kept = Hub(tmp_path / "new"), Hub(tmp_path / "old")
+    try:
+        assert again.embedder.name == "all-minilm-l6-v2-int8"
+        assert kept.embedder.name == "all-minilm-l6-v2" and kept.doc_precision() == "fp32"
+        assert (
+            kept.search("warm up the learning rate", kind="code", channels=("dense",), limit=1)[0].path
+            == "m0.py"
+        )
+        assert again.models.register_bundled().vector_key == "all-minilm-l6-v2-int8"
+        assert kept.models.register_bundled().vector_key == "all-minilm-l6-v2"
+    finally:
+        again.close()
+        kept.close()
+    monkeypatch.setenv("MODELHUB_EMBED_DOC_PRECISION", "fp32")  # said outright, it wins
+    explicit = Hub(tmp_path / "new")
+    try:
+        assert explicit.embedder.name == "all-minilm-l6-v2"
+    finally:
+        explicit.close()

@@ -84,8 +84,11 @@ def resolve_precision(precision: str) -> str:
 #: Tokens of a document (a batch) that the embedder reads: MiniLM was trained on 128-token texts
 #: and reads at most 256; ``MODELHUB_EMBED_MAX_TOKENS`` changes it. Queries are read up to 256.
 DOC_MAX_TOKENS = 256
-#: ``fp32`` or ``int8``: what embeds documents (a batch of more than :data:`FEW` texts) through ONNX.
+#: ``int8`` (the default) or ``fp32``: what embeds documents (a batch of more than :data:`FEW` texts)
+#: through ONNX. Per-channel int8 weights embed a third faster and rank as fp32 does (example gold
+#: set nDCG@10 0.866 fp32, 0.867 int8); queries always run in fp32.
 DOC_PRECISIONS = ("fp32", "int8")
+DEFAULT_DOC_PRECISION = "int8"
 FEW = 4  # a query or two: one thread is as fast, and does not stall when another process holds a core
 
 
@@ -162,9 +165,11 @@ def check_backend(backend: str) -> str:
 
 
 def check_doc_precision(precision: str) -> str:
-    """``precision`` if it is one of :data:`DOC_PRECISIONS`, else ValueError."""
+    """``precision`` if it is one of :data:`DOC_PRECISIONS` (``auto``: the default), else ValueError."""
+    if precision == "auto":
+        return DEFAULT_DOC_PRECISION
     if precision not in DOC_PRECISIONS:
-        raise ValueError(f"document embedding precision must be fp32 or int8 (got {precision!r})")
+        raise ValueError(f"document embedding precision must be auto, fp32 or int8 (got {precision!r})")
     return precision
 
 
@@ -204,6 +209,11 @@ class TextEmbedder:
     ``precision="auto"`` runs the torch model in bfloat16 on CPUs with bfloat16 units (AMX,
     AVX512-BF16), where it is about 3x faster than fp32; the vectors are normalised again in
     fp32 and agree with fp32 ones to a cosine of 0.9999 (``tests/test_embed.py`` pins that).
+
+    ``doc_precision`` (default ``$MODELHUB_EMBED_DOC_PRECISION`` or ``auto``, which is ``int8``):
+    documents (batches) run through a per-channel int8 copy of the ONNX export (made here once,
+    checked against it) and are stored under ``<model>-int8``, so that an index never mixes them
+    with fp32 ones; ``fp32`` embeds them through the fp32 copy under the model's own name.
     """
 
     def __init__(
@@ -219,7 +229,7 @@ class TextEmbedder:
     ) -> None:
         self.model_ref = model or default_text_model()
         self.doc_precision = check_doc_precision(
-            doc_precision or os.environ.get("MODELHUB_EMBED_DOC_PRECISION") or "fp32"
+            doc_precision or os.environ.get("MODELHUB_EMBED_DOC_PRECISION") or "auto"
         )
         # vectors of int8 documents are stored apart: an index keeps the kind of vectors it was made with
         self.name = _slug(self.model_ref) + (onnx_model.INT8_SUFFIX if self.doc_precision == "int8" else "")

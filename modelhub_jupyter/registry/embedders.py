@@ -26,7 +26,9 @@ class OnnxFolderEmbedder(TextEmbedder):
     """A text embedder that is only an ONNX graph and its tokenizer (no sentence-transformers folder)."""
 
     def __init__(self, folder: str | Path, name: str, *, batch_size: int = 32) -> None:
-        super().__init__(str(folder), batch_size=batch_size, precision="fp32", backend="onnx")
+        super().__init__(
+            str(folder), batch_size=batch_size, precision="fp32", backend="onnx", doc_precision="fp32"
+        )
         self.name = name
         self._onnx_folder = Path(folder)
         manifest = Path(folder) / "manifest.json"
@@ -49,7 +51,10 @@ def embedder_for(v: VersionRow) -> TextEmbedder:
     if v.format == "onnx":
         return OnnxFolderEmbedder(v.path, v.vector_key, batch_size=batch)
     embedder = TextEmbedder(
-        v.path, batch_size=batch, precision=str(v.inference_config.get("precision", "auto"))
+        v.path,
+        batch_size=batch,
+        precision=str(v.inference_config.get("precision", "auto")),
+        doc_precision="int8" if v.vector_key.endswith(onnx_model.INT8_SUFFIX) else "fp32",
     )
     embedder.name = v.vector_key
     return embedder

@@ -127,18 +127,23 @@ def version_format(path: Path, metadata: dict[str, Any]) -> str:
     return "hf" if path.is_dir() and (path / "config.json").is_file() else "unknown"
 
 
-def vector_key(path: Path, fmt: str, sha: str) -> str | None:
-    """The name a text embedder's vectors are stored under (the installed MiniLM keeps the default's)."""
+def vector_key(path: Path, fmt: str, sha: str, doc_precision: str = "fp32") -> str | None:
+    """The name a text embedder's vectors are stored under (the installed MiniLM keeps the default's).
+
+    A sentence-transformers version whose documents are embedded through the int8 copy of its ONNX
+    export (``doc_precision``, the store's) ends in ``-int8``, as :class:`TextEmbedder` names it."""
+    from ..embed.onnx_model import INT8_SUFFIX
     from ..embed.text import _slug, default_text_model
 
     if fmt not in ("sentence-transformers", "onnx"):
         return None
+    suffix = INT8_SUFFIX if fmt == "sentence-transformers" and doc_precision == "int8" else ""
     try:
         if path.resolve() == Path(default_text_model()).resolve():
-            return _slug(str(path))
+            return _slug(str(path)) + suffix
     except ImportError:
         pass
-    return f"{_slug(str(path))[:30]}-{sha[:8]}"
+    return f"{_slug(str(path))[:30]}-{sha[:8]}{suffix}"
 
 
 def register_version(
@@ -156,6 +161,7 @@ def register_version(
     tier: str | None = None,
     home: Path | None = None,
     progress: bool = False,
+    doc_precision: str = "fp32",
 ) -> VersionRow:
     """Register the folder or file at ``path`` as ``version`` of ``model`` (created when new)."""
     target = Path(path).expanduser()
@@ -196,7 +202,7 @@ def register_version(
         )  # fmt: skip
     return store.add_version(
         VersionRow(name, version, model_type, str(target), fmt, source or str(target), sha, files, config,
-                   vector_key(target, fmt, sha) if model_type == "text_embedding" else None,
+                   vector_key(target, fmt, sha, doc_precision) if model_type == "text_embedding" else None,
                    dims.get("hidden_size") if isinstance(dims.get("hidden_size"), int) else None,
                    parent, metrics=dict(metrics or {})),
         user,

@@ -584,6 +584,10 @@ class Catalog:
                 out[h] = np.frombuffer(blob, dtype=np.float32)
         return out
 
+    def has_vectors(self, model: str) -> bool:
+        """Whether any vector is stored under ``model``."""
+        return self.db.execute("SELECT 1 FROM embeddings WHERE model=? LIMIT 1", (model,)).fetchone() is not None
+
     def cache_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
         self.db.executemany(
             "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
