@@ -349,6 +349,8 @@ class WidgetSocketHandler(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixi
         reopen the view), then the panel is closed."""
         hosted = getattr(self, "hosted", None)
         name = hosted.name if hosted is not None else "this"
+        self.log.info("modelhub: closed the %s view of %s: over the limit of %d open views", name,
+                      getattr(self, "_user", "?"), limit)  # fmt: skip
         self._write(json.dumps({"type": "closed", "message": (
             f"The {name} view was closed to free the server: each user may have {limit} ModelHub views open "
             "at once, and this one was used least recently. Click to reopen it."
