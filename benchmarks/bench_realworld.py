@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_realworld.py --mirrors DIR [--out DIR] [--no-speed]
                                                    [--repeat N] [--verbose] [--speed-only [--profile FILE]]
-                                                   [--modes hybrid,dense,keyword] [--doc-precision fp32,int8]
+                                                   [--modes hybrid,dense,keyword] [--doc-precision int8,fp32]
 
 1. Materialises the corpus of ``benchmarks/realworld/manifest.yaml`` from the folder of git mirrors
    (``realworld/materialise.py``: blob ids checked, nothing from a repository executed) into
@@ -22,8 +22,9 @@
    timed from the parent (interpreter start, imports, model load, parsing, embedding, writes, exit):
      ours (all files)     the whole corpus;
      ours (code)          the ``*.py`` files only (``exclude`` everything else), once per
-                          ``--doc-precision`` (``ours-code@int8``: documents embedded through the
-                          int8 copy, ``MODELHUB_EMBED_DOC_PRECISION=int8``; queries stay fp32);
+                          ``--doc-precision`` (``ours-code``: the default, documents embedded
+                          through the int8 copy of the ONNX export; ``ours-code@fp32``: through
+                          the fp32 copy, ``MODELHUB_EMBED_DOC_PRECISION=fp32``; queries stay fp32);
      langchain (code)     DirectoryLoader(**/*.py, TextLoader) + RecursiveCharacterTextSplitter
                           .from_language(PYTHON, chunk_size=1000) + Chroma.from_documents with the
                           same MiniLM through HuggingFaceEmbeddings, as in bench_index.py;
@@ -359,8 +360,8 @@ def worker_langchain(corpus: Path, home: Path) -> dict[str, Any]:
 
 
 def _run_worker(name: str, corpus: Path) -> dict[str, Any]:
-    worker, _, precision = name.partition("@")  # ours-code@int8: documents embedded in int8
-    env = dict(os.environ, MODELHUB_EMBED_DOC_PRECISION=precision or "fp32")
+    worker, _, precision = name.partition("@")  # ours-code@fp32: documents embedded in fp32
+    env = dict(os.environ, MODELHUB_EMBED_DOC_PRECISION=precision or "auto")  # auto: the default, int8
     with tempfile.TemporaryDirectory(prefix="bench-realworld-") as tmp:
         start = time.perf_counter()
         out = subprocess.run(
@@ -377,17 +378,19 @@ def _run_worker(name: str, corpus: Path) -> dict[str, Any]:
 
 
 def run_speed(
-    corpus: Path, repeat: int, code_only: bool = False, precisions: tuple[str, ...] = ("fp32",)
+    corpus: Path, repeat: int, code_only: bool = False, precisions: tuple[str, ...] = ("int8",)
 ) -> None:
     """Cold runs of each pipeline; ``precisions``: one "ours (code)" run each, its documents embedded
     in that precision (``MODELHUB_EMBED_DOC_PRECISION``; the int8 copy is made here first, once)."""
+    from modelhub_jupyter.embed.text import DEFAULT_DOC_PRECISION
+
     if "int8" in precisions:
         from modelhub_jupyter.embed import onnx_model
         from modelhub_jupyter.embed.text import TextEmbedder
 
         onnx_model.quantize(TextEmbedder().onnx_folder)  # one-time per-machine work, as the ONNX export
     runs: dict[str, list[dict[str, Any]]] = {"ours-all": []}
-    runs.update({"ours-code" + ("" if p == "fp32" else f"@{p}"): [] for p in precisions})
+    runs.update({"ours-code" + ("" if p == DEFAULT_DOC_PRECISION else f"@{p}"): [] for p in precisions})
     runs["langchain-code"] = []
     if code_only:
         del runs["ours-all"]
@@ -461,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default=",".join(MODES), help="retrieval modes (comma-separated)")
     parser.add_argument(
         "--doc-precision",
-        default="fp32,int8",
+        default="int8,fp32",
         help="document embedding precisions of the 'ours (code)' speed runs (comma-separated: fp32, int8)",
     )
     parser.add_argument(
