@@ -9,10 +9,18 @@ Prints, on this machine:
 * thumbnails (``make_thumbnail`` 512 -> 256 px WebP), images/s (target >= 100/s); previous: the
   earlier code (convert + orient at full size, then LANCZOS, WebP method 4), copied below;
 * the background thumbnail pass (``ingest.thumbnails.make_missing``) on its threads vs one;
+* thumbnails and perceptual hashes in one decode per image (``search.image_pass.SideWork``, the
+  pass without weights) vs the previous pass (a thumbnail pass, then a hash pass that decoded
+  every file again), both on the same threads; and the thumbnail alone from pixels already
+  decoded (``save_thumbnail``: what a thumbnail adds to the CLIP pass now); the single-thread CPU
+  cost of ``make_thumbnail`` (images per CPU second: less swayed by other work on the machine);
 * CLIP encode with the ViT-B-32 *architecture at random weights* (speed does not depend on the
   weights), from files, preprocessing included, images/s (target >= 10/s), whole images and with
-  2x2 region tiles; previous: decode + open_clip preprocessing per image in the calling thread
-  (copied below); the tower alone on ready tensors is printed as the ceiling of the same run;
+  2x2 region tiles (two passes, as the background pass runs them, and one decode with the whole
+  image in the same batches); previous: decode + open_clip preprocessing per image in the calling
+  thread (copied below); the tower alone on ready tensors is printed as the ceiling of the same run;
+* the CLIP pass with the thumbnails and hashes made from its decodes vs the previous order (CLIP,
+  then a thumbnail pass, then a hash pass, each decoding every file);
 * the CLIP text tower for a new query over its own tokens vs the whole 77-token context;
 * ``hub.index`` of ``--encode`` PNGs with ViT-B-32: seconds until it returns with the encoder in
   the background (prompt search works from then on) against encoding inline;
@@ -95,28 +103,91 @@ def previous_thumbnail(path: Path, dest: Path, size: int = 256) -> Path:
     return dest
 
 
-def rate(fn, paths: list[Path], rounds: int = 3) -> float:
-    """Median images/s of ``rounds`` passes of ``fn`` over ``paths``."""
+def rate(fn, paths: list[Path], rounds: int = 3, cpu: bool = False) -> float:
+    """Median images/s of ``rounds`` passes of ``fn`` over ``paths`` (``cpu``: per second of this
+    thread's CPU time instead of the wall clock)."""
+    clock = time.thread_time if cpu else time.perf_counter
     rates = []
     for _ in range(rounds):
-        started = time.perf_counter()
+        started = clock()
         for p in paths:
             fn(p)
-        rates.append(len(paths) / (time.perf_counter() - started))
+        rates.append(len(paths) / max(clock() - started, 1e-9))
     return statistics.median(rates)
 
 
 def bench_files(paths: list[Path], work: Path) -> dict[str, float]:
-    from modelhub_jupyter.ingest.images import _read_image, make_thumbnail, read_image
+    from modelhub_jupyter.embed.image import load_image
+    from modelhub_jupyter.ingest.images import _read_image, make_thumbnail, read_image, save_thumbnail
 
     thumbs = work / "thumbs"
     thumbs.mkdir(exist_ok=True)
+    decoded = {p: load_image(p) for p in paths[:60]}
     return {
         "meta_before": rate(lambda p: _read_image(p, p.name, decode=True), paths),
         "meta": rate(lambda p: read_image(p, p.name), paths),
         "thumb_before": rate(lambda p: previous_thumbnail(p, thumbs / f"{p.stem}.old.webp"), paths),
         "thumb": rate(lambda p: make_thumbnail(p, thumbs / f"{p.stem}.webp", 256), paths),
+        "thumb_cpu_before": rate(
+            lambda p: previous_thumbnail(p, thumbs / f"{p.stem}.old.webp"), paths, cpu=True
+        ),
+        "thumb_cpu": rate(lambda p: make_thumbnail(p, thumbs / f"{p.stem}.webp", 256), paths, cpu=True),
+        "thumb_decoded": rate(
+            lambda p: save_thumbnail(decoded[p], thumbs / f"{p.stem}.d.webp", 256), list(decoded)
+        ),
     }
+
+
+def previous_side_pass(pairs: list[tuple[str, str]], root: Path, threads: int) -> None:
+    """The previous background pass without weights (for the same-run comparison): every missing
+    thumbnail (``make_missing``), then every perceptual hash, each decoding the file again."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import imagehash
+
+    from modelhub_jupyter.embed.image import load_image
+    from modelhub_jupyter.ingest import thumbnails
+
+    def hashes(path: str) -> tuple[str, str]:
+        img = load_image(path)
+        return str(imagehash.phash(img)), str(imagehash.dhash(img))
+
+    thumbnails.make_missing(pairs, root, threads=threads)
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(hashes, [i for i, _ in pairs]))
+
+
+def bench_side_pass(paths: list[Path], work: Path, rounds: int = 3) -> tuple[float, float, int]:
+    """images/s: thumbnails + hashes in one decode per image (``SideWork.run``) vs the previous
+    thumbnail pass then hash pass; the same thread count (``thumbnails.workers()``)."""
+    from contextlib import nullcontext
+
+    from modelhub_jupyter.ingest import thumbnails
+    from modelhub_jupyter.search.image_pass import SideWork
+
+    class NoStore:  # the hashes are kept in memory: this times the decoding, not SQLite
+        def put_hash(self, *args: object) -> None:
+            pass
+
+    threads = thumbnails.workers()
+    out: dict[str, list[float]] = {"now": [], "before": []}
+    for r in range(rounds):
+        root = work / f"side-now-{r}"
+        side = SideWork(
+            {str(p): str(p) for p in paths},
+            {str(p): [str(root / f"{p.stem}.webp")] for p in paths},
+            {str(p) for p in paths},
+            root,
+        )
+        started = time.perf_counter()
+        side.run(NoStore(), nullcontext, threads=threads)  # type: ignore[arg-type]
+        out["now"].append(len(paths) / (time.perf_counter() - started))
+        root = work / f"side-before-{r}"
+        pairs = [(str(p), str(root / f"{p.stem}.webp")) for p in paths]
+        started = time.perf_counter()
+        previous_side_pass(pairs, root, threads)
+        out["before"].append(len(paths) / (time.perf_counter() - started))
+    return statistics.median(out["now"]), statistics.median(out["before"]), threads
 
 
 def bench_background(paths: list[Path], work: Path) -> tuple[float, float, float]:
@@ -188,12 +259,14 @@ def bench_encode(embedder, paths: list[Path], rounds: int = 3) -> dict[str, floa
 
     boxes = tile_boxes((2,))
     embedder.embed_images(paths[:2])  # load + warm up
+    whole_and_tiles = [(0.0, 0.0, 1.0, 1.0), *boxes]  # the whole box is the whole-image input
     runs = {
         "tower": lambda: tower_alone(embedder, len(paths)),
         "before": lambda: previous_encode(embedder, paths),
         "now": lambda: embedder.embed_images(paths),
         "tiles_before": lambda: previous_encode(embedder, paths, boxes),
         "tiles_now": lambda: (embedder.embed_images(paths), embedder.embed_regions(paths, boxes)),
+        "tiles_one": lambda: embedder.embed_regions(paths, whole_and_tiles),
     }
     rates: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(rounds):
@@ -202,6 +275,42 @@ def bench_encode(embedder, paths: list[Path], rounds: int = 3) -> dict[str, floa
             fn()
             rates[name].append(len(paths) / (time.perf_counter() - started))
     return {k: statistics.median(v) for k, v in rates.items()}
+
+
+def bench_clip_pass(embedder, paths: list[Path], work: Path, rounds: int = 2) -> tuple[float, float]:
+    """images/s of the CLIP pass making the thumbnails and hashes from its own decodes
+    (``embed_images(with_image=...)``) vs the previous order: CLIP, then the thumbnail pass, then
+    the hash pass (each decoding every file); the same threads."""
+    from contextlib import nullcontext
+
+    from modelhub_jupyter.ingest import thumbnails
+    from modelhub_jupyter.search.image_pass import SideWork
+
+    class NoStore:
+        def put_hash(self, *args: object) -> None:
+            pass
+
+    keys = [str(p) for p in paths]
+    out: dict[str, list[float]] = {"now": [], "before": []}
+    for r in range(rounds):
+        root = work / f"clip-now-{r}"
+        side = SideWork(
+            {k: k for k in keys}, {k: [str(root / f"{Path(k).stem}.webp")] for k in keys}, set(keys), root
+        )
+        started = time.perf_counter()
+        embedder.embed_images(
+            paths, with_image=lambda i, img, side=side: side.on_image(keys[i], img), min_side=256
+        )
+        side.run(NoStore(), nullcontext)  # nothing left: every image was decoded once by the CLIP pass
+        out["now"].append(len(paths) / (time.perf_counter() - started))
+        root = work / f"clip-before-{r}"
+        started = time.perf_counter()
+        embedder.embed_images(paths)
+        previous_side_pass(
+            [(k, str(root / f"{Path(k).stem}.webp")) for k in keys], root, thumbnails.workers()
+        )
+        out["before"].append(len(paths) / (time.perf_counter() - started))
+    return statistics.median(out["now"]), statistics.median(out["before"])
 
 
 def bench_thumbnail_pass(paths: list[Path], work: Path, rounds: int = 3) -> tuple[float, float, int]:
@@ -318,7 +427,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"thumbnails           {f['thumb']:8.0f}   {f['thumb_before']:8.0f} images/s  "
-            f"(512 -> 256 px WebP; target >= 100)"
+            f"(512 -> 256 px WebP, one thread, from the file; target >= 100)"
+        )
+        print(
+            f"thumbnails, CPU      {f['thumb_cpu']:8.0f}   {f['thumb_cpu_before']:8.0f} images/CPU-s "
+            "(the same, per second of this thread's CPU time)"
+        )
+        print(
+            f"thumbnail, decoded   {f['thumb_decoded']:8.0f}              images/s  (from pixels already "
+            "decoded: what a thumbnail adds to the CLIP pass)"
+        )
+        side_now, side_before, side_threads = bench_side_pass(paths, work)
+        print(
+            f"thumbs + hashes pass {side_now:8.0f}   {side_before:8.0f} images/s  (one decode per image vs "
+            f"a thumbnail pass then a hash pass; {side_threads} threads; the pass without weights)"
         )
 
         passed, one_thread, threads = bench_thumbnail_pass(paths, work)
@@ -340,6 +462,15 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"CLIP encode + tiles  {enc['tiles_now']:8.1f}   {enc['tiles_before']:8.1f} images/s  "
             "(whole image + 2x2 region tiles: 5 tower passes an image)"
+        )
+        print(
+            f"CLIP + tiles, 1 pass {enc['tiles_one']:8.1f}              images/s  (the whole image and its "
+            "tiles from one decode, in the same batches)"
+        )
+        clip_now, clip_before = bench_clip_pass(clip, paths[: args.encode], work)
+        print(
+            f"CLIP + thumbs+hashes {clip_now:8.1f}   {clip_before:8.1f} images/s  (thumbnails and hashes "
+            "from the CLIP pass's decodes vs CLIP, then a thumbnail pass, then a hash pass)"
         )
         short, full, load = bench_text_tower(clip)
         print(
