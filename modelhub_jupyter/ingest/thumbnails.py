@@ -3,9 +3,11 @@
 Indexing only *plans* each image's thumbnail (``thumbnail_path`` in its metadata: a file under
 the hub's ``thumbnails/`` keyed by the image's path, size and mtime); the pixels are decoded
 later, either when the thumbnail is first shown (:func:`ensure`, called by ``hub.thumbnail``:
-the gallery, the REST thumbnail route) or by the background image pass after the text is
-searchable (:func:`make_missing`, on all cores: Pillow lets go of the GIL while it decodes,
-resizes and encodes). A thumbnail is written to a temporary name and renamed into place, so a
+the gallery, the REST thumbnail route; a page's missing ones side by side: :func:`make_missing`,
+on all cores: Pillow lets go of the GIL while it decodes, resizes and encodes) or by the
+background image pass after the text is searchable (:func:`ensure_from`, from the decode the
+CLIP input and the perceptual hashes are made of: a 512-px PNG's decode is most of a
+thumbnail's cost). A thumbnail is written to a temporary name and renamed into place, so a
 reader never sees half a file when the two meet. One that cannot be made is remembered for the
 process (it is not decoded again each time a page shows it).
 """

@@ -5,9 +5,11 @@ moved or re-indexed file keeps its vectors, and by the CLIP model version, so sw
 embeds only what that model has not seen. :class:`Images` is ``hub.images``:
 
 * :meth:`Images.update` (after every index run): with weights, whole-image CLIP vectors first
-  (text -> image search works from the first batch), then scores, the thumbnails no page has
-  asked for yet (the background pass in a kernel), perceptual hashes and last the region tiles;
-  without weights it says so once and makes the thumbnails and hashes;
+  (text -> image search works from the first batch), with the perceptual hashes and the
+  thumbnails no page has asked for yet (the background pass in a kernel) made from the same
+  decode of each file (:mod:`.image_pass`), then scores, then what that left (images that had
+  their vectors), and last the region tiles; without weights it says so once and makes the
+  thumbnails and hashes, one decode per image;
 * :meth:`Images.search`: text -> image and image -> image (path, PIL image or bytes), fused by
   RRF with the prompt-text channel (so it still finds images by their prompts without weights);
   ``regions`` ranks tiles and returns each image with its best box; ``dedupe`` collapses
@@ -403,9 +405,10 @@ class Images:
         return self._update(progress, report, regions)
 
     def _update(self, progress: bool, report: Any, regions: bool, thumbnails: bool = False) -> dict[str, int]:
-        """Whole-image vectors first (text -> image search works from the first batch), then their
-        scores, then (``thumbnails``: the background pass) the thumbnails not shown yet, then the
-        perceptual hashes, then the region tiles (four more tower passes an image)."""
+        """Whole-image vectors first (text -> image search works from the first batch), each file's
+        perceptual hashes and (``thumbnails``: the background pass) its thumbnails not shown yet
+        made from the same decode; then their scores; then the hashes and thumbnails of images that
+        had their vectors (one decode each); then the region tiles (four more tower passes an image)."""
         images = self.store.images()
         added = {"hashed": 0, "embedded": 0, "tiles": 0, "scored": 0}
         problem = self.embedder.problem
