@@ -124,10 +124,11 @@ class Server:
             self._log_file.close()
 
 
-def start_jupyterlab(root_dir: Path, env: dict[str, str], log: Path) -> Server:
+def start_jupyterlab(root_dir: Path, env: dict[str, str], log: Path, python: str = sys.executable) -> Server:
+    """``jupyter lab`` run by ``python`` (default: this venv's; tests/e2e/test_pip_alone.py: a fresh venv's)."""
     port = free_port()
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
+        python, "-m", "jupyterlab", "--no-browser",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root",
         f"--ServerApp.root_dir={root_dir}", "--expose-app-in-browser",
