@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,6 +78,43 @@ def onnx_cache(tmp_path_factory):
             cache.rglob("*.failed")
         )
     return cache, reference
+
+
+@contextmanager
+def running_chroma(data: Path, port: int | None = None) -> Iterator[str]:
+    """A real ``chroma run`` on 127.0.0.1 (``port``, default a free one) keeping its data in
+    ``data``; yields its URL once it listens."""
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    chroma = Path(sys.executable).parent / "chroma"
+    cmd = [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("chroma run did not start listening within 60 s")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def chroma_server(tmp_path) -> Iterator[str]:
+    """The URL of a real Chroma server started for one test."""
+    with running_chroma(tmp_path / "server-data") as url:
+        yield url
 
 
 def write(path: Path, text: str | bytes) -> Path:

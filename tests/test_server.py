@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import _spawn, free_port, jupyter_env
+from tests.e2e.conftest import Server, _spawn, free_port, jupyter_env
 
 TOKEN = "modelhub-test-token"
 GET_ROUTES = [
@@ -524,10 +524,12 @@ class TeamUser(User):
 
 
 class TwoUsers(IdentityProvider):
-    """Two people on one server: alice-token is alice, bob-token is bob (group research)."""
+    """Two people on one server: alice-token is alice, bob-token is bob (group research). As with
+    JupyterHub's tokens, a request that names its token in the header needs no XSRF cookie."""
 
     def get_user(self, handler):
         token = handler.request.headers.get("Authorization", "").removeprefix("token ").strip()
+        handler._token_authenticated = token in ("alice-token", "bob-token")
         if token == "alice-token":
             return TeamUser(username="alice", name="Alice")
         if token == "bob-token":
@@ -547,6 +549,25 @@ rules:
 """
 
 
+def start_two_users_server(
+    base: Path, root: Path, home: Path, *args: str, env: dict[str, str] | None = None
+) -> Server:
+    """A ``jupyter server`` subprocess (not yet waited for) whose identity provider is
+    :data:`IDENTITIES`' TwoUsers, serving ``root`` over the store ``home``; config and log in ``base``."""
+    (base / "py").mkdir(parents=True, exist_ok=True)
+    (base / "py" / "two_users_identity.py").write_text(IDENTITIES)
+    environ = jupyter_env(base / "jupyter", home) | (env or {})
+    environ["PYTHONPATH"] = str(base / "py")
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        "--ServerApp.identity_provider_class=two_users_identity.TwoUsers", f"--ServerApp.root_dir={root}",
+        *args,
+    ]  # fmt: skip
+    return _spawn("jupyter-server", cmd, f"http://127.0.0.1:{port}", environ, base / "server.log", cwd=base)
+
+
 @pytest.fixture(scope="module")
 def two_users(tmp_path_factory, shared_embedder):
     """A server whose identity provider names two users, over a store with an access policy."""
@@ -564,18 +585,7 @@ def two_users(tmp_path_factory, shared_embedder):
     with Hub(base / "home", embedder=shared_embedder) as hub:
         report = hub.index(ws, progress=False)
         assert report.indexed >= 3, report.to_dict()
-    (base / "py").mkdir()
-    (base / "py" / "two_users_identity.py").write_text(IDENTITIES)
-    env = jupyter_env(base / "jupyter", base / "home")
-    env["PYTHONPATH"] = str(base / "py")
-    port = free_port()
-    cmd = [
-        sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        "--ServerApp.identity_provider_class=two_users_identity.TwoUsers", f"--ServerApp.root_dir={ws}",
-        "--ModelHubServer.max_hosted_panels=2",
-    ]  # fmt: skip
-    proc = _spawn("jupyter-server", cmd, f"http://127.0.0.1:{port}", env, base / "server.log", cwd=base)
+    proc = start_two_users_server(base, ws, base / "home", "--ModelHubServer.max_hosted_panels=2")
     try:
         proc.wait("/api/status", timeout=120)
         yield Client(proc.url), base / "home"

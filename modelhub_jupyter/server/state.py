@@ -120,7 +120,7 @@ class ServerState:
     def index_targets(self, hub: Any, server_root: Path, path: str | None) -> list[str]:
         """The folders an index request may run on: ``path`` under the server's root (or an indexed
         root, as an absolute path); with no ``path``, every indexed root."""
-        roots = [str(r) for r in hub.catalog.roots()]
+        roots = [str(r["path"]) for r in hub.catalog.roots()]
         if path is None:
             if not roots:
                 raise BadInputError("nothing indexed yet: name a folder to index")
