@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import statistics
 import sys
 import tempfile
@@ -511,10 +512,13 @@ def main(argv: list[str] | None = None) -> int:
 
         before_text, before_first = text_p50(False)
         now_text, now_first = text_p50(True)
-        like, known = [], []
+        import torch
+
+        like, like_before, known = [], [], []
         outside = work / "outside.png"  # not indexed: through the vision tower
         noise = np.random.default_rng(9).integers(0, 255, (32, 32, 3), dtype=np.uint8)
         Image.fromarray(noise).resize((512, 512), Image.Resampling.BICUBIC).save(outside)
+        all_threads = str(torch.get_num_threads())
         for k in range(args.queries):
             t = time.perf_counter()
             hub.search(like=paths[k % args.queries], kind="image", limit=12, record=False)
@@ -522,6 +526,11 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             hub.search(like=outside, kind="image", limit=12, record=False)
             like.append(time.perf_counter() - t)
+            os.environ["MODELHUB_CLIP_QUERY_THREADS"] = all_threads  # before: the tower on every thread
+            t = time.perf_counter()
+            hub.search(like=outside, kind="image", limit=12, record=False)
+            like_before.append(time.perf_counter() - t)
+            os.environ.pop("MODELHUB_CLIP_QUERY_THREADS")
 
         def pages(fn) -> float:
             out = []
@@ -545,7 +554,8 @@ def main(argv: list[str] | None = None) -> int:
             "stored vector; target <= 100)"
         )
         print(
-            f"image -> image p50   {p50(like):8.1f}              ms        (a new 512 px PNG through the vision tower)"
+            f"image -> image p50   {p50(like):8.1f}   {p50(like_before):8.1f} ms        (a new 512 px PNG through the "
+            "vision tower on one thread vs all)"
         )
         print(
             f"gallery page p50     {page:8.1f}   {engine_page:8.1f} ms        (hub.browse 60 of {args.n:,} with "

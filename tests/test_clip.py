@@ -268,3 +268,29 @@ def test_prewarm_loads_the_model_on_a_thread_and_only_when_weights_are_here(tmp_
     assert other is not None
     other.join(60)
     assert missing._model is None and "not on this machine" in (missing.problem or "")
+
+
+def test_an_image_query_runs_on_the_query_threads_and_a_batch_on_all(tiny, monkeypatch):
+    import torch
+
+    model = tiny._load()
+    real = model.encode_image
+    seen: list[tuple[int, int]] = []
+
+    def encode_image(batch):
+        seen.append((len(batch), torch.get_num_threads()))
+        return real(batch)
+
+    monkeypatch.setattr(model, "encode_image", encode_image)
+    monkeypatch.setenv("MODELHUB_CLIP_QUERY_THREADS", "1")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        one = tiny.embed_images([picture(1)])  # a --like query: one image
+        assert seen == [(1, 1)] and torch.get_num_threads() == 2
+        seen.clear()
+        batch = tiny.embed_images([picture(i) for i in range(6)])  # the background pass: all threads
+        assert seen == [(6, 2)] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert np.allclose(one[0], batch[1], atol=1e-5)  # the same vector whatever the thread count

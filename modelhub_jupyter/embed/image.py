@@ -18,6 +18,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -313,23 +314,34 @@ class ImageEmbedder:
 
             model = self._load()
             out = []
-            threads = torch.get_num_threads()
-            few = len(missing) <= QUERY_FEW and self.device == "cpu"
-            with self._lock, torch.inference_mode():
-                if few:  # a query's few tokens: one thread (two wait on each other every op, which
-                    torch.set_num_threads(query_threads())  # on a busy machine is 10x slower)
-                try:
-                    for start in range(0, len(missing), self.batch_size):
-                        tokens = self._tokenizer(missing[start : start + self.batch_size]).to(self.device)
-                        out.append(_normalise(_encode_text(model, tokens)))
-                finally:
-                    if few:
-                        torch.set_num_threads(threads)
+            # a query's few tokens: one thread (two wait on each other every op, which on a busy
+            # machine is 10x slower)
+            with self._lock, torch.inference_mode(), self._threads_for(len(missing)):
+                for start in range(0, len(missing), self.batch_size):
+                    tokens = self._tokenizer(missing[start : start + self.batch_size]).to(self.device)
+                    out.append(_normalise(_encode_text(model, tokens)))
             new = np.concatenate(out)
             if len(self._queries) > QUERY_CACHE:
                 self._queries.clear()
             self._queries.update(zip(missing, new, strict=True))
         return np.stack([self._queries[t] for t in texts]).astype(np.float32)
+
+    @contextmanager
+    def _threads_for(self, inputs: int) -> Iterator[None]:
+        """torch on :func:`query_threads` threads while ``inputs`` (at most ``QUERY_FEW``, on the
+        CPU) go through a tower: a query's one image took 2.1 s on two threads of a busy 2-core
+        machine and 0.35 s on one (``bench_images.py``); batches keep every thread."""
+        import torch
+
+        if inputs > QUERY_FEW or self.device != "cpu":
+            yield
+            return
+        threads = torch.get_num_threads()
+        torch.set_num_threads(query_threads())
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
 
     def embed_images(
         self,
@@ -388,7 +400,8 @@ class ImageEmbedder:
         def flush() -> None:
             if not pending:
                 return
-            with self._lock, torch.inference_mode():
+            # one image to search by (--like, a dropped picture): query threads, as a text query
+            with self._lock, torch.inference_mode(), self._threads_for(len(images) * per):
                 batch = self._batch(pending).to(self.device)
                 vectors = _normalise(model.encode_image(batch))
             for (i, b), vec in zip(rows, vectors, strict=True):
