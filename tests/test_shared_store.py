@@ -66,8 +66,15 @@ def store(tmp_path_factory):
 
 def _index(client: Client, token: str, path: str | None = None) -> dict:
     """Start an index run through ``client``'s server and wait on its progress route."""
+    return _finished(client, token, _start(client, token, path))
+
+
+def _start(client: Client, token: str, path: str | None = None) -> dict:
     body = json.dumps({} if path is None else {"path": path}).encode()
-    job = client.json("/modelhub/api/index", status=202, method="POST", body=body, token=token)
+    return client.json("/modelhub/api/index", status=202, method="POST", body=body, token=token)
+
+
+def _finished(client: Client, token: str, job: dict) -> dict:
     deadline = time.monotonic() + 180
     while job["state"] == "running" and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -222,13 +229,18 @@ def test_searches_on_both_servers_while_one_indexes_do_not_fail(store, indexed_o
     try:
         warm.wait(timeout=120)
         started = time.monotonic()
-        job = _index(store.b, "bob-token")
+        # A starts one too: the two runs take turns on the home's write lock
+        jobs = [_start(store.b, "bob-token"), _start(store.a, "alice-token")]
+        job, other = _finished(store.b, "bob-token", jobs[0]), _finished(store.a, "alice-token", jobs[1])
         finished = time.monotonic()
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=120)
-    assert job["reports"][0]["indexed"] == 16
+    (report,), (other_report,) = job["reports"], other["reports"]
+    assert report["indexed"] + other_report["indexed"] == 16, (report, other_report)
+    embedder = store.b.json("/modelhub/api/status", token="bob-token")["embedder"]
+    assert _chroma_count(store.url, embedder) == _catalog_count(store.home)  # nothing twice, nothing lost
     failed = [(who, code, body[:300]) for _, who, code, body in answers if code != 200]
     assert not failed
     assert not any(b"locked" in body for *_, body in answers)
