@@ -210,7 +210,10 @@ def test_searches_on_both_servers_while_one_indexes_do_not_fail(store, indexed_o
         while True:
             path = paths[n % len(paths)]
             started = time.monotonic()
-            code, _, body = client.call(path, token=f"{user}-token")
+            try:
+                code, _, body = client.call(path, token=f"{user}-token")
+            except OSError as err:  # a dropped connection is a failure too, not a silent thread
+                code, body = -1, repr(err).encode()
             with lock:
                 answers.append((started, f"{client.url} {user} {path}", code, body))
             n += 1
