@@ -8,7 +8,8 @@ CI runs it on its own::
 
     .venv/bin/python -m pytest -q -n 0 -m pip_alone tests/e2e/test_pip_alone.py
 
-``MODELHUB_WHEEL=path/to/modelhub_jupyter-*.whl`` tests that wheel instead of building one. pip's and
+``MODELHUB_WHEEL=path/to/modelhub_jupyter-*.whl`` tests that wheel instead of building one (a copy
+with the ``*.data/data/share/...`` or ``*.data/data/etc/...`` entries removed fails: checked by hand). pip's and
 the build's output go to ``test-artifacts/pip-alone-*.log``, screenshots to ``test-artifacts/``.
 """
 
@@ -163,6 +164,18 @@ def documents(venv, lab_env, lab_root, artifacts) -> int:
     return count
 
 
+def listed_under(listing: str, name: str) -> tuple[str, str]:
+    """(the heading, the line) of ``name`` in a ``jupyter ... list`` output: headings (a folder) are
+    the unindented lines, entries the indented ones below them."""
+    heading = ""
+    for line in re.sub(r"\x1b\[[0-9;]*m", "", listing).splitlines():
+        if line.strip() and not line[0].isspace():
+            heading = line.strip()
+        elif line.strip().startswith(name):
+            return heading, line.strip()
+    raise AssertionError(f"{name!r} is not listed:\n{listing}")
+
+
 @pytest.fixture(scope="module")
 def lab(venv, lab_env, lab_root, documents, artifacts) -> Iterator[Server]:
     server = start_jupyterlab(
@@ -180,11 +193,14 @@ def test_the_wheel_installed_alone_enables_both_extensions(venv, lab_env, lab_ro
     (found through the venv's share/ and etc/, written by the wheel's shared-data)."""
     labext = fresh(venv, "jupyter", "labextension", "list", env=lab_env, cwd=lab_root,
                    log=artifacts / "pip-alone-labextension-list.log", stderr=True)  # fmt: skip
-    assert re.search(r"modelhub-jupyter v\S+ .*enabled.*OK", labext), labext
-    assert str(venv) in labext, labext
+    where, line = listed_under(labext, "modelhub-jupyter v")
+    assert where.startswith(str(venv / "share" / "jupyter")), labext
+    assert re.search(r"enabled.*OK", line), labext
     server = fresh(venv, "jupyter", "server", "extension", "list", env=lab_env, cwd=lab_root,
                    log=artifacts / "pip-alone-server-extension-list.log", stderr=True)  # fmt: skip
-    assert re.search(r"modelhub_jupyter\.server\s.*enabled", server), server
+    where, line = listed_under(server, "modelhub_jupyter.server ")
+    assert where == f"Config dir: {venv / 'etc' / 'jupyter'}", server
+    assert "enabled" in line, server
 
 
 def test_jupyterlab_from_the_fresh_venv_shows_modelhub(lab, documents, browser, artifacts, remember_page):
@@ -229,6 +245,16 @@ def test_jupyterlab_from_the_fresh_venv_shows_modelhub(lab, documents, browser, 
     view, line = editor.locator(".cm-scroller").bounding_box(), gutter.bounding_box()
     assert view["y"] <= line["y"] <= view["y"] + view["height"], (view, line)
     page.screenshot(path=str(artifacts / "pip-alone-editor.png"))
+
+    # a hosted view (the server's widget host runs the real panel): the gallery, thumbnails loaded
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('modelhub:gallery'); }")
+    tiles = page.locator('#modelhub-gallery .mhl-host[data-state="ready"] .mh-gallery .mh-tile')
+    expect(tiles.first).to_be_visible(timeout=120_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#modelhub-gallery .mh-tile img')].some(i => i.naturalWidth > 0)",
+        timeout=60_000,
+    )
+    page.screenshot(path=str(artifacts / "pip-alone-gallery.png"))
 
     # the Settings Editor lists the extension's settings (schema shipped in the wheel)
     page.evaluate(
