@@ -35,6 +35,7 @@ Prints, on this machine:
 Not a test: it prints figures and asserts nothing.
 
     .venv/bin/python benchmarks/bench_images.py [--n 50000] [--files 200] [--encode 32] [--queries 15]
+        [--parts files,encode,index,search]
 """
 
 from __future__ import annotations
@@ -413,156 +414,183 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--encode", type=int, default=32)
     ap.add_argument("--queries", type=int, default=15)
+    ap.add_argument(
+        "--parts",
+        default="files,encode,index,search",
+        help="which figures: files (metadata, thumbnails, hashes), encode (CLIP), index, search (the --n store)",
+    )
     args = ap.parse_args(argv)
+    parts = {p.strip() for p in args.parts.split(",")}
+    print("load average at start: {:.1f} {:.1f} {:.1f} ({} CPUs)".format(*os.getloadavg(), os.cpu_count()))
+    try:
+        return run(args, parts)
+    finally:
+        print("load average at end:   {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
-    from modelhub_jupyter import Hub
 
+def run(args: argparse.Namespace, parts: set[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        paths = make_pngs(work / "pngs", args.files)
-        f = bench_files(paths, work)
+        paths = make_pngs(work / "pngs", max(args.files, args.queries, args.encode))
         print("                         now      before (same run)")
-        print(
-            f"metadata pass        {f['meta']:8.0f}   {f['meta_before']:8.0f} images/s  "
-            f"({args.files} 512x512 PNGs, median of 3 passes; target >= 1000)"
-        )
-        print(
-            f"thumbnails           {f['thumb']:8.0f}   {f['thumb_before']:8.0f} images/s  "
-            f"(512 -> 256 px WebP, one thread, from the file; target >= 100)"
-        )
-        print(
-            f"thumbnails, CPU      {f['thumb_cpu']:8.0f}   {f['thumb_cpu_before']:8.0f} images/CPU-s "
-            "(the same, per second of this thread's CPU time)"
-        )
-        print(
-            f"thumbnail, decoded   {f['thumb_decoded']:8.0f}              images/s  (from pixels already "
-            "decoded: what a thumbnail adds to the CLIP pass)"
-        )
-        side_now, side_before, side_threads = bench_side_pass(paths, work)
-        print(
-            f"thumbs + hashes pass {side_now:8.0f}   {side_before:8.0f} images/s  (one decode per image vs "
-            f"a thumbnail pass then a hash pass; {side_threads} threads; the pass without weights)"
-        )
-
-        passed, one_thread, threads = bench_thumbnail_pass(paths, work)
-        print(
-            f"thumbnail pass       {passed:8.0f}   {one_thread:8.0f} images/s  (the background pass on "
-            f"{threads} threads vs 1; target >= 100)"
-        )
-
+        if "files" in parts:
+            bench_file_figures(args, paths[: args.files], work)
         clip = vit_b32_random()
-        enc = bench_encode(clip, paths[: args.encode])
-        print(
-            f"CLIP tower alone     {enc['tower']:8.1f}              images/s  (ViT-B-32 on ready tensors, "
-            "batches of 16: the ceiling here)"
-        )
-        print(
-            f"CLIP encode          {enc['now']:8.1f}   {enc['before']:8.1f} images/s  (ViT-B-32, random weights, "
-            f"{clip.device}, from files, whole images; target >= 10)"
-        )
-        print(
-            f"CLIP encode + tiles  {enc['tiles_now']:8.1f}   {enc['tiles_before']:8.1f} images/s  "
-            "(whole image + 2x2 region tiles: 5 tower passes an image)"
-        )
-        print(
-            f"CLIP + tiles, 1 pass {enc['tiles_one']:8.1f}              images/s  (the whole image and its "
-            "tiles from one decode, in the same batches)"
-        )
-        clip_now, clip_before = bench_clip_pass(clip, paths[: args.encode], work)
-        print(
-            f"CLIP + thumbs+hashes {clip_now:8.1f}   {clip_before:8.1f} images/s  (thumbnails and hashes "
-            "from the CLIP pass's decodes vs CLIP, then a thumbnail pass, then a hash pass)"
-        )
-        short, full, load = bench_text_tower(clip)
-        print(
-            f"CLIP text, new query {short:8.1f}   {full:8.1f} ms        (own tokens on 1 thread vs the "
-            f"77-token context on all; loading the model, which the gallery's prewarm hides: {load:.1f} s)"
-        )
-        small = make_pngs(work / "index-me", args.encode)
-        bg, inline, job = bench_background(small, work)
-        print(
-            f"index returns after  {bg:8.1f}   {inline:8.1f} s         ({args.encode} PNGs, ViT-B-32 in the "
-            f"background vs inline; the background encoder took {job:.1f} s)"
-        )
+        if "encode" in parts:
+            bench_encode_figures(args, clip, paths, work)
+        if "index" in parts:
+            small = make_pngs(work / "index-me", args.encode)
+            bg, inline, job = bench_background(small, work)
+            print(
+                f"index returns after  {bg:8.1f}   {inline:8.1f} s         ({args.encode} PNGs, ViT-B-32 in the "
+                f"background vs inline; the background encoder took {job:.1f} s)"
+            )
+        if "search" in parts:
+            bench_search_figures(args, clip, paths, work)
+    return 0
 
-        hub = Hub(work / "home")
-        hub.images.embedder = clip
-        hub.images.background = False
-        started = time.perf_counter()
-        indexed = [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths[: args.queries]]
-        fill_catalog(hub, args.n, clip.name, clip.dim, indexed)
-        print(
-            f"(synthetic catalog of {args.n:,} image documents written in {time.perf_counter() - started:.1f} s)"
-        )
-        hub.search("warm up", kind="image", limit=12, record=False)  # BM25, matrices, MiniLM, text tower
 
-        def text_p50(direct: bool) -> tuple[float, float]:
-            hub.images.direct_prompt = direct
-            first = []
-            for q in PROMPTS[:4]:
-                t = time.perf_counter()
-                hub.search(f"{q} uncached {direct}", kind="image", limit=12, record=False)
-                first.append(time.perf_counter() - t)
-            text = []
-            for k in range(args.queries):
-                t = time.perf_counter()
-                hub.search(PROMPTS[k % len(PROMPTS)], kind="image", limit=12, record=False)
-                text.append(time.perf_counter() - t)
-            return p50(text), p50(first)
+def bench_file_figures(args: argparse.Namespace, paths: list[Path], work: Path) -> None:
+    f = bench_files(paths, work)
+    print(
+        f"metadata pass        {f['meta']:8.0f}   {f['meta_before']:8.0f} images/s  "
+        f"({args.files} 512x512 PNGs, median of 3 passes; target >= 1000)"
+    )
+    print(
+        f"thumbnails           {f['thumb']:8.0f}   {f['thumb_before']:8.0f} images/s  "
+        f"(512 -> 256 px WebP, one thread, from the file; target >= 100)"
+    )
+    print(
+        f"thumbnails, CPU      {f['thumb_cpu']:8.0f}   {f['thumb_cpu_before']:8.0f} images/CPU-s "
+        "(the same, per second of this thread's CPU time)"
+    )
+    print(
+        f"thumbnail, decoded   {f['thumb_decoded']:8.0f}              images/s  (from pixels already "
+        "decoded: what a thumbnail adds to the CLIP pass)"
+    )
+    side_now, side_before, side_threads = bench_side_pass(paths, work)
+    print(
+        f"thumbs + hashes pass {side_now:8.0f}   {side_before:8.0f} images/s  (one decode per image vs "
+        f"a thumbnail pass then a hash pass; {side_threads} threads; the pass without weights)"
+    )
 
-        before_text, before_first = text_p50(False)
-        now_text, now_first = text_p50(True)
-        import torch
+    passed, one_thread, threads = bench_thumbnail_pass(paths, work)
+    print(
+        f"thumbnail pass       {passed:8.0f}   {one_thread:8.0f} images/s  (the background pass on "
+        f"{threads} threads vs 1; target >= 100)"
+    )
 
-        like, like_before, known = [], [], []
-        outside = work / "outside.png"  # not indexed: through the vision tower
-        noise = np.random.default_rng(9).integers(0, 255, (32, 32, 3), dtype=np.uint8)
-        Image.fromarray(noise).resize((512, 512), Image.Resampling.BICUBIC).save(outside)
-        all_threads = str(torch.get_num_threads())
+
+def bench_encode_figures(args: argparse.Namespace, clip, paths: list[Path], work: Path) -> None:
+    enc = bench_encode(clip, paths[: args.encode])
+    print(
+        f"CLIP tower alone     {enc['tower']:8.1f}              images/s  (ViT-B-32 on ready tensors, "
+        "batches of 16: the ceiling here)"
+    )
+    print(
+        f"CLIP encode          {enc['now']:8.1f}   {enc['before']:8.1f} images/s  (ViT-B-32, random weights, "
+        f"{clip.device}, from files, whole images; target >= 10)"
+    )
+    print(
+        f"CLIP encode + tiles  {enc['tiles_now']:8.1f}   {enc['tiles_before']:8.1f} images/s  "
+        "(whole image + 2x2 region tiles: 5 tower passes an image)"
+    )
+    print(
+        f"CLIP + tiles, 1 pass {enc['tiles_one']:8.1f}              images/s  (the whole image and its "
+        "tiles from one decode, in the same batches)"
+    )
+    clip_now, clip_before = bench_clip_pass(clip, paths[: args.encode], work)
+    print(
+        f"CLIP + thumbs+hashes {clip_now:8.1f}   {clip_before:8.1f} images/s  (thumbnails and hashes "
+        "from the CLIP pass's decodes vs CLIP, then a thumbnail pass, then a hash pass)"
+    )
+    short, full, load = bench_text_tower(clip)
+    print(
+        f"CLIP text, new query {short:8.1f}   {full:8.1f} ms        (own tokens on 1 thread vs the "
+        f"77-token context on all; loading the model, which the gallery's prewarm hides: {load:.1f} s)"
+    )
+
+
+def bench_search_figures(args: argparse.Namespace, clip, paths: list[Path], work: Path) -> None:
+    from modelhub_jupyter import Hub
+
+    hub = Hub(work / "home")
+    hub.images.embedder = clip
+    hub.images.background = False
+    started = time.perf_counter()
+    indexed = [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths[: args.queries]]
+    fill_catalog(hub, args.n, clip.name, clip.dim, indexed)
+    print(
+        f"(synthetic catalog of {args.n:,} image documents written in {time.perf_counter() - started:.1f} s)"
+    )
+    hub.search("warm up", kind="image", limit=12, record=False)  # BM25, matrices, MiniLM, text tower
+
+    def text_p50(direct: bool) -> tuple[float, float]:
+        hub.images.direct_prompt = direct
+        first = []
+        for q in PROMPTS[:4]:
+            t = time.perf_counter()
+            hub.search(f"{q} uncached {direct}", kind="image", limit=12, record=False)
+            first.append(time.perf_counter() - t)
+        text = []
         for k in range(args.queries):
             t = time.perf_counter()
-            hub.search(like=paths[k % args.queries], kind="image", limit=12, record=False)
-            known.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            hub.search(like=outside, kind="image", limit=12, record=False)
-            like.append(time.perf_counter() - t)
-            os.environ["MODELHUB_CLIP_QUERY_THREADS"] = all_threads  # before: the tower on every thread
-            t = time.perf_counter()
-            hub.search(like=outside, kind="image", limit=12, record=False)
-            like_before.append(time.perf_counter() - t)
-            os.environ.pop("MODELHUB_CLIP_QUERY_THREADS")
+            hub.search(PROMPTS[k % len(PROMPTS)], kind="image", limit=12, record=False)
+            text.append(time.perf_counter() - t)
+        return p50(text), p50(first)
 
-        def pages(fn) -> float:
-            out = []
-            for k in range(args.queries):
-                t = time.perf_counter()
-                fn("image", offset=(k * 997) % max(args.n - 60, 1), limit=60)
-                out.append(time.perf_counter() - t)
-            return p50(out)
+    before_text, before_first = text_p50(False)
+    now_text, now_first = text_p50(True)
+    import torch
 
-        engine_page = pages(hub._search_engine().browse)
-        page = pages(hub.browse)
-        print(
-            f"text -> image p50    {now_text:8.1f}   {before_text:8.1f} ms        (repeated queries at {args.n:,}; "
-            "target <= 150)"
-        )
-        print(
-            f"text -> image first  {now_first:8.1f}   {before_first:8.1f} ms        (a new query: CLIP text tower + MiniLM)"
-        )
-        print(
-            f"image -> image p50   {p50(known):8.1f}              ms        (an indexed image, 'more like this': its "
-            "stored vector; target <= 100)"
-        )
-        print(
-            f"image -> image p50   {p50(like):8.1f}   {p50(like_before):8.1f} ms        (a new 512 px PNG through the "
-            "vision tower on one thread vs all)"
-        )
-        print(
-            f"gallery page p50     {page:8.1f}   {engine_page:8.1f} ms        (hub.browse 60 of {args.n:,} with "
-            "safety_assessment, vs the engine's browse alone; target <= 50)"
-        )
-        hub.close()
-    return 0
+    like, like_before, known = [], [], []
+    outside = work / "outside.png"  # not indexed: through the vision tower
+    noise = np.random.default_rng(9).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    Image.fromarray(noise).resize((512, 512), Image.Resampling.BICUBIC).save(outside)
+    all_threads = str(torch.get_num_threads())
+    for k in range(args.queries):
+        t = time.perf_counter()
+        hub.search(like=paths[k % args.queries], kind="image", limit=12, record=False)
+        known.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        hub.search(like=outside, kind="image", limit=12, record=False)
+        like.append(time.perf_counter() - t)
+        os.environ["MODELHUB_CLIP_QUERY_THREADS"] = all_threads  # before: the tower on every thread
+        t = time.perf_counter()
+        hub.search(like=outside, kind="image", limit=12, record=False)
+        like_before.append(time.perf_counter() - t)
+        os.environ.pop("MODELHUB_CLIP_QUERY_THREADS")
+
+    def pages(fn) -> float:
+        out = []
+        for k in range(args.queries):
+            t = time.perf_counter()
+            fn("image", offset=(k * 997) % max(args.n - 60, 1), limit=60)
+            out.append(time.perf_counter() - t)
+        return p50(out)
+
+    engine_page = pages(hub._search_engine().browse)
+    page = pages(hub.browse)
+    print(
+        f"text -> image p50    {now_text:8.1f}   {before_text:8.1f} ms        (repeated queries at {args.n:,}; "
+        "target <= 150)"
+    )
+    print(
+        f"text -> image first  {now_first:8.1f}   {before_first:8.1f} ms        (a new query: CLIP text tower + MiniLM)"
+    )
+    print(
+        f"image -> image p50   {p50(known):8.1f}              ms        (an indexed image, 'more like this': its "
+        "stored vector; target <= 100)"
+    )
+    print(
+        f"image -> image p50   {p50(like):8.1f}   {p50(like_before):8.1f} ms        (a new 512 px PNG through the "
+        "vision tower on one thread vs all)"
+    )
+    print(
+        f"gallery page p50     {page:8.1f}   {engine_page:8.1f} ms        (hub.browse 60 of {args.n:,} with "
+        "safety_assessment, vs the engine's browse alone; target <= 50)"
+    )
+    hub.close()
 
 
 if __name__ == "__main__":
