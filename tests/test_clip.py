@@ -270,7 +270,7 @@ def test_prewarm_loads_the_model_on_a_thread_and_only_when_weights_are_here(tmp_
     assert missing._model is None and "not on this machine" in (missing.problem or "")
 
 
-def test_an_image_query_runs_on_the_query_threads_and_a_batch_on_all(tiny, monkeypatch):
+def test_an_image_query_runs_on_the_query_threads_and_a_first_batch_on_all(tiny, monkeypatch):
     import torch
 
     model = tiny._load()
@@ -289,8 +289,35 @@ def test_an_image_query_runs_on_the_query_threads_and_a_batch_on_all(tiny, monke
         one = tiny.embed_images([picture(1)])  # a --like query: one image
         assert seen == [(1, 1)] and torch.get_num_threads() == 2
         seen.clear()
-        batch = tiny.embed_images([picture(i) for i in range(6)])  # the background pass: all threads
+        monkeypatch.setattr(tiny, "_choice", None)  # a fresh pass: nothing measured yet
+        batch = tiny.embed_images([picture(i) for i in range(6)])  # a pass's first batch: all threads
         assert seen == [(6, 2)] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
     assert np.allclose(one[0], batch[1], atol=1e-5)  # the same vector whatever the thread count
+
+
+def test_batches_run_on_the_thread_count_that_measured_faster(monkeypatch):
+    from modelhub_jupyter.embed.image import _ThreadChoice
+
+    choice = _ThreadChoice(2)
+    timings = {1: 0.5, 2: 1.0}  # seconds a batch of 16 takes: one thread is faster here (a busy machine)
+    used = []
+    for _ in range(20):
+        threads = choice.pick()
+        used.append(threads)
+        choice.record(threads, 16, timings[threads])
+    assert used[:3] == [2, 2, 1]  # a warm-up batch (not counted), then each count timed once
+    assert used[3:].count(1) > 12 and 2 in used[3:]  # then the faster one, the other re-timed now and then
+    timings = {1: 2.0, 2: 0.5}  # the machine went quiet: all threads are faster now
+    used = []
+    for _ in range(40):
+        threads = choice.pick()
+        used.append(threads)
+        choice.record(threads, 16, timings[threads])
+    assert used[-10:] == [2] * 10 or used[-10:].count(2) >= 9
+
+    assert _ThreadChoice(1).choices == [1]
+    monkeypatch.setenv("MODELHUB_CLIP_THREADS", "3")
+    fixed = _ThreadChoice(2)
+    assert {fixed.pick() for _ in range(10)} == {3}

@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -142,6 +143,7 @@ class ImageEmbedder:
         self._lock = threading.RLock()
         self._queries: dict[str, np.ndarray] = {}
         self._prewarm: threading.Thread | None = None
+        self._choice: _ThreadChoice | None = None  # the vision tower's thread count for batches
 
     @classmethod
     def from_config(
@@ -343,6 +345,28 @@ class ImageEmbedder:
         finally:
             torch.set_num_threads(threads)
 
+    @contextmanager
+    def _tower_threads(self, inputs: int, batch: int) -> Iterator[None]:
+        """:meth:`_threads_for` a query (``inputs`` at most ``QUERY_FEW``); for the batches of a
+        bigger call on the CPU, the thread count :class:`_ThreadChoice` picks, timed for it."""
+        import torch
+
+        if inputs <= QUERY_FEW or self.device != "cpu":
+            with self._threads_for(inputs):
+                yield
+            return
+        if self._choice is None:
+            self._choice = _ThreadChoice(torch.get_num_threads())
+        threads = torch.get_num_threads()
+        use = self._choice.pick()
+        torch.set_num_threads(use)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._choice.record(use, batch, time.perf_counter() - started)
+            torch.set_num_threads(threads)
+
     def embed_images(
         self,
         images: Sequence[ImageInput],
@@ -400,8 +424,9 @@ class ImageEmbedder:
         def flush() -> None:
             if not pending:
                 return
-            # one image to search by (--like, a dropped picture): query threads, as a text query
-            with self._lock, torch.inference_mode(), self._threads_for(len(images) * per):
+            # one image to search by (--like, a dropped picture): query threads, as a text query;
+            # a batch of the background pass: the thread count measured to be faster now
+            with self._lock, torch.inference_mode(), self._tower_threads(len(images) * per, len(pending)):
                 batch = self._batch(pending).to(self.device)
                 vectors = _normalise(model.encode_image(batch))
             for (i, b), vec in zip(rows, vectors, strict=True):
@@ -533,6 +558,49 @@ def prep_workers() -> int:
     if raw.strip().isdigit() and int(raw) > 0:
         return int(raw)
     return max(1, min(4, os.cpu_count() or 1))
+
+
+class _ThreadChoice:
+    """Threads for the vision tower's batches on the CPU, chosen by measurement: all of them (torch's
+    count) or one. On the 2-core machine with other work on it (load 5) one thread ran ViT-B-32
+    batches of 16 at 10.4 images/s and two at 5.3 (they wait for each other at every op); quiet,
+    two threads ran them at 19.7. Each count's seconds per input are kept (a moving average); the
+    faster one runs, and every ``PROBE``-th batch the other is timed again, so the choice follows
+    the machine. ``MODELHUB_CLIP_THREADS`` fixes the count."""
+
+    PROBE = 8
+
+    def __init__(self, most: int) -> None:
+        raw = os.environ.get("MODELHUB_CLIP_THREADS", "")
+        fixed = int(raw) if raw.strip().isdigit() and int(raw) > 0 else 0
+        self.choices = [fixed] if fixed else sorted({max(1, most), 1}, reverse=True)
+        self.cost: dict[int, float] = {}  # threads -> seconds per input
+        self.batches = 0
+        self.warm = False
+
+    def pick(self) -> int:
+        """The thread count for the next batch."""
+        if len(self.choices) == 1:
+            return self.choices[0]
+        self.batches += 1
+        untried = [c for c in self.choices if c not in self.cost]
+        if untried:
+            return untried[0]
+        best = min(self.choices, key=lambda c: self.cost[c])
+        if self.batches % self.PROBE == 0:
+            return next(c for c in self.choices if c != best)
+        return best
+
+    def record(self, threads: int, inputs: int, seconds: float) -> None:
+        """A batch of ``inputs`` took ``seconds`` on ``threads``. The first batch is not counted
+        (it pays for warming the model up); the next one is timed on the same count."""
+        if not self.warm:
+            self.warm = True
+            self.batches = 0
+            return
+        per = seconds / max(inputs, 1)
+        old = self.cost.get(threads)
+        self.cost[threads] = per if old is None else 0.5 * old + 0.5 * per
 
 
 def _crop(img: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
