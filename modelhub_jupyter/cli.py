@@ -152,7 +152,11 @@ def _print_status(info: dict[str, Any]) -> None:
     console = _console()
     console.print(f"home      {info['home']}", markup=False)
     console.print(f"store     {info['store']}", markup=False)
-    console.print(f"embedder  {info['embedder']} ({info['embedder_precision']})", markup=False)
+    console.print(
+        f"embedder  {info['embedder']} ({info['embedder_precision']}; documents "
+        f"{info['embedder_doc_precision']})",
+        markup=False,
+    )
     console.print(f"files     {info['files']}  (errors: {info['errors']})")
     console.print(
         "documents " + (", ".join(f"{k}: {v}" for k, v in sorted(info["documents"].items())) or "none")

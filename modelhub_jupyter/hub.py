@@ -113,23 +113,24 @@ class Hub:
         self._lock = threading.Lock()
         self.closed = False
 
-    def doc_precision(self) -> str:
-        """How this store's documents are embedded: the settings' ``embed_doc_precision``, where
-        ``auto`` keeps fp32 for a store whose documents were embedded so before int8 became the
-        default, and is int8 otherwise."""
+    def _kept_doc_precision(self) -> str:
+        """The settings' ``embed_doc_precision``; ``auto`` keeps what the store's documents were
+        embedded in (``int8``, or ``fp32`` for a store made before int8 became the default) and is
+        left to the embedder for a new store."""
         precision = self.settings.embed_doc_precision
         if precision != "auto":
             return check_doc_precision(precision)
         fp32 = TextEmbedder(self.settings.embed_model, doc_precision="fp32").name
-        kept = self.catalog.has_vectors(fp32) and not self.catalog.has_vectors(fp32 + INT8_SUFFIX)
-        return "fp32" if kept else check_doc_precision("auto")
+        if self.catalog.has_vectors(fp32 + INT8_SUFFIX):
+            return "int8"
+        return "fp32" if self.catalog.has_vectors(fp32) else "auto"
 
     def _text_embedder(self, settings: Settings) -> TextEmbedder:
         return TextEmbedder(
             settings.embed_model,
             batch_size=settings.embed_batch_size,
             precision=settings.embed_precision,
-            doc_precision=self.doc_precision(),
+            doc_precision=self._kept_doc_precision(),
         )
 
     def _init_lock(self):
@@ -578,6 +579,7 @@ class Hub:
             "embedder": self.embedder.name,
             "embedder_path": self.embedder.model_ref,
             "embedder_precision": self.embedder.precision,
+            "embedder_doc_precision": getattr(self.embedder, "doc_precision", self.embedder.precision),
             "roots": self.catalog.roots(),
             "files": files["all"] if self.viewer.restricted else sum(files.values()),
             "documents": documents,

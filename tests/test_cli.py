@@ -89,7 +89,7 @@ def test_status_json(cli_home, example_workspace):
     assert {"home", "store", "embedder", "roots", "files", "documents", "errors", "last_run"} <= set(info)
     assert info["roots"][0]["path"] == str(example_workspace)
     text = run("status", home=home, env={"MODELHUB_EMBED_PRECISION": "fp32"}).stdout
-    assert "all-minilm-l6-v2 (fp32)" in text
+    assert "all-minilm-l6-v2-int8 (fp32; documents int8)" in text
 
 
 def test_human_output_is_a_table_with_progress_on_stderr(tmp_path, example_workspace):

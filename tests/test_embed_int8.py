@@ -143,7 +143,7 @@ def test_a_new_store_embeds_documents_in_int8_and_an_fp32_store_keeps_fp32(onnx_
     new = Hub(tmp_path / "new")
     old = Hub(tmp_path / "old", embedder=TextEmbedder(doc_precision="fp32"))
     try:
-        assert new.embedder.name == "all-minilm-l6-v2-int8" and new.doc_precision() == "int8"
+        assert new.embedder.name == "all-minilm-l6-v2-int8" and new.embedder.doc_precision == "int8"
         new.index(root, progress=False)
         old.index(root, progress=False)
     finally:
@@ -152,7 +152,7 @@ def test_a_new_store_embeds_documents_in_int8_and_an_fp32_store_keeps_fp32(onnx_
     again, kept = Hub(tmp_path / "new"), Hub(tmp_path / "old")
     try:
         assert again.embedder.name == "all-minilm-l6-v2-int8"
-        assert kept.embedder.name == "all-minilm-l6-v2" and kept.doc_precision() == "fp32"
+        assert kept.embedder.name == "all-minilm-l6-v2" and kept.embedder.doc_precision == "fp32"
         assert (
             kept.search("warm up the learning rate", kind="code", channels=("dense",), limit=1)[0].path
             == "m0.py"
@@ -162,6 +162,19 @@ def test_a_new_store_embeds_documents_in_int8_and_an_fp32_store_keeps_fp32(onnx_
     finally:
         again.close()
         kept.close()
+    monkeypatch.setenv(
+        "MODELHUB_EMBED_BACKEND", "torch"
+    )  # no ONNX at all: the store's vectors are still found
+    torch = Hub(tmp_path / "new")
+    try:
+        assert torch.embedder.name == "all-minilm-l6-v2-int8" and torch.embedder.active_backend == "torch"
+        assert (
+            torch.search("warm up the learning rate", kind="code", channels=("dense",), limit=1)[0].path
+            == "m0.py"
+        )
+    finally:
+        torch.close()
+    monkeypatch.delenv("MODELHUB_EMBED_BACKEND")
     monkeypatch.setenv("MODELHUB_EMBED_DOC_PRECISION", "fp32")  # said outright, it wins
     explicit = Hub(tmp_path / "new")
     try:

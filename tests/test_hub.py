@@ -115,7 +115,7 @@ def test_lineage_and_links(indexed):
 def test_status_reports_store_model_and_last_run(indexed, example_workspace):
     hub, report = indexed
     status = hub.status()
-    assert status["embedder"] == "all-minilm-l6-v2"
+    assert status["embedder"] == "all-minilm-l6-v2-int8"  # documents embedded through the int8 copy
     assert status["embedder_precision"] == hub.embedder.precision in {"fp32", "bf16"}
     assert status["roots"][0]["path"] == str(example_workspace)
     assert status["documents"] == report.documents

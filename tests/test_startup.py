@@ -117,7 +117,9 @@ def test_a_fresh_kernels_first_modelsearch_needs_no_torch_nor_chroma(indexed, ca
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["heavy"] == []
-    torch = Hub(hub.settings.home, embedder=TextEmbedder(precision="fp32", backend="torch"))
+    # torch embeds the query; the documents' vectors are the store's (int8 by default)
+    embedder = TextEmbedder(precision="fp32", backend="torch", doc_precision=hub.embedder.doc_precision)
+    torch = Hub(hub.settings.home, embedder=embedder)
     try:
         assert seen["ids"] == [h.id for h in torch.search(QUERY, record=False)]
     finally:

@@ -228,16 +228,17 @@ class TextEmbedder:
         doc_precision: str | None = None,
     ) -> None:
         self.model_ref = model or default_text_model()
-        self.doc_precision = check_doc_precision(
-            doc_precision or os.environ.get("MODELHUB_EMBED_DOC_PRECISION") or "auto"
-        )
+        requested = doc_precision or os.environ.get("MODELHUB_EMBED_DOC_PRECISION") or "auto"
+        self.doc_precision = check_doc_precision(requested)
         # vectors of int8 documents are stored apart: an index keeps the kind of vectors it was made with
         self.name = _slug(self.model_ref) + (onnx_model.INT8_SUFFIX if self.doc_precision == "int8" else "")
         self.batch_size = batch_size
         self.device = device
         self.precision = resolve_precision(precision)
         self.backend = check_backend(backend or default_embed_backend())
-        if self.backend == "torch" or device != "cpu":  # int8 documents run through the ONNX copy only
+        if (self.backend == "torch" or device != "cpu") and doc_precision in (None, "auto"):
+            # int8 documents run through the ONNX copy only. Told int8 outright (a store made in
+            # int8), the name is kept and the documents torch adds are fp32 (cosine 0.99 to int8 ones).
             self.doc_precision = "fp32"
             self.name = _slug(self.model_ref)
         self.max_tokens = int(max_tokens or os.environ.get("MODELHUB_EMBED_MAX_TOKENS") or DOC_MAX_TOKENS)

@@ -174,7 +174,7 @@ class Registry:
         if name and self.store.model(name):
             self._model(name, "register a version of")
         return _register(self.store, name, path, version=version, model_type=model_type, user=self.user,
-                         home=self.hub.settings.home, doc_precision=self.hub.doc_precision(),
+                         home=self.hub.settings.home, doc_precision=getattr(self.hub.embedder, "doc_precision", "fp32"),
                          **kwargs)  # fmt: skip
 
     def register_bundled(self) -> VersionRow:

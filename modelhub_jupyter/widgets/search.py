@@ -402,13 +402,14 @@ def _dense_ready(hub: Any) -> bool:
     if getattr(embedder, "_model", None) is not None or getattr(embedder, "_onnx", None) is not None:
         return True
     try:
-        from ..embed import text
+        from ..embed import onnx_model, text
 
         folder = embedder.onnx_folder
-        # the ONNX copy opened for a query or for an index run's batches: a query session of an
-        # open copy starts in a moment (the index run of this kernel has just used it)
+        # the ONNX copy opened for a query or for an index run's batches (or their int8 copy): a
+        # query session of an exported copy starts in a moment (the index run of this kernel has just used it)
+        copies = {folder, onnx_model.int8_dir(folder)} if folder is not None else set()
         if embedder.backend != "torch" and any(
-            key[0] == folder and encoder is not None for key, encoder in list(text._ENCODERS.items())
+            key[0] in copies and encoder is not None for key, encoder in list(text._ENCODERS.items())
         ):
             return True
     except Exception:  # noqa: BLE001 - a test double or another embedder: treat as ready
