@@ -568,7 +568,7 @@ class _ThreadChoice:
     faster one runs, and every ``PROBE``-th batch the other is timed again, so the choice follows
     the machine. ``MODELHUB_CLIP_THREADS`` fixes the count."""
 
-    PROBE = 8
+    PROBE = 16
 
     def __init__(self, most: int) -> None:
         raw = os.environ.get("MODELHUB_CLIP_THREADS", "")
