@@ -90,12 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     if folder is None or not onnx_model.available(folder):
         print("no ONNX copy of the default model on this machine")
         return 1
-    fp32 = onnx_model.OnnxEncoder(folder, threads=0)
+    fp32 = onnx_model.OnnxPool(folder)  # as an index run embeds documents
     int8_folder = onnx_model.quantize(folder)
     hf = HuggingFaceEmbeddings(model_name=default_text_model())
     runs = {"ours onnx fp32": lambda: fp32.encode_many(ours, max_length=256)}
     if int8_folder is not None:
-        int8 = onnx_model.OnnxEncoder(int8_folder, threads=0)
+        int8 = onnx_model.OnnxPool(int8_folder)
         runs["ours onnx int8"] = lambda: int8.encode_many(ours, max_length=256)
     runs["langchain torch fp32"] = lambda: hf.embed_documents(lc)
     tokens = {

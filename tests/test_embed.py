@@ -141,6 +141,31 @@ def test_searches_find_the_same_with_either_embedder(onnx_cache, indexed, monkey
         torch.close()
 
 
+def test_an_index_run_embeds_on_a_pool_of_sessions_with_the_vectors_of_one(onnx_cache, indexed, monkeypatch):
+    """Documents go through one session per core taking batches from a shared queue; rows come
+    back in the callers' order with the vectors one session gives, and a failing batch is raised."""
+    cache, reference = onnx_cache
+    monkeypatch.setenv("MODELHUB_CACHE_DIR", str(cache))
+    hub, _ = indexed
+    docs = [d.content for d in hub.catalog.documents(kind="code")][:60] + ["x = 1", "def f():\n    return 2"]
+    folder = reference.onnx_folder
+    pool = onnx_model.OnnxPool(folder, sessions=2)
+    assert len(pool.sessions) == 2 and pool.sessions[0].session is not pool.sessions[1].session
+    single = onnx_model.OnnxEncoder(folder, threads=1)
+    got, want = pool.encode_many(docs, max_length=256), single.encode_many(docs, max_length=256)
+    assert (got * want).sum(axis=1).min() >= 0.99999  # same rows, same order
+    assert len(onnx_model.batches(single.tokenize(docs, 256), 64, onnx_model.POOL_BATCH_TOKENS)) > 4
+    assert isinstance(TextEmbedder(doc_precision="fp32")._encoder(batch=True), onnx_model.OnnxPool)
+
+    def broken(encodings):
+        raise RuntimeError("session failed")
+
+    monkeypatch.setattr(pool.sessions[1], "_run", broken)
+    monkeypatch.setattr(pool.sessions[0], "_run", broken)
+    with pytest.raises(RuntimeError, match="session failed"):
+        pool.encode_many(docs)
+
+
 def test_a_damaged_copy_falls_back_to_sentence_transformers(onnx_cache, tmp_path, monkeypatch):
     cache, reference = onnx_cache
     folder = reference.onnx_folder

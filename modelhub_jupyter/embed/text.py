@@ -131,13 +131,14 @@ def _slug(model: str) -> str:
     return re.sub(r"[^a-zA-Z0-9.-]+", "-", base).strip("-").lower()[:40] or "model"
 
 
-_ENCODERS: dict[tuple[Path, int], onnx_model.OnnxEncoder | None] = {}
+_ENCODERS: dict[tuple[Path, int], onnx_model.Encoder | None] = {}
 _ENCODERS_LOCK = threading.Lock()
 _LOADING: dict[tuple[Path, int], threading.Lock] = {}
 
 
-def _shared_encoder(folder: Path, threads: int) -> onnx_model.OnnxEncoder | None:
-    """The process's one :class:`~.onnx_model.OnnxEncoder` for ``folder`` (None if it cannot open)."""
+def _shared_encoder(folder: Path, threads: int) -> onnx_model.Encoder | None:
+    """The process's one :class:`~.onnx_model.OnnxEncoder` for ``folder`` on ``threads`` threads, or
+    with ``threads=0`` its :class:`~.onnx_model.OnnxPool` on every core (None if it cannot open)."""
     key = (folder, threads)
     with _ENCODERS_LOCK:
         if key in _ENCODERS:
@@ -147,9 +148,11 @@ def _shared_encoder(folder: Path, threads: int) -> onnx_model.OnnxEncoder | None
         with _ENCODERS_LOCK:
             if key in _ENCODERS:
                 return _ENCODERS[key]
-        encoder: onnx_model.OnnxEncoder | None = None
+        encoder: onnx_model.Encoder | None = None
         try:
-            encoder = onnx_model.OnnxEncoder(folder, threads=threads)
+            encoder = (
+                onnx_model.OnnxEncoder(folder, threads=threads) if threads else onnx_model.OnnxPool(folder)
+            )
         except Exception as err:  # noqa: BLE001 - sentence-transformers answers instead
             log.debug("modelhub: cannot open the ONNX copy in %s: %s", folder, err)
         with _ENCODERS_LOCK:
@@ -201,7 +204,8 @@ class TextEmbedder:
     through the model's ONNX copy when this machine has one (:mod:`.onnx_model`; made the first
     time sentence-transformers loads the model here): a query (at most :data:`FEW` texts) on one
     thread, so that a fresh process answers without importing torch, and a batch (an index run)
-    on all cores, sorted by token count so that little of it is padding. On CPUs with AMX a
+    on a pool of sessions, one per core (:class:`~.onnx_model.OnnxPool`), sorted by token count
+    so that little of it is padding. On CPUs with AMX a
     batch goes to sentence-transformers in bfloat16 instead, which is faster there. ``onnx``
     sends every call through the copy, ``torch`` none. The copy is checked to give the same
     vectors (cosine >= 0.9999), and the name (which keys stored vectors) is the model's either way.
@@ -246,7 +250,7 @@ class TextEmbedder:
         self._dim: int | None = None
         self._seq_length = 256  # the model's own limit, read when it loads
         self._onnx_folder: Path | None | bool = False  # False: not looked up yet
-        self._onnx: onnx_model.OnnxEncoder | None = None
+        self._onnx: onnx_model.Encoder | None = None
         self._trim = _release_memory()
         # One call at a time: the thread-count switch is process-wide and a batch already uses the cores.
         self._lock = threading.RLock()
@@ -273,7 +277,7 @@ class TextEmbedder:
         """Threads of the ONNX session: one for queries (``auto``), all cores (0) when it embeds batches."""
         return 1 if self.backend == "auto" else 0
 
-    def _encoder(self, batch: bool = False) -> onnx_model.OnnxEncoder | None:
+    def _encoder(self, batch: bool = False) -> onnx_model.Encoder | None:
         """The ONNX copy, opened on first use; None when there is none (yet) or it is not wanted.
 
         ``batch``: the session for many texts, on all cores (a query's runs on :attr:`onnx_threads`).
