@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .text import torch_threads
+
 log = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_ARCH", "DEFAULT_PRETRAINED", "ImageEmbedder", "ImageInput", "load_image"]
@@ -328,22 +330,11 @@ class ImageEmbedder:
             self._queries.update(zip(missing, new, strict=True))
         return np.stack([self._queries[t] for t in texts]).astype(np.float32)
 
-    @contextmanager
-    def _threads_for(self, inputs: int) -> Iterator[None]:
+    def _threads_for(self, inputs: int) -> Any:
         """torch on :func:`query_threads` threads while ``inputs`` (at most ``QUERY_FEW``, on the
         CPU) go through a tower: a query's one image took 2.1 s on two threads of a busy 2-core
         machine and 0.35 s on one (``bench_images.py``); batches keep every thread."""
-        import torch
-
-        if inputs > QUERY_FEW or self.device != "cpu":
-            yield
-            return
-        threads = torch.get_num_threads()
-        torch.set_num_threads(query_threads())
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
+        return torch_threads(query_threads() if inputs <= QUERY_FEW and self.device == "cpu" else None)
 
     @contextmanager
     def _tower_threads(self, inputs: int, batch: int) -> Iterator[None]:
@@ -357,15 +348,13 @@ class ImageEmbedder:
             return
         if self._choice is None:
             self._choice = _ThreadChoice(torch.get_num_threads())
-        threads = torch.get_num_threads()
         use = self._choice.pick()
-        torch.set_num_threads(use)
         started = time.perf_counter()
         try:
-            yield
+            with torch_threads(use):
+                yield
         finally:
             self._choice.record(use, batch, time.perf_counter() - started)
-            torch.set_num_threads(threads)
 
     def embed_images(
         self,

@@ -406,9 +406,6 @@ class OnnxPool:
             first.folder, first.dim, first.max_length, first.tokenizer,
         )  # fmt: skip
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        return self.sessions[0].encode(texts)
-
     def encode_many(
         self,
         texts: list[str],

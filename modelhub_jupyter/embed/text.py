@@ -93,7 +93,7 @@ FEW = 4  # a query or two: one thread is as fast, and does not stall when anothe
 
 
 @contextmanager
-def _threads(n: int | None) -> Iterator[None]:
+def torch_threads(n: int | None) -> Iterator[None]:
     """Run torch on ``n`` threads for a moment (None: leave it).
 
     Two OpenMP threads on two cores wait for each other at every operation: when a training
@@ -370,7 +370,7 @@ class TextEmbedder:
             vectors = self._embed_onnx(texts, batch=not few)
             if vectors is not None:
                 return vectors
-        with self._lock, _threads(1 if few else None):
+        with self._lock, torch_threads(1 if few else None):
             model.max_seq_length = self._seq_length if few else min(self._seq_length, self.max_tokens)
             vectors = model.encode(
                 texts,

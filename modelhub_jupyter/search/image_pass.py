@@ -77,16 +77,7 @@ class SideWork:
         Safe on several threads at once, one image per thread."""
         from .images import hashes_of
 
-        path = self.paths.get(content_hash, "")
-        for thumbnail in self.thumbnails.pop(content_hash, []):
-            if self.root is None:
-                break
-            try:
-                thumbs.ensure_from(img, thumbnail, self.root)
-                with self._lock:
-                    self.made += 1
-            except ParseError as err:
-                self._problem(path, f"no thumbnail: {err}")
+        self._thumbnails(content_hash, lambda thumbnail, root: thumbs.ensure_from(img, thumbnail, root))
         if content_hash in self.unhashed:
             try:
                 found: tuple[str, str, str | None] = (*hashes_of(img), None)
@@ -100,19 +91,23 @@ class SideWork:
         """The image could not be decoded: its hashes are an error, its thumbnails are tried (and
         remembered as failed) by the single-file path, which words the reason for that file."""
         path = self.paths.get(content_hash, "")
-        for thumbnail in self.thumbnails.pop(content_hash, []):
-            if self.root is None:
-                break
-            try:
-                thumbs.ensure(path, thumbnail, self.root)
-                with self._lock:
-                    self.made += 1
-            except ParseError as err:
-                self._problem(path, f"no thumbnail: {err}")
+        self._thumbnails(content_hash, lambda thumbnail, root: thumbs.ensure(path, thumbnail, root))
         if content_hash in self.unhashed:
             with self._lock:
                 self.found[content_hash] = ("", "", reason)
                 self.unhashed.discard(content_hash)
+
+    def _thumbnails(self, content_hash: str, make: Callable[[str, Path], Any]) -> None:
+        """Make this image's missing thumbnails with ``make(thumbnail path, root)``."""
+        for thumbnail in self.thumbnails.pop(content_hash, []):
+            if self.root is None:
+                break
+            try:
+                make(thumbnail, self.root)
+                with self._lock:
+                    self.made += 1
+            except ParseError as err:
+                self._problem(self.paths.get(content_hash, ""), f"no thumbnail: {err}")
 
     def _problem(self, path: str, message: str) -> None:
         with self._lock:
