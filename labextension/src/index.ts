@@ -145,19 +145,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const target = hit.root ? `${hit.root.replace(/\/$/, '')}/${hit.path}` : hit.path;
         const home = settings.home ? JSON.stringify(settings.home) : '';
         const code = `from modelhub_jupyter import open_hub\n\nhub = open_hub(${home})\nhub.show(${JSON.stringify(target)})`;
-        Clipboard.copyToSystem(code);
         const panel = notebooks?.currentWidget;
+        if (panel) {
+          // a notebook opened a moment ago may still be loading its model: insert once it has
+          await panel.context.ready;
+          const notebook = panel.content;
+          NotebookActions.insertBelow(notebook);
+          notebook.activeCell?.model.sharedModel.setSource(code);
+          app.shell.activateById(panel.id);
+        }
+        try {
+          Clipboard.copyToSystem(code);
+        } catch {
+          // no clipboard here (a locked-down browser): the cell, when there is a notebook, is enough
+        }
         if (!panel) {
           Notification.info('Copied to the clipboard (open a notebook to insert it as a cell).', { autoClose: 4000 });
-          return;
         }
-        const notebook = panel.content;
-        NotebookActions.insertBelow(notebook);
-        const cell = notebook.activeCell;
-        if (cell) {
-          cell.model.sharedModel.setSource(code);
-        }
-        app.shell.activateById(panel.id);
       },
       openGallery: (docId?: string) => {
         void app.commands.execute(CommandIDs.gallery, docId ? { id: docId } : {});

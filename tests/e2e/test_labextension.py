@@ -102,6 +102,13 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
     )
     page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
     cards.first.locator(".mhl-copy").click()
+    sources = "() => (window.jupyterapp.shell.currentWidget?.content?.model?.sharedModel.cells ?? []).map(c => c.getSource())"
+    try:  # first the notebook's model, then what is on screen, so a failure says which one missed
+        page.wait_for_function(f"() => ({sources})().some(s => s.includes('hub.show('))", timeout=30_000)
+    except Exception as error:
+        page.screenshot(path=str(artifacts / "labextension-copy-failed.png"))
+        current = page.evaluate("() => window.jupyterapp.shell.currentWidget?.title.label ?? null")
+        raise AssertionError(f"no hub.show( cell in {current!r}: {page.evaluate(sources)}") from error
     inserted = page.locator(".jp-NotebookPanel .jp-Cell .cm-content", has_text="hub.show(")
     inserted.first.wait_for(timeout=30_000)
     assert f'{path}")' in inserted.first.inner_text()
