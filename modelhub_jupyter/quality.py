@@ -33,6 +33,8 @@ LOW_CONFIDENCE = 0.5
 EVENTS = ("open", "compare")
 MAX_TARGET = 500
 MAX_PROBLEMS = 200
+#: latencies per intent the report carries for the box plot (its percentiles are over all of them)
+LATENCY_SAMPLE = 1000
 
 
 # -- recording ------------------------------------------------------------------------------------
@@ -246,7 +248,9 @@ class Quality:
     def report(
         self, days: float | None = None, *, top: int = 10, low: float = LOW_CONFIDENCE
     ) -> dict[str, Any]:
-        """Everything the Quality view shows, as plain data (JSON-ready)."""
+        """Everything the Quality view shows, as plain data (JSON-ready). ``latency_by_intent`` holds
+        each intent's latencies sorted, at most ``LATENCY_SAMPLE`` of them (evenly spaced order
+        statistics past that), so a long log stays a small report; ``latency_ms`` is over all."""
         rows = self._rows(days)  # read once
         problems = self.problems(days, low=low, rows=rows)
         latency = self.latency_by_intent(days, rows=rows)
@@ -257,7 +261,7 @@ class Quality:
         return {
             "since_days": days,
             "queries": len(rows),
-            "latency_by_intent": latency,
+            "latency_by_intent": {k: order_statistics(v, LATENCY_SAMPLE) for k, v in latency.items()},
             "latency_ms": {k: _percentiles(v) for k, v in latency.items()},
             "zero_results": texts("no results"),
             "low_confidence": texts("low confidence"),
@@ -369,6 +373,16 @@ class Quality:
             if row is not None:
                 out[path] = str(row[0])
         return out
+
+
+def order_statistics(values: list[float], most: int) -> list[float]:
+    """``values`` sorted, or, past ``most`` of them, ``most`` evenly spaced order statistics: the
+    shape of the distribution with both extremes kept (what a box plot of them draws)."""
+    ordered = sorted(values)
+    if len(ordered) <= most:
+        return ordered
+    step = (len(ordered) - 1) / (most - 1)
+    return [ordered[round(i * step)] for i in range(most)]
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:

@@ -326,3 +326,24 @@ def test_an_image_opened_in_the_gallery_counts_as_opened(hub: Hub) -> None:
     assert gallery.detail["path"] == item["path"]
     after = {o["path"]: o for o in hub.quality.opened(top=100)}
     assert after[item["path"]]["count"] == before + 1 and after[item["path"]]["kind"] == "image"
+
+
+def test_a_long_log_keeps_the_report_small_and_its_figures_whole(tmp_path) -> None:
+    from modelhub_jupyter.widgets.quality import latency_plot
+
+    with Hub(tmp_path / "home") as fresh:
+        for ms in range(1, 2501):
+            fresh.catalog.record_query(
+                QueryRow(1e9, "ada", "search", f"query {ms}", "all", "", float(ms), 1, "", [], [], "python")
+            )
+        report = fresh.quality.report()
+    sample = report["latency_by_intent"]["search"]
+    # the box plot's values: a sample of the order statistics with both extremes ...
+    assert (
+        len(sample) == q.LATENCY_SAMPLE
+        and sample == sorted(sample)
+        and (sample[0], sample[-1]) == (1.0, 2500.0)
+    )
+    # ... while the percentiles and the count are over every logged latency
+    assert report["latency_ms"]["search"]["n"] == 2500 and report["latency_ms"]["search"]["p50"] == 1250.5
+    assert latency_plot(report).data[0].name == "search (2,500)"

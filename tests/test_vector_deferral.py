@@ -86,3 +86,31 @@ def test_a_kind_that_outgrows_exact_search_is_filled_into_chroma(tmp_path, share
         assert _chroma_ids(hub) == {d.id for d in hub.catalog.documents(kind="code")} != docs
     finally:
         hub.close()
+
+
+def test_a_second_hub_on_a_chroma_server_keeps_asking_it_after_the_other_indexes(
+    tmp_path, shared_embedder, chroma_server, monkeypatch
+):
+    """Two processes over one home and one Chroma server (two Jupyter servers): once one indexes
+    more, the other's dense search still goes to Chroma for a large kind, where the new documents
+    are, instead of loading the kind's vectors from the catalog into its own memory."""
+    from modelhub_jupyter.search import engine
+
+    monkeypatch.setattr(engine, "EXACT_DENSE_MAX", 2)  # "large" is past 2 documents here
+    root = _workspace(tmp_path / "ws", 6)
+    a = Hub(tmp_path / "home", chroma_url=chroma_server, embedder=shared_embedder)
+    b = Hub(tmp_path / "home", chroma_url=chroma_server, embedder=shared_embedder)
+    try:
+        a.index(root, progress=False, exclude=("model_5.py",))
+        asked: list[str] = []
+        query = b.vectors.query
+        monkeypatch.setattr(b.vectors, "query", lambda kind, *args: asked.append(kind) or query(kind, *args))
+        assert b.search("gated network", kind="code", channels=("dense",), record=False)
+        assert asked == ["code"]
+        a.index(root, progress=False)  # model_5.py, on the other hub
+        hits = b.search("model 5 sparse network of width 21", kind="code", channels=("dense",), record=False)
+        assert "model_5.py" in {h.path for h in hits}
+        assert asked == ["code", "code"]  # from Chroma again, not exact over the catalog's vectors
+    finally:
+        a.close()
+        b.close()

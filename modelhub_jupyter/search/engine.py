@@ -108,7 +108,8 @@ class SearchEngine:
         self._lock = threading.RLock()
         # The catalog generation the vector store is known to hold; None until checked. An
         # embedded Chroma client does not see what another process adds, so once the catalog
-        # moves past this, dense search is exact over the catalog's vectors instead.
+        # moves past this, dense search is exact over the catalog's vectors instead (a Chroma
+        # server is asked again: see _vectors_current).
         self._vectors_generation: int | None = None
         self._vectors_checked = False
 
@@ -118,15 +119,21 @@ class SearchEngine:
         self._vectors_generation = self.catalog.generation() if generation is None else generation
 
     def _vectors_current(self) -> bool:
+        """Whether the vector store holds what the catalog does now. An embedded Chroma is checked
+        once, when opened (it does not see what another process adds later); a Chroma server is
+        checked again whenever the catalog moves, since every process writes to the same one."""
         generation = self.catalog.generation()
-        if not self._vectors_checked:
-            with self._lock:
-                if not self._vectors_checked:
-                    self.vectors  # noqa: B018 - open it now: what it holds is what is on disk now
-                    if not self.catalog.unsynced(1) and not self.catalog.tombstones():
-                        self._vectors_generation = generation
-                    self._vectors_checked = True
-        return self._vectors_generation == generation
+        if self._vectors_generation == generation:
+            return True
+        with self._lock:
+            if self._vectors_generation != generation and (
+                not self._vectors_checked or not self.vectors.local
+            ):
+                self.vectors  # noqa: B018 - open it now: what it holds is what is on disk now
+                if not self.catalog.unsynced(1) and not self.catalog.tombstones():
+                    self._vectors_generation = generation
+                self._vectors_checked = True
+            return self._vectors_generation == generation
 
     @property
     def vectors(self) -> VectorStore:

@@ -157,8 +157,10 @@ def latency_plot(report: dict[str, Any]) -> Any:
 
     fig = go.Figure(layout={"title": {"text": "Latency by intent (ms)"}, "height": 340,
                             "margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "showlegend": False})  # fmt: skip
+    counts = {k: v.get("n") for k, v in (report.get("latency_ms") or {}).items()}
     for intent, values in (report.get("latency_by_intent") or {}).items():
-        fig.add_box(y=values, name=f"{intent} ({len(values)})", boxpoints="outliers")
+        n = counts.get(intent) or len(values)  # the values are a sample past LATENCY_SAMPLE
+        fig.add_box(y=values, name=f"{intent} ({n:,})", boxpoints="outliers")
     fig.layout.yaxis.type = "log"
     fig.layout.yaxis.title.text = "ms (log scale)"
     return fig
