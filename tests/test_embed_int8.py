@@ -181,3 +181,25 @@ def test_a_new_store_embeds_documents_in_int8_and_an_fp32_store_keeps_fp32(onnx_
         assert explicit.embedder.name == "all-minilm-l6-v2"
     finally:
         explicit.close()
+
+
+def test_a_first_index_run_says_it_is_making_the_int8_copy(onnx_cache, tmp_path, monkeypatch, capsys):
+    """The one-time derivation (seconds) shows on the run's progress bar, not as a silent stall."""
+    import shutil
+
+    cache, reference = onnx_cache
+    fresh = tmp_path / "cache"
+    folder = reference.onnx_folder
+    shutil.copytree(folder, fresh / folder.relative_to(cache))  # the fp32 copy only: no int8 one yet
+    monkeypatch.setenv("MODELHUB_CACHE_DIR", str(fresh))
+    monkeypatch.setattr(text_module, "amx_is_present", lambda: False)
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "net.py").write_text('"""A gated residual network."""\n\nclass Net:\n    pass\n')
+    with Hub(tmp_path / "home", embedder=TextEmbedder(doc_precision="int8")) as hub:
+        hub.index(tmp_path / "ws", progress=True)
+    assert "making the embedder's int8 copy (once per machine)" in capsys.readouterr().err
+    assert onnx_model.available(onnx_model.int8_dir(fresh / folder.relative_to(cache)))
+    (tmp_path / "ws" / "more.py").write_text('"""A sparse network."""\n')
+    with Hub(tmp_path / "home", embedder=TextEmbedder(doc_precision="int8")) as hub:
+        hub.index(tmp_path / "ws", progress=True)
+    assert "once per machine" not in capsys.readouterr().err  # made once

@@ -277,6 +277,26 @@ class TextEmbedder:
         """Threads of the ONNX session: one for queries (``auto``), all cores (0) when it embeds batches."""
         return 1 if self.backend == "auto" else 0
 
+    def prepare(self, note: Callable[[str], None] | None = None) -> None:
+        """Make now what an index run embeds with and this machine does not have yet (once per
+        machine, seconds each): the ONNX copy, then its int8 copy. ``note`` is told what is being
+        made before it starts (an index run's progress bar shows it)."""
+        folder = self.onnx_folder
+        if self.backend == "torch" or folder is None:
+            return
+        if not onnx_model.available(folder) and not onnx_model.failed(folder):
+            if note is not None:
+                note("making the embedder's ONNX copy (once per machine)")
+            with self._lock:
+                self._load()
+        int8 = onnx_model.int8_dir(folder)
+        if self.doc_precision == "int8" and onnx_model.available(folder):
+            if not onnx_model.available(int8) and not onnx_model.failed(int8):
+                if note is not None:
+                    note("making the embedder's int8 copy (once per machine)")
+                with self._lock:
+                    onnx_model.quantize(folder)
+
     def _encoder(self, batch: bool = False) -> onnx_model.Encoder | None:
         """The ONNX copy, opened on first use; None when there is none (yet) or it is not wanted.
 

@@ -12,6 +12,7 @@ import json
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,9 @@ class OnnxFolderEmbedder(TextEmbedder):
         self._onnx_folder = Path(folder)
         manifest = Path(folder) / "manifest.json"
         self.precision = "int8" if manifest.is_file() and "int8" in manifest.read_text() else "fp32"
+
+    def prepare(self, note: Callable[[str], None] | None = None) -> None:
+        """Nothing to make: the folder is the graph that runs."""
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
