@@ -751,3 +751,10 @@ def test_viewer_modes_map_the_jupyter_user():
     assert auto.viewer_of(handler(HubIdentity())) == Viewer("alice", frozenset({"research"}))
     assert user.viewer_of(handler(IdentityProvider(), User(username="bob"))) == Viewer("bob", frozenset())
     assert owner.viewer_of(handler(HubIdentity())) is None
+    # a JupyterHub single-user server: its user is JupyterHub's, the groups in the hub's user model
+    from jupyterhub.singleuser.extension import JupyterHubIdentityProvider, JupyterHubUser
+
+    carol = JupyterHubUser({"kind": "user", "name": "carol", "admin": False, "groups": ["research", "ml"]})
+    assert auto.viewer_of(handler(JupyterHubIdentityProvider(), carol)) == Viewer(
+        "carol", frozenset({"research", "ml"})
+    )

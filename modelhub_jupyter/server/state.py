@@ -69,7 +69,7 @@ class ServerState:
         """Who a request's Jupyter user is to the access-control policies (None: the store's owner).
 
         ``viewer_mode`` "user": the Jupyter user's ``username`` (and ``groups``, where the identity
-        provider gives them) — several people on one server each see only what they may; "owner":
+        provider gives them; under JupyterHub, the groups of the hub's user model) — several people on one server each see only what they may; "owner":
         everyone sees everything; "auto": "user" unless the server runs jupyter_server's own
         single-user token/password identity (then its one user is the person who owns the store).
         """
@@ -79,7 +79,8 @@ class ServerState:
         if self.viewer_mode == "auto" and type(handler.identity_provider) in _SINGLE_USER_PROVIDERS:
             return None
         name = getattr(user, "username", None) or str(user)
-        groups = getattr(user, "groups", None) or ()
+        # an identity provider's own field, or JupyterHub's user model (its single-user servers' users)
+        groups = getattr(user, "groups", None) or (getattr(user, "hub_user", None) or {}).get("groups") or ()
         return Viewer.of(str(name), [str(g) for g in groups] if not isinstance(groups, str) else [groups])
 
     def hub(self, home: str | None = None, viewer: Viewer | None = None) -> Any:
