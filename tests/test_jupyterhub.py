@@ -22,7 +22,7 @@ import pytest
 
 from tests.e2e.conftest import Server, _spawn, free_port, jupyter_env
 
-from .test_server import POLICY
+from .test_server import policy_workspace
 
 CONFIG = """
 from jupyterhub.proxy import Proxy
@@ -116,20 +116,9 @@ def _start_servers(api: HubAPI, users: list[str]) -> None:
 @pytest.fixture(scope="module")
 def jupyterhub(tmp_path_factory, shared_embedder):
     """A running JupyterHub over a store indexed with an access policy; alice's and bob's servers."""
-    from modelhub_jupyter import Hub
-
     base = tmp_path_factory.mktemp("jupyterhub")
-    ws = base / "ws"
-    for folder, name in (("alice", "AliceNet"), ("team", "TeamNet"), (".", "SharedNet")):
-        (ws / folder).mkdir(parents=True, exist_ok=True)
-        (ws / folder / f"{name.lower()}.py").write_text(
-            f'"""{name}: a zebrafish tracking model."""\nimport torch.nn as nn\n\n\n'
-            f"class {name}(nn.Module):\n    def forward(self, zebrafish):\n        return zebrafish\n"
-        )
-    (ws / ".modelhub-access.yaml").write_text(POLICY)
     home = base / "store"
-    with Hub(home, embedder=shared_embedder) as hub:
-        assert hub.index(ws, progress=False).indexed >= 3
+    ws = policy_workspace(base / "ws", home, shared_embedder)
     env = jupyter_env(base / "jupyter", home)
     keep = ("JUPYTER", "IPYTHON", "MODELHUB", "HF_", "TRANSFORMERS", "ANONYMIZED", "PYTHONUNBUFFERED", "PATH")
     environment = {k: v for k, v in env.items() if k.startswith(keep)}

@@ -568,13 +568,11 @@ def start_two_users_server(
     return _spawn("jupyter-server", cmd, f"http://127.0.0.1:{port}", environ, base / "server.log", cwd=base)
 
 
-@pytest.fixture(scope="module")
-def two_users(tmp_path_factory, shared_embedder):
-    """A server whose identity provider names two users, over a store with an access policy."""
+def policy_workspace(ws: Path, home: Path, embedder) -> Path:
+    """``ws`` with alice's folder, the research group's ``team/`` and a public model under
+    :data:`POLICY`, indexed into the store ``home``."""
     from modelhub_jupyter import Hub
 
-    base = tmp_path_factory.mktemp("two-users")
-    ws = base / "ws"
     for folder, name in (("alice", "AliceNet"), ("team", "TeamNet"), (".", "SharedNet")):
         (ws / folder).mkdir(parents=True, exist_ok=True)
         (ws / folder / f"{name.lower()}.py").write_text(
@@ -582,9 +580,18 @@ def two_users(tmp_path_factory, shared_embedder):
             f"class {name}(nn.Module):\n    def forward(self, zebrafish):\n        return zebrafish\n"
         )
     (ws / ".modelhub-access.yaml").write_text(POLICY)
-    with Hub(base / "home", embedder=shared_embedder) as hub:
+    with Hub(home, embedder=embedder) as hub:
         report = hub.index(ws, progress=False)
         assert report.indexed >= 3, report.to_dict()
+    return ws
+
+
+@pytest.fixture(scope="module")
+def two_users(tmp_path_factory, shared_embedder):
+    """A server whose identity provider names two users, over a store with an access policy."""
+
+    base = tmp_path_factory.mktemp("two-users")
+    ws = policy_workspace(base / "ws", base / "home", shared_embedder)
     proc = start_two_users_server(base, ws, base / "home", "--ModelHubServer.max_hosted_panels=2")
     try:
         proc.wait("/api/status", timeout=120)
