@@ -186,6 +186,7 @@ class Indexer:
             prepare = getattr(self.embedder, "prepare", None)  # a first run makes the embedder's copies
             if todo and prepare is not None:
                 prepare(lambda what: bar.set_description(f"indexing: {what}"))
+                bar.reset()  # the rate and time left count from here
                 bar.set_description("indexing")
             for done, parsed in enumerate(self._parsed(todo, root, history), start=1):
                 self._prepare(parsed, batch, report)

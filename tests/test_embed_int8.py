@@ -203,3 +203,25 @@ def test_a_first_index_run_says_it_is_making_the_int8_copy(onnx_cache, tmp_path,
     with Hub(tmp_path / "home", embedder=TextEmbedder(doc_precision="int8")) as hub:
         hub.index(tmp_path / "ws", progress=True)
     assert "once per machine" not in capsys.readouterr().err  # made once
+
+
+def test_deriving_the_int8_copy_leaves_the_process_logging_alone(onnx_cache, tmp_path):
+    """onnxruntime's quantizer logs through the root logger, which would give it a handler: every
+    later warning of the process (a CLI run's included) would then read "WARNING:name:..."."""
+    import shutil
+    import subprocess
+    import sys
+
+    cache, reference = onnx_cache
+    folder = tmp_path / reference.onnx_folder.relative_to(cache)
+    shutil.copytree(reference.onnx_folder, folder)
+    code = (
+        "import logging, sys; from pathlib import Path; from modelhub_jupyter.embed import onnx_model\n"
+        "assert onnx_model.quantize(Path(sys.argv[1]))\n"
+        "logging.getLogger('modelhub_jupyter').warning('modelhub: a later warning')"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "modelhub: a later warning" in run.stderr.splitlines(), run.stderr[-2000:]

@@ -239,6 +239,24 @@ def int8_dir(folder: Path) -> Path:
     return folder.with_name(folder.name + INT8_SUFFIX)
 
 
+def quantize_file(source: Path, target: Path, *, per_channel: bool) -> None:
+    """onnxruntime's ``quantize_dynamic`` (int8 weights) of the graph ``source`` into ``target``,
+    leaving the process's logging as it was: the quantizer's advice goes through the root logger,
+    whose first module-level ``logging.warning()`` would also call ``basicConfig()``, and every
+    later log line of the process would then carry a "WARNING:logger.name:" prefix."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    root.setLevel(logging.ERROR)  # "consider pre-processing the model" advice
+    try:
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8, per_channel=per_channel)
+    finally:
+        root.setLevel(level)
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+
+
 def quantize(folder: Path | None) -> Path | None:
     """The int8 copy of the checked export in ``folder``, made here the first time; None if it cannot be.
 
@@ -254,19 +272,9 @@ def quantize(folder: Path | None) -> Path | None:
     if available(target) or failed(target):
         return target if available(target) else None
     try:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
         tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".int8-"))
         try:
-            root = logging.getLogger()
-            level = root.level
-            root.setLevel(logging.ERROR)  # the quantizer's "consider pre-processing" advice
-            try:
-                quantize_dynamic(
-                    folder / MODEL_FILE, tmp / MODEL_FILE, weight_type=QuantType.QInt8, per_channel=True
-                )
-            finally:
-                root.setLevel(level)
+            quantize_file(folder / MODEL_FILE, tmp / MODEL_FILE, per_channel=True)
             shutil.copyfile(folder / "tokenizer.json", tmp / "tokenizer.json")
             parent = json.loads((folder / "manifest.json").read_text())
             got = OnnxEncoder(tmp, max_length=parent.get("max_seq_length"), threads=1).encode(PROBES)

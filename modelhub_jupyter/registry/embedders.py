@@ -9,7 +9,6 @@ version's ``vector_key``.
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -85,8 +84,6 @@ def quantize_int8(v: VersionRow, dest: str | Path) -> Path:
     Weights of the MatMul/Gemm layers become int8 (onnxruntime ``quantize_dynamic``); the folder
     gets the tokenizer, the source's ``config.json`` and a model card naming its parent.
     """
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     target = Path(dest).expanduser()
     if target.exists() and any(target.iterdir()):
         raise BadInputError(f"{target}: exists and is not empty", path=str(target))
@@ -94,15 +91,9 @@ def quantize_int8(v: VersionRow, dest: str | Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".int8-"))
     try:
-        quiet = logging.getLogger()
-        level = quiet.level
-        quiet.setLevel(logging.ERROR)  # "consider pre-processing" advice from the quantizer
-        try:
-            quantize_dynamic(
-                source / onnx_model.MODEL_FILE, tmp / onnx_model.MODEL_FILE, weight_type=QuantType.QInt8
-            )
-        finally:
-            quiet.setLevel(level)
+        onnx_model.quantize_file(
+            source / onnx_model.MODEL_FILE, tmp / onnx_model.MODEL_FILE, per_channel=False
+        )
         shutil.copyfile(source / "tokenizer.json", tmp / "tokenizer.json")
         manifest = (
             json.loads((source / "manifest.json").read_text()) if (source / "manifest.json").is_file() else {}
