@@ -166,11 +166,13 @@ class Hub:
         max_depth: int | None = None,
         max_file_size: int | None = None,
         on_progress: Callable[[int, int], None] | None = None,
+        on_note: Callable[[str], None] | None = None,
     ) -> IndexReport:
         """Index (or re-index, incrementally) the workspace at ``path``.
 
         ``progress`` draws a tqdm bar; ``on_progress(done, total)`` is called after each
-        new or changed file, for surfaces that draw their own.
+        new or changed file, for surfaces that draw their own, and ``on_note(text)`` before
+        the first run on a machine makes the embedder's copies (seconds, once per machine).
         """
         from .indexing import index_root
 
@@ -182,7 +184,9 @@ class Hub:
             follow_external_links=self.settings.follow_external_links,
         )
         indexer = self._indexer()
-        report = indexer.index(root, progress=progress, options=options, on_progress=on_progress)
+        report = indexer.index(
+            root, progress=progress, options=options, on_progress=on_progress, on_note=on_note
+        )
         self._search_engine().vectors_written(indexer.synced_generation)
         self._update_images(report, progress)
         return report

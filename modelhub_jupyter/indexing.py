@@ -89,6 +89,7 @@ class Indexer:
         progress: bool = True,
         options: ScanOptions | None = None,
         on_progress: Callable[[int, int], None] | None = None,
+        on_note: Callable[[str], None] | None = None,
     ) -> IndexReport:
         root = index_root(root)
         options = options or ScanOptions(
@@ -99,7 +100,7 @@ class Indexer:
         )
         try:
             with self._lock():
-                report = self._index_locked(root, progress, options, on_progress)
+                report = self._index_locked(root, progress, options, on_progress, on_note)
                 self.synced_generation = self.catalog.generation()
                 return report
         except Timeout:
@@ -120,7 +121,9 @@ class Indexer:
         return {"documents": pushed, **{k: self.vectors.count(k) for k in ("code", "image", "model")}}
 
     # -- the run -----------------------------------------------------------------------------
-    def _index_locked(self, root: Path, progress: bool, options: ScanOptions, on_progress) -> IndexReport:
+    def _index_locked(
+        self, root: Path, progress: bool, options: ScanOptions, on_progress, on_note
+    ) -> IndexReport:
         started = time.perf_counter()
         self._reconcile()
         root_s = str(root)
@@ -128,7 +131,7 @@ class Indexer:
         self.catalog.add_root(root_s)
         report = IndexReport(root=root_s, run_id=run_id)
         try:
-            return self._run(root, progress, options, on_progress, report, started)
+            return self._run(root, progress, options, on_progress, on_note, report, started)
         except BaseException as err:
             # The run is over either way: never leave it marked "running" (Ctrl-C included).
             report.seconds = round(time.perf_counter() - started, 3)
@@ -141,6 +144,7 @@ class Indexer:
         progress: bool,
         options: ScanOptions,
         on_progress: Callable[[int, int], None] | None,
+        on_note: Callable[[str], None] | None,
         report: IndexReport,
         started: float,
     ) -> IndexReport:
@@ -185,7 +189,13 @@ class Indexer:
         try:
             prepare = getattr(self.embedder, "prepare", None)  # a first run makes the embedder's copies
             if todo and prepare is not None:
-                prepare(lambda what: bar.set_description(f"indexing: {what}"))
+
+                def note(what: str) -> None:
+                    bar.set_description(f"indexing: {what}")
+                    if on_note is not None:
+                        on_note(what)
+
+                prepare(note)
                 bar.reset()  # the rate and time left count from here
                 bar.set_description("indexing")
             for done, parsed in enumerate(self._parsed(todo, root, history), start=1):

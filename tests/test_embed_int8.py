@@ -195,14 +195,39 @@ def test_a_first_index_run_says_it_is_making_the_int8_copy(onnx_cache, tmp_path,
     monkeypatch.setattr(text_module, "amx_is_present", lambda: False)
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "net.py").write_text('"""A gated residual network."""\n\nclass Net:\n    pass\n')
+    notes: list[str] = []
     with Hub(tmp_path / "home", embedder=TextEmbedder(doc_precision="int8")) as hub:
-        hub.index(tmp_path / "ws", progress=True)
+        hub.index(tmp_path / "ws", progress=True, on_note=notes.append)
+    assert notes == ["making the embedder's int8 copy (once per machine)"]  # for the Lab's status bar
     assert "making the embedder's int8 copy (once per machine)" in capsys.readouterr().err
     assert onnx_model.available(onnx_model.int8_dir(fresh / folder.relative_to(cache)))
     (tmp_path / "ws" / "more.py").write_text('"""A sparse network."""\n')
     with Hub(tmp_path / "home", embedder=TextEmbedder(doc_precision="int8")) as hub:
         hub.index(tmp_path / "ws", progress=True)
     assert "once per machine" not in capsys.readouterr().err  # made once
+
+
+def test_the_index_panel_says_it_is_making_the_int8_copy(onnx_cache, tmp_path, monkeypatch):
+    """The notebook/dashboard Index panel shows the one-time note, then the run, then its report."""
+    import shutil
+
+    from modelhub_jupyter.widgets import IndexPanel
+
+    cache, reference = onnx_cache
+    fresh = tmp_path / "cache"
+    shutil.copytree(reference.onnx_folder, fresh / reference.onnx_folder.relative_to(cache))
+    monkeypatch.setenv("MODELHUB_CACHE_DIR", str(fresh))
+    monkeypatch.setattr(text_module, "amx_is_present", lambda: False)
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "net.py").write_text('"""A gated residual network."""\n\nclass Net:\n    pass\n')
+    with Hub(tmp_path / "home", embedder=TextEmbedder(doc_precision="int8")) as hub:
+        panel = IndexPanel(hub)
+        shown: list[str] = []
+        panel.observe(lambda change: shown.append(change["new"]), names="message")
+        panel.reindex(str(tmp_path / "ws")).join(120)
+    at = shown.index("Indexing: making the embedder's int8 copy (once per machine)…")
+    assert shown[at + 1] == f"Indexing {tmp_path / 'ws'}…"  # then the run itself
+    assert shown[-1].startswith("Indexed 1 new or changed files"), shown
 
 
 def test_deriving_the_int8_copy_leaves_the_process_logging_alone(onnx_cache, tmp_path):

@@ -94,7 +94,7 @@ class StatusItem extends Widget {
       const job = status.index_job;
       let text = `ModelHub: ${docs} docs · ${status.errors} errors`;
       if (job.state === 'running') {
-        text += ` · indexing ${job.done}/${job.total || '?'}`;
+        text += job.note ? ` · ${job.note}` : ` · indexing ${job.done}/${job.total || '?'}`;
         delay = 2000;
       }
       this.node.textContent = text;

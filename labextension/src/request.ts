@@ -115,4 +115,6 @@ export interface IIndexJob {
   total: number;
   error: string | null;
   reports: any[];
+  /** what a first run on this machine is making before it indexes (the embedder's copies) */
+  note: string | null;
 }

@@ -42,11 +42,13 @@ class IndexJob:
     finished: float | None = None
     reports: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    note: str | None = None  # what a first run on this machine is making before it indexes
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "state": self.state, "roots": self.roots, "done": self.done, "total": self.total,
             "started": self.started, "finished": self.finished, "reports": self.reports, "error": self.error,
+            "note": self.note,
         }  # fmt: skip
 
 
@@ -145,12 +147,18 @@ class ServerState:
 
     def _run_index(self, hub: Any, job: IndexJob) -> None:
         def progress(done: int, total: int) -> None:
-            job.done, job.total = done, total
+            job.done, job.total, job.note = done, total, None
+
+        def note(what: str) -> None:
+            job.note = what
 
         try:
             for root in job.roots:
                 job.done = job.total = 0
-                job.reports.append(hub.index(root, progress=False, on_progress=progress).to_dict())
+                job.reports.append(
+                    hub.index(root, progress=False, on_progress=progress, on_note=note).to_dict()
+                )
+                job.note = None
             job.state = "done"
             self.metrics.index_runs.labels("done").inc()
         except Exception as err:  # noqa: BLE001 - reported through GET /index
