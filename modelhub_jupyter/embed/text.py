@@ -290,12 +290,13 @@ class TextEmbedder:
             with self._lock:
                 self._load()
         int8 = onnx_model.int8_dir(folder)
-        if self.doc_precision == "int8" and onnx_model.available(folder):
-            if not onnx_model.available(int8) and not onnx_model.failed(int8):
-                if note is not None:
-                    note("making the embedder's int8 copy (once per machine)")
-                with self._lock:
-                    onnx_model.quantize(folder)
+        if self.doc_precision != "int8" or not onnx_model.available(folder):
+            return
+        if not onnx_model.available(int8) and not onnx_model.failed(int8):
+            if note is not None:
+                note("making the embedder's int8 copy (once per machine)")
+            with self._lock:
+                onnx_model.quantize(folder)
 
     def _encoder(self, batch: bool = False) -> onnx_model.Encoder | None:
         """The ONNX copy, opened on first use; None when there is none (yet) or it is not wanted.

@@ -71,9 +71,10 @@ class ServerState:
         """Who a request's Jupyter user is to the access-control policies (None: the store's owner).
 
         ``viewer_mode`` "user": the Jupyter user's ``username`` (and ``groups``, where the identity
-        provider gives them; under JupyterHub, the groups of the hub's user model) — several people on one server each see only what they may; "owner":
-        everyone sees everything; "auto": "user" unless the server runs jupyter_server's own
-        single-user token/password identity (then its one user is the person who owns the store).
+        provider gives them; under JupyterHub, the groups of the Hub's user model) — several people
+        on one server each see only what they may; "owner": everyone sees everything; "auto":
+        "user" unless the server runs jupyter_server's own single-user token/password identity
+        (then its one user is the person who owns the store).
         """
         user = handler.current_user
         if self.viewer_mode == "owner" or user is None:

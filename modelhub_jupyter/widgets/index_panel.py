@@ -65,7 +65,6 @@ class IndexPanel(Panel):
         self.allowed_roots = [str(Path(r).expanduser().resolve()) for r in allowed_roots]
         self.path = str(path) if path is not None else ""
         self._thread: threading.Thread | None = None
-        self._noted_first = False
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
         self.refresh()
 
@@ -138,13 +137,11 @@ class IndexPanel(Panel):
     # -- internals ------------------------------------------------------------------------
     def _progressed(self, done: int, total: int) -> None:
         self.done, self.total = done, total
-        if self._noted_first:  # the copies are made: back to what the run is doing
-            self._noted_first = False
+        if done == 1:  # past a first run's note (see _noted): back to what the run is doing
             self.message = f"Indexing {self.path}…"
 
     def _noted(self, what: str) -> None:
         """A first run on this machine makes the embedder's copies before it indexes (seconds)."""
-        self._noted_first = True
         self.message = f"Indexing: {what}…"
 
     def _work(self, target: Path) -> None:

@@ -275,6 +275,17 @@ def page_problems(page) -> list[str]:
     return problems
 
 
+def open_lab(browser, url: str, remember_page, timeout: float = 90_000):
+    """(a new page showing JupyterLab at ``url`` with a fresh workspace, the list its console errors
+    and uncaught exceptions fill): the page is kept for the failure screenshot."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    remember_page(page)
+    problems = page_problems(page)
+    page.goto(f"{url}/lab?reset")
+    page.wait_for_selector("#jp-main-dock-panel", timeout=timeout)
+    return page, problems
+
+
 def open_dashboard_tab(page, url: str, tab: str, panel: str):
     """Open the Voilà dashboard at ``url``, wait for its panels and show the tab titled ``tab``;
     returns the locator of the panel ``.mh-panel.<panel>`` in it, visible."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMIUM, Server, page_problems, start_jupyterlab
+from .conftest import CHROMIUM, Server, open_lab, start_jupyterlab
 
 pytestmark = [
     pytest.mark.e2e,
@@ -49,11 +49,7 @@ def test_sidebar_search_opens_the_code_hit_at_its_lines(
 
     with Hub(modelhub_home) as hub:
         documents = sum(hub.status()["documents"].values())
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    remember_page(page)
-    problems = page_problems(page)
-    page.goto(f"{lab.url}/lab?reset")
-    page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
+    page, problems = open_lab(browser, lab.url, remember_page)
 
     # the status bar item: documents indexed and errors
     status = page.locator(".mhl-status-item")
@@ -133,14 +129,10 @@ def test_launcher_notebook_tiles_and_the_ask_view(lab, browser, e2e_dir, artifac
     from modelhub_jupyter.notebooks.templates import list_templates
 
     names = [t["title"] for t in list_templates()]
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    remember_page(page)
-    problems = page_problems(page)
     written = e2e_dir / "model_analysis.ipynb"
     written.unlink(missing_ok=True)
+    page, problems = open_lab(browser, lab.url, remember_page)
     try:
-        page.goto(f"{lab.url}/lab?reset")
-        page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
         page.evaluate("async () => { await window.jupyterapp.commands.execute('launcher:create'); }")
         section = page.locator(".jp-Launcher-section", has=page.locator(".jp-Launcher-sectionTitle",
                                                                         has_text="ModelHub notebooks"))  # fmt: skip
@@ -233,11 +225,7 @@ def test_hosted_search_and_prompt_studio_views(lab, browser, artifacts, remember
     editor at the cited lines; the Studio's live preview follows a new sample question."""
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    remember_page(page)
-    problems = page_problems(page)
-    page.goto(f"{lab.url}/lab?reset")
-    page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
+    page, problems = open_lab(browser, lab.url, remember_page)
 
     page.evaluate(
         "async () => { await window.jupyterapp.commands.execute('modelhub:search', {query: 'causal self attention'}); }"

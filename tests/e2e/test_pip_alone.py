@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CHROMIUM, REPO, Server, jupyter_env, page_problems, start_jupyterlab
+from .conftest import CHROMIUM, REPO, Server, jupyter_env, open_lab, start_jupyterlab
 
 pytestmark = [
     pytest.mark.pip_alone,
@@ -208,11 +208,7 @@ def test_jupyterlab_from_the_fresh_venv_shows_modelhub(lab, documents, browser, 
     document count, and the extension's settings in the Settings Editor."""
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    remember_page(page)
-    problems = page_problems(page)
-    page.goto(f"{lab.url}/lab?reset")
-    page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
+    page, problems = open_lab(browser, lab.url, remember_page, timeout=120_000)
 
     # the status bar item counts what the fresh venv's CLI indexed
     status = page.locator(".mhl-status-item")
